@@ -1,0 +1,66 @@
+//! Identifiers that appear in paths.
+
+use std::fmt;
+
+use crate::error::{FieldError, FieldIssue};
+
+/// A customer ID as it appears in a path: `^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomerId(String);
+
+impl CustomerId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let bytes = raw.as_bytes();
+        let valid = !bytes.is_empty()
+            && bytes.len() <= Self::MAX_LEN
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new("customerId", FieldIssue::InvalidFormat))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for CustomerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_letters_digits_dash_underscore() {
+        assert_eq!(
+            CustomerId::parse("CID-2026_000001").map(|c| c.0),
+            Ok("CID-2026_000001".into())
+        );
+        assert!(CustomerId::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn parse_rejects_bad_shapes() {
+        for bad in ["", "-abc", "_abc", "a b", "a/b", "ü", &"a".repeat(65)] {
+            assert!(
+                CustomerId::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! One schema, two backends: PostgreSQL and the embedded SQLite default.
+//!
+//! `DbConnection` is a diesel `MultiConnection`; the pool manager picks the backend from the URL
+//! scheme and reports the real connection error. Writes go through [`Db::write`], which keeps
+//! read-then-write sequences safe under concurrency on both backends.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::migration::{Migration, MigrationSource};
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same diesel expression on whichever concrete connection is inside, for the few
+/// statements (upserts, migrations) that the multi-backend enum cannot express.
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else {
+            None
+        }
+    }
+}
+
+/// The file path of a `sqlite://path` or `sqlite:path` URL.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl From<r2d2::PoolError> for DbError {
+    fn from(e: r2d2::PoolError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// Chooses and establishes the concrete backend itself so that a failed connection reports
+/// libpq's or SQLite's own message instead of a generic "invalid URL".
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Result<Self, DbError> {
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            DbError::Unavailable(format!("unsupported database URL scheme: {}", redact(url)))
+        })?;
+        let url = match backend {
+            Backend::Postgres if !url.contains("connect_timeout") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}connect_timeout=3")
+            }
+            _ => url.to_owned(),
+        };
+        Ok(Self { url, backend })
+    }
+
+    pub fn connect_now(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let path = sqlite_path(&self.url);
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                }
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the single writer; busy_timeout covers writers
+                // from other processes (the in-process ones queue on Db's write lock).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.connect_now()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+    }
+}
+
+/// Hides the password of a database URL for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A service's migrations for both backends; folder names must match (a test checks it).
+pub struct Migrations {
+    pub postgres: EmbeddedMigrations,
+    pub sqlite: EmbeddedMigrations,
+}
+
+/// The kit's own tables (idempotency keys) come first, then the service's.
+struct Chain<'a> {
+    parts: [&'a EmbeddedMigrations; 2],
+}
+
+impl<DB: diesel::backend::Backend> MigrationSource<DB> for Chain<'_>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
+        let mut all = Vec::new();
+        for part in self.parts {
+            all.extend(part.migrations()?);
+        }
+        Ok(all)
+    }
+}
+
+const KIT_MIGRATIONS: Migrations = Migrations {
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Applies every pending migration (kit's, then the service's).
+pub fn run_migrations(conn: &mut DbConnection, m: &Migrations) -> MigrationResult<usize> {
+    match conn {
+        DbConnection::Pg(c) => {
+            let chain = Chain {
+                parts: [&KIT_MIGRATIONS.postgres, &m.postgres],
+            };
+            Ok(c.run_pending_migrations(chain)?.len())
+        }
+        DbConnection::Sqlite(c) => {
+            let chain = Chain {
+                parts: [&KIT_MIGRATIONS.sqlite, &m.sqlite],
+            };
+            Ok(c.run_pending_migrations(chain)?.len())
+        }
+    }
+}
+
+/// Reverts every applied migration, newest first (used by the up/down/up test).
+pub fn revert_all(conn: &mut DbConnection, m: &Migrations) -> MigrationResult<usize> {
+    match conn {
+        DbConnection::Pg(c) => {
+            let chain = Chain {
+                parts: [&KIT_MIGRATIONS.postgres, &m.postgres],
+            };
+            Ok(c.revert_all_migrations(chain)?.len())
+        }
+        DbConnection::Sqlite(c) => {
+            let chain = Chain {
+                parts: [&KIT_MIGRATIONS.sqlite, &m.sqlite],
+            };
+            Ok(c.revert_all_migrations(chain)?.len())
+        }
+    }
+}
+
+/// Creates the PostgreSQL database named in `url` when it does not exist yet, so that one URL
+/// template can point every service at its own database.
+pub fn ensure_postgres_database(url: &str) -> Result<(), DbError> {
+    let Some((base, rest)) = url.rsplit_once('/') else {
+        return Ok(());
+    };
+    let name = rest.split('?').next().unwrap_or(rest);
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Ok(());
+    }
+    let admin = Manager::new(&format!("{base}/postgres"))?;
+    let mut conn = admin
+        .connect_now()
+        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        #[allow(dead_code)]
+        one: i32,
+    }
+    let found: Vec<Found> =
+        diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .load(&mut conn)?;
+    if found.is_empty() {
+        // A concurrent creator may win the race; its database is just as good.
+        if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
+            if !e.to_string().contains("already exists") {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The database handle every service keeps in its state.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    /// SQLite allows one writer; queueing in-process writers here is fairer and faster than
+    /// letting them spin on `SQLITE_BUSY`.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Db {
+    /// Connects, creates the database if needed (PostgreSQL) and applies migrations.
+    pub fn connect(
+        url: &str,
+        opts: &DbOptions,
+        migrations: &'static Migrations,
+    ) -> Result<Self, DbError> {
+        let manager = Manager::new(url)?;
+        if manager.backend == Backend::Postgres {
+            ensure_postgres_database(url)?;
+        }
+        // Connect once up front so a bad URL fails fast with the real message.
+        let mut first = manager
+            .connect_now()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        run_migrations(&mut first, migrations)
+            .map_err(|e| DbError::Unavailable(format!("migrations failed: {e}")))?;
+        drop(first);
+        let backend = manager.backend;
+        let pool = r2d2::Pool::builder()
+            .max_size(opts.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(opts.acquire_timeout)
+            // Broken connections surface as query errors and are replaced then; checking on
+            // every checkout costs a round trip per request.
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self {
+            pool,
+            backend,
+            write_lock,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `f` on a pooled connection off the async executor, in the caller's tracing span.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let mut conn = pool.get().map_err(DbError::from)?;
+                f(&mut *conn)
+            })
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` in one transaction. On SQLite, in-process writers are serialized; on
+    /// PostgreSQL, `f` must take its row lock first (see `store` functions named `lock_*`).
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let lock = self.write_lock.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let mut conn = pool.get().map_err(DbError::from)?;
+                let _guard = lock
+                    .as_ref()
+                    .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+                (*conn).transaction(f)
+            })
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// A cheap reachability check for `/ready`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(DbError::from))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        assert_eq!(
+            Backend::of_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Backend::of_url("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+        assert_eq!(sqlite_path("sqlite://./data/x.db"), "./data/x.db");
+    }
+}

@@ -1,0 +1,39 @@
+//! What every service needs at run time: settings, database, telemetry, auth, idempotency,
+//! request context and the app builder. Services stay thin by leaning on this crate.
+
+pub mod auth;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod json;
+pub mod metrics;
+pub mod server;
+pub mod settings;
+pub mod telemetry;
+pub mod trace;
+
+pub use auth::{Caller, Verifier};
+pub use context::RequestContext;
+pub use db::{Db, DbConnection, DbError, Migrations};
+pub use error::ApiError;
+pub use json::{JsonBody, Validate};
+pub use settings::Settings;
+
+use cid_common::CustomerId;
+
+/// Parses a customer ID from a path segment (400 naming `customerId` when malformed).
+pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
+    CustomerId::parse(raw).map_err(ApiError::from)
+}
+
+/// Reads `?limit=&cursor=` into a page request, reporting bad values per field.
+pub fn page_request(
+    query: &std::collections::HashMap<String, String>,
+) -> Result<cid_common::PageRequest, ApiError> {
+    cid_common::PageRequest::parse(
+        query.get("limit").map(String::as_str),
+        query.get("cursor").map(String::as_str),
+    )
+    .map_err(ApiError::from)
+}

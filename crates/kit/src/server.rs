@@ -1,0 +1,127 @@
+//! The app builder every service uses: middleware, shared app data, `/health`, `/ready`,
+//! `/metrics`, the service's OpenAPI document and problem+json for unmatched routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use cid_common::{Envelope, ErrorCode};
+use serde_json::json;
+
+use crate::auth::Verifier;
+use crate::context::{self, ContextConfig};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::json::BodyLimit;
+use crate::metrics::Metrics;
+
+pub type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// Everything needed to serve one service.
+#[derive(Clone)]
+pub struct AppSpec {
+    /// The gateway group, e.g. `loyalty`; also the path segment after `/api/customer-id/`.
+    pub service: &'static str,
+    pub db: Db,
+    pub verifier: Verifier,
+    pub context: ContextConfig,
+    /// The service's OpenAPI 3 document, served at `/api/customer-id/<service>/openapi.json`.
+    pub openapi: Arc<String>,
+    pub configure: Configure,
+    pub workers: usize,
+    pub body_limit: usize,
+}
+
+/// A started server: where it listens and how to stop it.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub handle: ServerHandle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+/// Builds the server on `listener` and spawns it on the current tokio runtime.
+pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let server = build(spec, listener)?;
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(Running { addr, handle, task })
+}
+
+pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
+    let metrics = web::Data::new(Metrics::new(spec.service));
+    let workers = spec.workers.max(1);
+    let server = HttpServer::new(move || {
+        let spec = spec.clone();
+        let configure = spec.configure.clone();
+        let openapi = spec.openapi.clone();
+        let openapi_path = format!("/api/customer-id/{}/openapi.json", spec.service);
+        App::new()
+            .wrap(from_fn(context::layer))
+            .app_data(web::Data::new(spec.db.clone()))
+            .app_data(web::Data::new(spec.verifier.clone()))
+            .app_data(web::Data::new(spec.context.clone()))
+            .app_data(web::Data::new(BodyLimit(spec.body_limit)))
+            .app_data(metrics.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                tracing::debug!(error = %e, "bad query string");
+                ApiError::new(ErrorCode::ValidationFailed).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                tracing::debug!(error = %e, "bad path");
+                ApiError::new(ErrorCode::ValidationFailed).into()
+            }))
+            .route("/health", web::get().to(health))
+            .route("/ready", web::get().to(ready))
+            .route("/metrics", web::get().to(metrics_text))
+            .route(
+                &openapi_path,
+                web::get().to(move || {
+                    let body = openapi.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body.to_string())
+                    }
+                }),
+            )
+            .configure(|cfg| configure(cfg))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::new(ErrorCode::NotFound))
+            }))
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn health(ctx: web::Data<ContextConfig>) -> HttpResponse {
+    HttpResponse::Ok().json(Envelope::ok(
+        json!({"status": "ok", "service": ctx.service}),
+    ))
+}
+
+async fn ready(db: web::Data<Db>, ctx: web::Data<ContextConfig>) -> Result<HttpResponse, ApiError> {
+    db.ping().await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(
+        json!({"status": "ready", "service": ctx.service, "database": "up"}),
+    )))
+}
+
+async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
+}

@@ -1,0 +1,266 @@
+//! Layered settings: `config/base.toml`, then `config/$CID_ENV.toml` (default `local`), then
+//! environment variables `CID__SECTION__KEY`.
+//!
+//! The config directory comes from `CID_CONFIG_DIR`, else the nearest `config/base.toml` above
+//! the running binary, else the workspace's own `config/` — never the current directory alone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use cid_common::Locale;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// The services of SPEC §3 by their gateway group (the path segment after `/api/customer-id/`).
+pub const GROUPS: &[&str] = &[
+    "customers",
+    "loyalty",
+    "referral",
+    "analytics",
+    "segmentation",
+    "offers",
+    "notifications",
+    "support",
+    "rewards",
+    "security",
+    "support-chat",
+];
+
+/// A value that never prints.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The secret shipped in `config/base.toml`; production refuses to start with it.
+pub const DEV_JWT_SECRET: &str = "cid-development-secret-do-not-use-in-production";
+
+/// Unknown top-level keys are rejected by `validate` (serde cannot deny them beside
+/// `flatten`); every section struct denies unknown keys itself.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `local`, `test` or `production`.
+    pub env: String,
+    /// Where SQLite files live when the database URL template uses `{data_dir}`.
+    pub data_dir: String,
+    pub locale: LocaleSettings,
+    pub auth: AuthSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    /// Per group: where its service listens and where others reach it.
+    pub services: BTreeMap<String, ServiceEndpoint>,
+    /// Sections owned by one crate (`gateway`, `loyalty`, …), read with [`Settings::section`].
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleSettings {
+    /// `en` or `ar`: the language when `Accept-Language` names neither.
+    pub default: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `HS256`, `RS256` or `EdDSA`.
+    pub algorithm: String,
+    /// HS256 shared secret.
+    pub jwt_secret: Secret,
+    /// PEM public key for RS256/EdDSA verification.
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
+    /// PEM private key, only where tokens are minted with RS256/EdDSA (the CLI).
+    #[serde(default)]
+    pub private_key_pem: Option<Secret>,
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp`.
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// URL template; `{service}` and `{data_dir}` are filled per service.
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive, overridden by `RUST_LOG`.
+    pub level: String,
+    /// `json` or `pretty`.
+    pub format: String,
+    /// One log line per request.
+    pub access_log: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEndpoint {
+    pub host: String,
+    pub port: u16,
+    /// How other processes reach it; defaults to `http://host:port`.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl ServiceEndpoint {
+    pub fn base_url(&self) -> String {
+        self.url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{}", self.host, self.port))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads settings for the environment named by `CID_ENV` (default `local`).
+    pub fn load() -> Result<Self, SettingsError> {
+        let env = std::env::var("CID_ENV").unwrap_or_else(|_| "local".into());
+        Self::load_from(&config_dir(), &env)
+    }
+
+    pub fn load_from(dir: &Path, env: &str) -> Result<Self, SettingsError> {
+        let cfg = config::Config::builder()
+            .add_source(config::File::from(dir.join("base.toml")))
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false))
+            .set_override("env", env)?
+            .add_source(
+                config::Environment::with_prefix("CID")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?;
+        let settings: Settings = cfg.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        for key in self.sections.keys() {
+            if key != "gateway" && !GROUPS.contains(&key.as_str()) {
+                return Err(SettingsError::Invalid(format!(
+                    "unknown section or key `{key}`"
+                )));
+            }
+        }
+        for key in self.services.keys() {
+            if !GROUPS.contains(&key.as_str()) {
+                return Err(SettingsError::Invalid(format!(
+                    "unknown service `services.{key}`"
+                )));
+            }
+        }
+        if Locale::parse_tag(&self.locale.default).is_none() {
+            return Err(SettingsError::Invalid(
+                "locale.default must be `en` or `ar`".into(),
+            ));
+        }
+        if self.env == "production" && self.auth.jwt_secret.expose() == DEV_JWT_SECRET {
+            return Err(SettingsError::Invalid(
+                "production refuses the development JWT secret: set CID__AUTH__JWT_SECRET".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn default_locale(&self) -> Locale {
+        Locale::parse_tag(&self.locale.default).unwrap_or_default()
+    }
+
+    /// The database URL of one service, from the template.
+    pub fn database_url(&self, service: &str) -> String {
+        let service_db = service.replace('-', "_");
+        self.database
+            .url
+            .replace("{data_dir}", &self.data_dir)
+            .replace("{service}", &service_db)
+    }
+
+    pub fn endpoint(&self, group: &str) -> Result<&ServiceEndpoint, SettingsError> {
+        self.services
+            .get(group)
+            .ok_or_else(|| SettingsError::Invalid(format!("no `services.{group}` entry")))
+    }
+
+    /// Reads a crate's own section (absent → its defaults), rejecting unknown keys.
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, SettingsError> {
+        match self.sections.get(name) {
+            None => Ok(T::default()),
+            Some(value) => serde_json::from_value(value.clone())
+                .map_err(|e| SettingsError::Invalid(format!("[{name}] {e}"))),
+        }
+    }
+}
+
+/// Finds the config directory (see the module docs).
+pub fn config_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CID_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            if dir.join("config/base.toml").is_file() {
+                return dir.join("config");
+            }
+        }
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &str) -> Result<Settings, SettingsError> {
+        Settings::load_from(&config_dir(), env)
+    }
+
+    #[test]
+    fn shipped_local_settings_load_and_name_every_group() {
+        let s = load("local").unwrap();
+        for group in GROUPS {
+            assert!(s.services.contains_key(*group), "{group}");
+        }
+        assert_eq!(
+            s.database_url("support-chat"),
+            "sqlite://./data/support_chat.db"
+        );
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+}

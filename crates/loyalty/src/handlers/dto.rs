@@ -1,0 +1,418 @@
+//! Request and response bodies of the loyalty API (camelCase on the wire).
+
+use cid_common::time::{major_units, minor_units, rfc3339};
+use cid_common::{FieldError, FieldIssue, Locale};
+use cid_kit::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::earn::{EARN_CURRENCY, EarnMethod, EarnType};
+use crate::domain::tier::{Tier, TierInfo};
+use crate::error::LoyaltyError;
+use crate::ops::{Earning, Movement, ReversalTarget};
+use crate::store::Entry;
+
+pub const MAX_POINTS: i64 = 1_000_000;
+const MAX_REASON: usize = 500;
+const MAX_REF: usize = 128;
+
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&str>,
+    required: bool,
+    max: usize,
+) {
+    match value.map(str::trim) {
+        None | Some("") if required => errors.push(FieldError::new(field, FieldIssue::Required)),
+        Some(v) if v.chars().count() > max => {
+            errors.push(FieldError::new(field, FieldIssue::TooLong { max }))
+        }
+        Some(v) if v.chars().any(char::is_control) => {
+            errors.push(FieldError::new(field, FieldIssue::InvalidFormat))
+        }
+        _ => {}
+    }
+}
+
+fn points_in_range(errors: &mut Vec<FieldError>, field: &str, points: i64) {
+    if !(1..=MAX_POINTS).contains(&points) {
+        errors.push(FieldError::new(
+            field,
+            FieldIssue::OutOfRange {
+                min: 1,
+                max: MAX_POINTS,
+            },
+        ));
+    }
+}
+
+/// `POST /loyalty/{customerId}/points`: either `points` (with a `reason`), or a
+/// `purchaseAmount` earning 1 point per riyal, or just a `type` with a fixed rate.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EarnRequest {
+    /// 1..1000000.
+    pub points: Option<i64>,
+    pub reason: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(value_type = Option<String>, example = "purchase")]
+    pub earn_type: Option<EarnType>,
+    pub order_id: Option<String>,
+    /// Major units, at most 2 decimals.
+    pub purchase_amount: Option<f64>,
+    /// ISO 4217; only `SAR` earns.
+    pub currency: Option<String>,
+}
+
+impl Validate for EarnRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let fixed = self.earn_type.and_then(EarnType::fixed_points).is_some();
+        match (self.points, self.purchase_amount) {
+            (Some(_), Some(_)) | (None, None) if !(fixed && self.purchase_amount.is_none()) => {
+                errors.push(FieldError::new(
+                    "points",
+                    FieldIssue::ExactlyOne {
+                        fields: vec!["points".into(), "purchaseAmount".into()],
+                    },
+                ));
+            }
+            _ => {}
+        }
+        if let Some(points) = self.points {
+            points_in_range(&mut errors, "points", points);
+            text(
+                &mut errors,
+                "reason",
+                self.reason.as_deref(),
+                true,
+                MAX_REASON,
+            );
+        } else {
+            text(
+                &mut errors,
+                "reason",
+                self.reason.as_deref(),
+                false,
+                MAX_REASON,
+            );
+        }
+        if let Some(amount) = self.purchase_amount {
+            match minor_units(amount) {
+                None => errors.push(FieldError::new(
+                    "purchaseAmount",
+                    FieldIssue::TooManyDecimals { max: 2 },
+                )),
+                Some(minor) if minor <= 0 || minor > 1_000_000_000 => errors.push(FieldError::new(
+                    "purchaseAmount",
+                    FieldIssue::OutOfRange {
+                        min: 0,
+                        max: 10_000_000,
+                    },
+                )),
+                _ => {}
+            }
+            if self.earn_type.is_some_and(|t| t != EarnType::Purchase) {
+                errors.push(FieldError::new(
+                    "type",
+                    FieldIssue::OneOf {
+                        allowed: vec!["purchase".into()],
+                    },
+                ));
+            }
+        }
+        if let Some(currency) = &self.currency {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.push(FieldError::new("currency", FieldIssue::InvalidFormat));
+            }
+            if self.purchase_amount.is_none() {
+                errors.push(FieldError::new("currency", FieldIssue::UnknownField));
+            }
+        }
+        text(
+            &mut errors,
+            "orderId",
+            self.order_id.as_deref(),
+            false,
+            MAX_REF,
+        );
+        errors
+    }
+}
+
+impl EarnRequest {
+    /// The earning this request asks for; a currency we do not earn in is a 422.
+    pub fn into_earning(self) -> Result<Earning, LoyaltyError> {
+        let order_id = self
+            .order_id
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty());
+        if let Some(amount) = self.purchase_amount {
+            let currency = self.currency.unwrap_or_else(|| EARN_CURRENCY.to_owned());
+            if currency != EARN_CURRENCY {
+                return Err(LoyaltyError::UnsupportedCurrency);
+            }
+            let minor = minor_units(amount).unwrap_or(0);
+            return Ok(Earning {
+                earn_type: EarnType::Purchase,
+                points: crate::domain::earn::purchase_points(minor),
+                reason: self
+                    .reason
+                    .unwrap_or_else(|| EarnType::Purchase.default_reason().into()),
+                order_id,
+                purchase_amount_minor: Some(minor),
+                currency: Some(currency),
+            });
+        }
+        let earn_type = self.earn_type.unwrap_or(EarnType::Manual);
+        let points = self.points.or(earn_type.fixed_points()).unwrap_or(0);
+        Ok(Earning {
+            earn_type,
+            points,
+            reason: self
+                .reason
+                .unwrap_or_else(|| earn_type.default_reason().into()),
+            order_id,
+            purchase_amount_minor: None,
+            currency: None,
+        })
+    }
+}
+
+/// `POST /loyalty/{customerId}/redeem`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RedeemRequest {
+    pub points: i64,
+    pub reward_id: String,
+}
+
+impl Validate for RedeemRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        points_in_range(&mut errors, "points", self.points);
+        text(
+            &mut errors,
+            "rewardId",
+            Some(&self.reward_id),
+            true,
+            MAX_REF,
+        );
+        errors
+    }
+}
+
+/// `POST /loyalty/{customerId}/reversal`: exactly one of `orderId` and `entryId`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReversalRequest {
+    pub order_id: Option<String>,
+    pub entry_id: Option<i64>,
+    pub reason: String,
+}
+
+impl Validate for ReversalRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.order_id.is_some() == self.entry_id.is_some() {
+            errors.push(FieldError::new(
+                "orderId",
+                FieldIssue::ExactlyOne {
+                    fields: vec!["orderId".into(), "entryId".into()],
+                },
+            ));
+        }
+        text(
+            &mut errors,
+            "orderId",
+            self.order_id.as_deref(),
+            false,
+            MAX_REF,
+        );
+        if self.entry_id.is_some_and(|id| id < 1) {
+            errors.push(FieldError::new(
+                "entryId",
+                FieldIssue::OutOfRange {
+                    min: 1,
+                    max: i64::MAX,
+                },
+            ));
+        }
+        text(&mut errors, "reason", Some(&self.reason), true, MAX_REASON);
+        errors
+    }
+}
+
+impl ReversalRequest {
+    pub fn target(&self) -> ReversalTarget {
+        match (&self.order_id, self.entry_id) {
+            (Some(order), _) => ReversalTarget::Order(order.trim().to_owned()),
+            (None, id) => ReversalTarget::Entry(id.unwrap_or_default()),
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryResponse {
+    pub id: i64,
+    /// purchase|referral|review|birthday|reward|manual|redeem|expire|reversal
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub points: i64,
+    pub balance_after: i64,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_id: Option<String>,
+    /// The entry a reversal undoes, or the earning an expiry closes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_entry_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_amount: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// For earnings: when their unspent points expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    pub actor: String,
+    pub created_at: String,
+}
+
+impl From<&Entry> for EntryResponse {
+    fn from(e: &Entry) -> Self {
+        Self {
+            id: e.id,
+            entry_type: e.entry_type.clone(),
+            points: e.points,
+            balance_after: e.balance_after,
+            reason: e.reason.clone(),
+            order_id: e.order_id.clone(),
+            reward_id: e.reward_id.clone(),
+            related_entry_id: e.related_entry_id,
+            purchase_amount: e.purchase_amount_minor.map(major_units),
+            currency: e.currency.clone(),
+            expires_at: e.expires_at.map(rfc3339),
+            actor: e.actor.clone(),
+            created_at: rfc3339(e.created_at),
+        }
+    }
+}
+
+/// The result of earn, redeem and reversal.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MovementResponse {
+    pub customer_id: String,
+    pub entry: EntryResponse,
+    pub balance: i64,
+    pub tier: Tier,
+    pub previous_tier: Tier,
+    pub tier_changed: bool,
+    /// Expiry entries written before this movement.
+    pub expired: Vec<EntryResponse>,
+}
+
+impl From<Movement> for MovementResponse {
+    fn from(m: Movement) -> Self {
+        Self {
+            customer_id: m.entry.customer_id.clone(),
+            entry: EntryResponse::from(&m.entry),
+            balance: m.balance,
+            tier: m.tier,
+            previous_tier: m.previous_tier,
+            tier_changed: m.tier != m.previous_tier,
+            expired: m.expired.iter().map(EntryResponse::from).collect(),
+        }
+    }
+}
+
+/// A tier of the catalog in the request's language.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierResponse {
+    pub tier: Tier,
+    pub name: String,
+    pub min_points: i64,
+    pub max_points: Option<i64>,
+    pub discount_percent: u8,
+    pub benefits: Vec<String>,
+}
+
+impl TierResponse {
+    pub fn new(info: &TierInfo, locale: Locale) -> Self {
+        Self {
+            tier: info.tier,
+            name: info.name.get(locale).to_owned(),
+            min_points: info.min_points,
+            max_points: info.max_points,
+            discount_percent: info.discount_percent,
+            benefits: info
+                .benefits
+                .iter()
+                .map(|b| b.get(locale).to_owned())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EarnMethodResponse {
+    pub method: &'static str,
+    #[serde(rename = "type")]
+    pub earn_type: EarnType,
+    pub points: i64,
+    /// Set when points are per unit of a currency (shopping).
+    pub per: Option<&'static str>,
+    pub name: String,
+    pub description: String,
+}
+
+impl EarnMethodResponse {
+    pub fn new(m: &EarnMethod, locale: Locale) -> Self {
+        Self {
+            method: m.method,
+            earn_type: m.earn_type,
+            points: m.points,
+            per: m.per,
+            name: m.name.get(locale).to_owned(),
+            description: m.description.get(locale).to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiryResponse {
+    pub points: i64,
+    pub expires_at: String,
+}
+
+/// `GET /loyalty/{customerId}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountResponse {
+    pub customer_id: String,
+    pub points: i64,
+    pub lifetime_points: i64,
+    pub tier: Tier,
+    pub tier_name: String,
+    pub tier_since: Option<String>,
+    pub discount_percent: u8,
+    pub next_tier: Option<Tier>,
+    pub next_tier_name: Option<String>,
+    pub points_to_next_tier: i64,
+    pub progress_percent: u8,
+    /// Points earned in the trailing tier window: the tier basis.
+    pub qualifying_points: i64,
+    pub join_date: Option<String>,
+    pub total_spent: f64,
+    pub currency: String,
+    pub next_expiry: Option<ExpiryResponse>,
+    /// The 20 newest ledger entries.
+    pub points_history: Vec<EntryResponse>,
+}

@@ -1,0 +1,270 @@
+//! HTTP in and out: extract, authorize, call the use case, shape the response.
+
+pub mod dto;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use cid_common::time::{major_units, rfc3339};
+use cid_common::{Cursor, Envelope, PageInfo, Role};
+use cid_kit::idempotency::{self, Scope};
+use cid_kit::{ApiError, Caller, Db, JsonBody, RequestContext};
+
+use crate::domain::earn::{EARN_CURRENCY, METHODS};
+use crate::domain::tier::{self, CATALOG, Tier};
+use crate::error::LoyaltyError;
+use crate::ops::{self, Policy, Who};
+use crate::store::entries;
+use dto::{
+    AccountResponse, EarnMethodResponse, EarnRequest, EntryResponse, ExpiryResponse,
+    MovementResponse, RedeemRequest, ReversalRequest, TierResponse,
+};
+
+/// Who may read an account besides its owner.
+const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
+/// Who may credit or reverse points (never the customer).
+const CREDITORS: &[Role] = &[Role::Service, Role::Admin];
+
+fn who(caller: &Caller, ctx: &RequestContext) -> Who {
+    Who {
+        actor: caller.actor(),
+        request_id: ctx.request_id.clone(),
+    }
+}
+
+/// The tier catalog.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/tiers/all", tag = "loyalty",
+    responses((status = 200, body = inline(Envelope<Vec<TierResponse>>))))]
+pub async fn tiers(ctx: RequestContext) -> HttpResponse {
+    let tiers: Vec<_> = CATALOG
+        .iter()
+        .map(|t| TierResponse::new(t, ctx.locale))
+        .collect();
+    HttpResponse::Ok().json(Envelope::ok(tiers))
+}
+
+/// One tier's benefits; the name is case-insensitive.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/tier/{tier}/benefits", tag = "loyalty",
+    params(("tier" = String, Path, description = "bronze, silver, gold or platinum")),
+    responses((status = 200, body = inline(Envelope<TierResponse>)),
+        (status = 404, description = "TIER_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn benefits(
+    path: web::Path<String>,
+    ctx: RequestContext,
+) -> Result<HttpResponse, ApiError> {
+    let tier = Tier::parse(&path).ok_or_else(|| LoyaltyError::TierNotFound(path.into_inner()))?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(TierResponse::new(tier.info(), ctx.locale))))
+}
+
+/// The ways to earn, with the rates the earn endpoint applies.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/earn/methods", tag = "loyalty",
+    responses((status = 200, body = inline(Envelope<Vec<EarnMethodResponse>>))))]
+pub async fn methods(ctx: RequestContext) -> HttpResponse {
+    let methods: Vec<_> = METHODS
+        .iter()
+        .map(|m| EarnMethodResponse::new(m, ctx.locale))
+        .collect();
+    HttpResponse::Ok().json(Envelope::ok(methods))
+}
+
+/// A customer's account; an unknown customer has the zero account.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/{customerId}", tag = "loyalty",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<AccountResponse>)),
+        (status = 401, body = cid_common::Problem), (status = 403, body = cid_common::Problem)))]
+pub async fn account(
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    policy: web::Data<Policy>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let policy = **policy;
+    let id = customer.as_str().to_owned();
+    let now = Utc::now().naive_utc();
+    let read = {
+        let id = id.clone();
+        move |c: &mut _| ops::snapshot(c, &policy, &id, now).map_err(ApiError::from)
+    };
+    let snap = match db.read(read.clone()).await? {
+        Some(snap) => snap,
+        None => {
+            let (who, id) = (who(&caller, &ctx), id.clone());
+            db.write(move |c| {
+                ops::settle_expiry(c, &policy, &id, &who, now).map_err(ApiError::from)
+            })
+            .await?;
+            db.read(read)
+                .await?
+                .ok_or_else(|| ApiError::internal("expiry did not settle"))?
+        }
+    };
+    let progress = tier::progress(snap.standing.tier, snap.qualifying);
+    let acct = snap.account.as_ref();
+    let body = AccountResponse {
+        customer_id: id,
+        points: acct.map_or(0, |a| a.points),
+        lifetime_points: acct.map_or(0, |a| a.lifetime_points),
+        tier: snap.standing.tier,
+        tier_name: snap.standing.tier.info().name.get(ctx.locale).to_owned(),
+        tier_since: acct.map(|_| rfc3339(snap.standing.since)),
+        discount_percent: snap.standing.tier.info().discount_percent,
+        next_tier: progress.next,
+        next_tier_name: progress
+            .next
+            .map(|t| t.info().name.get(ctx.locale).to_owned()),
+        points_to_next_tier: progress.points_to_next,
+        progress_percent: progress.percent,
+        qualifying_points: snap.qualifying,
+        join_date: acct.map(|a| rfc3339(a.created_at)),
+        total_spent: major_units(acct.map_or(0, |a| a.total_spent_minor)),
+        currency: acct.map_or(EARN_CURRENCY.to_owned(), |a| a.currency.clone()),
+        next_expiry: snap.next_expiry.map(|(points, at)| ExpiryResponse {
+            points,
+            expires_at: rfc3339(at),
+        }),
+        points_history: snap.recent.iter().map(EntryResponse::from).collect(),
+    };
+    Ok(HttpResponse::Ok().json(Envelope::ok(body)))
+}
+
+/// The ledger, newest first, paginated.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/{customerId}/history", tag = "loyalty",
+    params(("customerId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<EntryResponse>>)), (status = 400, body = cid_common::Problem)))]
+pub async fn history(
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    caller: Caller,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let page = cid_kit::page_request(&query)?;
+    let limit = i64::from(page.limit);
+    let before = page.cursor.map(|c| c.0);
+    let rows = db
+        .read(move |c| {
+            entries::page(c, customer.as_str(), before, limit + 1).map_err(ApiError::from)
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(page.limit as usize)];
+    let next_cursor = more
+        .then(|| rows.last().map(|e| Cursor(e.id).encode()))
+        .flatten();
+    let data: Vec<_> = rows.iter().map(EntryResponse::from).collect();
+    Ok(HttpResponse::Ok().json(Envelope::paged(
+        data,
+        PageInfo {
+            limit: page.limit,
+            next_cursor,
+        },
+    )))
+}
+
+/// Credits points (service/admin). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/customer-id/loyalty/{customerId}/points", tag = "loyalty",
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = EarnRequest, security(("bearer" = [])),
+    responses((status = 201, body = inline(Envelope<MovementResponse>)),
+        (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
+        (status = 409, description = "ORDER_ALREADY_CREDITED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
+        (status = 422, description = "UNSUPPORTED_CURRENCY or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
+pub async fn earn(
+    req: HttpRequest,
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    policy: web::Data<Policy>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_any(CREDITORS)?;
+    let earning = body.parse::<EarnRequest>()?.into_earning()?;
+    let scope = Scope::from_request(&req, &caller, &body.raw)?;
+    let (policy, who) = (**policy, who(&caller, &ctx));
+    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+        let now = Utc::now().naive_utc();
+        ops::earn(c, &policy, customer.as_str(), &earning, &who, now)
+            .map(MovementResponse::from)
+            .map_err(ApiError::from)
+    })
+    .await
+}
+
+/// Spends points on a reward (the customer themself or admin). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/customer-id/loyalty/{customerId}/redeem", tag = "loyalty",
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = RedeemRequest, security(("bearer" = [])),
+    responses((status = 201, body = inline(Envelope<MovementResponse>)),
+        (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
+        (status = 422, description = "INSUFFICIENT_POINTS", body = cid_common::Problem)))]
+pub async fn redeem(
+    req: HttpRequest,
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    policy: web::Data<Policy>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, &[Role::Admin])?;
+    let request = body.parse::<RedeemRequest>()?;
+    let scope = Scope::from_request(&req, &caller, &body.raw)?;
+    let (policy, who) = (**policy, who(&caller, &ctx));
+    let reward = request.reward_id.trim().to_owned();
+    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+        let now = Utc::now().naive_utc();
+        ops::redeem(
+            c,
+            &policy,
+            customer.as_str(),
+            request.points,
+            &reward,
+            &who,
+            now,
+        )
+        .map(MovementResponse::from)
+        .map_err(ApiError::from)
+    })
+    .await
+}
+
+/// Reverses the points an order or entry earned, once (service/admin).
+#[utoipa::path(post, path = "/api/customer-id/loyalty/{customerId}/reversal", tag = "loyalty",
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReversalRequest, security(("bearer" = [])),
+    responses((status = 201, body = inline(Envelope<MovementResponse>)),
+        (status = 404, description = "ENTRY_NOT_FOUND", body = cid_common::Problem),
+        (status = 409, description = "ALREADY_REVERSED", body = cid_common::Problem)))]
+pub async fn reversal(
+    req: HttpRequest,
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    policy: web::Data<Policy>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_any(CREDITORS)?;
+    let request = body.parse::<ReversalRequest>()?;
+    let scope = Scope::from_request(&req, &caller, &body.raw)?;
+    let (policy, who) = (**policy, who(&caller, &ctx));
+    let (target, reason) = (request.target(), request.reason.trim().to_owned());
+    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+        let now = Utc::now().naive_utc();
+        ops::reverse(c, &policy, customer.as_str(), &target, &reason, &who, now)
+            .map(MovementResponse::from)
+            .map_err(ApiError::from)
+    })
+    .await
+}

@@ -1,0 +1,72 @@
+//! # Loyalty service
+//!
+//! Owns the points ledger (`ledger_entries`, append-only) and the cached account state
+//! (`loyalty_accounts`): earning, redemption, reversal, expiry and tiers (SPEC §3.2).
+//! Calls no other service. Events (points earned/redeemed/expired, tier changed) arrive with
+//! the outbox in a later issue.
+
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod ops;
+pub mod routes;
+pub mod schema;
+pub mod store;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::web;
+use cid_kit::db::{DbOptions, Migrations};
+use cid_kit::server::{AppSpec, Running};
+use cid_kit::{Db, Settings, Verifier};
+use utoipa::OpenApi;
+
+pub use ops::Policy;
+
+pub const SERVICE: &str = "loyalty";
+
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::ApiDoc::openapi()
+}
+
+/// Connects the database (migrating it) and assembles the service.
+pub fn app_spec(
+    settings: &Settings,
+    database_url: &str,
+) -> Result<AppSpec, Box<dyn std::error::Error>> {
+    let policy: Policy = settings.section(SERVICE)?;
+    let opts = DbOptions {
+        pool_size: settings.database.pool_size,
+        acquire_timeout: std::time::Duration::from_millis(settings.database.acquire_timeout_ms),
+    };
+    let db = Db::connect(database_url, &opts, &MIGRATIONS)?;
+    let policy = web::Data::new(policy);
+    Ok(AppSpec {
+        service: SERVICE,
+        db,
+        verifier: Verifier::from_settings(&settings.auth)?,
+        context: cid_kit::context::ContextConfig {
+            service: SERVICE,
+            default_locale: settings.default_locale(),
+            access_log: settings.log.access_log,
+        },
+        openapi: Arc::new(openapi().to_json()?),
+        configure: Arc::new(move |cfg| {
+            cfg.app_data(policy.clone());
+            routes::configure(cfg);
+        }),
+        workers: 2,
+        body_limit: 64 * 1024,
+    })
+}
+
+/// Starts the service on `listener` in the current runtime.
+pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
+    cid_kit::server::start(spec, listener)
+}

@@ -1,0 +1,354 @@
+//! The use cases: each runs inside one write transaction that first locks the account, so
+//! concurrent writers of one account are serialized and the ledger always sums to the
+//! balance.
+
+use chrono::{Months, NaiveDateTime};
+use cid_kit::DbConnection;
+use serde::Deserialize;
+
+use crate::domain::earn::EarnType;
+use crate::domain::lots::allocate;
+use crate::domain::tier::{self, Standing, Tier};
+use crate::error::LoyaltyError;
+use crate::store::accounts::{self, Account, AccountChangeset};
+use crate::store::entries::{self, Entry, NewEntry};
+
+/// `[loyalty]` settings: expiry and tier windows.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub expiry_months: u32,
+    pub tier_window_months: u32,
+    pub tier_grace_months: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            expiry_months: 12,
+            tier_window_months: 12,
+            tier_grace_months: 12,
+        }
+    }
+}
+
+impl Policy {
+    fn window_start(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now.checked_sub_months(Months::new(self.tier_window_months))
+            .unwrap_or(now)
+    }
+
+    fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now.checked_add_months(Months::new(self.expiry_months))
+            .unwrap_or(now)
+    }
+}
+
+/// Who is acting, for the ledger's `actor` and `request_id`.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub actor: String,
+    pub request_id: String,
+}
+
+/// A validated earning.
+#[derive(Debug, Clone)]
+pub struct Earning {
+    pub earn_type: EarnType,
+    pub points: i64,
+    pub reason: String,
+    pub order_id: Option<String>,
+    pub purchase_amount_minor: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// What a reversal undoes.
+#[derive(Debug, Clone)]
+pub enum ReversalTarget {
+    Order(String),
+    Entry(i64),
+}
+
+/// The result of a movement: its entry and the account after it.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    pub entry: Entry,
+    pub balance: i64,
+    pub tier: Tier,
+    pub previous_tier: Tier,
+    pub expired: Vec<Entry>,
+}
+
+struct Working {
+    account: Account,
+    now: NaiveDateTime,
+}
+
+impl Working {
+    fn entry(&self, entry_type: &str, points: i64, reason: String, who: &Who) -> NewEntry {
+        NewEntry {
+            customer_id: self.account.customer_id.clone(),
+            entry_type: entry_type.to_owned(),
+            points,
+            balance_after: self.account.points + points,
+            remaining: 0,
+            expires_at: None,
+            reason,
+            order_id: None,
+            reward_id: None,
+            related_entry_id: None,
+            purchase_amount_minor: None,
+            currency: None,
+            actor: who.actor.clone(),
+            request_id: Some(who.request_id.clone()),
+            created_at: self.now,
+        }
+    }
+
+    fn record(&mut self, conn: &mut DbConnection, new: &NewEntry) -> Result<Entry, LoyaltyError> {
+        let entry = entries::insert(conn, new)?;
+        self.account.points = entry.balance_after;
+        Ok(entry)
+    }
+}
+
+fn begin(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+    who: &Who,
+) -> Result<(Working, Vec<Entry>), LoyaltyError> {
+    let account = accounts::lock(conn, customer, now)?;
+    let mut w = Working { account, now };
+    let expired = expire_due(conn, &mut w, who)?;
+    Ok((w, expired))
+}
+
+/// Closes every lot whose expiry has passed, one `expire` entry per lot.
+fn expire_due(
+    conn: &mut DbConnection,
+    w: &mut Working,
+    who: &Who,
+) -> Result<Vec<Entry>, LoyaltyError> {
+    let mut written = Vec::new();
+    for lot in entries::due_lots(conn, &w.account.customer_id, w.now)? {
+        entries::take_from_lot(conn, lot.id, lot.remaining)?;
+        let mut new = w.entry(
+            "expire",
+            -lot.remaining,
+            format!(
+                "Points earned {} expired",
+                lot.created_at.format("%Y-%m-%d")
+            ),
+            who,
+        );
+        new.related_entry_id = Some(lot.id);
+        written.push(w.record(conn, &new)?);
+    }
+    Ok(written)
+}
+
+/// Re-evaluates the tier and stores the account; returns the tier before and after.
+fn finish(
+    conn: &mut DbConnection,
+    w: &Working,
+    policy: &Policy,
+) -> Result<(Tier, Tier), LoyaltyError> {
+    let a = &w.account;
+    let before = Standing {
+        tier: Tier::parse(&a.tier).unwrap_or(Tier::Bronze),
+        since: a.tier_since,
+    };
+    let qualifying = entries::qualifying_since(conn, &a.customer_id, policy.window_start(w.now))?;
+    let after = tier::evaluate(before, qualifying, w.now, policy.tier_grace_months);
+    accounts::update(
+        conn,
+        &a.customer_id,
+        &AccountChangeset {
+            points: a.points,
+            lifetime_points: a.lifetime_points,
+            tier: after.tier.as_str(),
+            tier_since: after.since,
+            total_spent_minor: a.total_spent_minor,
+            updated_at: w.now,
+        },
+    )?;
+    Ok((before.tier, after.tier))
+}
+
+fn movement(entry: Entry, w: &Working, tiers: (Tier, Tier), expired: Vec<Entry>) -> Movement {
+    Movement {
+        entry,
+        balance: w.account.points,
+        previous_tier: tiers.0,
+        tier: tiers.1,
+        expired,
+    }
+}
+
+pub fn earn(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    customer: &str,
+    earning: &Earning,
+    who: &Who,
+    now: NaiveDateTime,
+) -> Result<Movement, LoyaltyError> {
+    let (mut w, expired) = begin(conn, customer, now, who)?;
+    if let Some(order) = &earning.order_id {
+        if entries::by_order(conn, customer, order)?.is_some() {
+            return Err(LoyaltyError::OrderAlreadyCredited(order.clone()));
+        }
+    }
+    let mut new = w.entry(
+        earning.earn_type.as_str(),
+        earning.points,
+        earning.reason.clone(),
+        who,
+    );
+    // A negative balance (left by a reversal of spent points) is paid back first.
+    new.remaining = earning.points.min(new.balance_after.max(0));
+    new.expires_at = Some(policy.expiry(now));
+    new.order_id = earning.order_id.clone();
+    new.purchase_amount_minor = earning.purchase_amount_minor;
+    new.currency = earning.currency.clone();
+    let entry = w.record(conn, &new)?;
+    w.account.lifetime_points += earning.points;
+    w.account.total_spent_minor += earning.purchase_amount_minor.unwrap_or(0);
+    let tiers = finish(conn, &w, policy)?;
+    Ok(movement(entry, &w, tiers, expired))
+}
+
+pub fn redeem(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    customer: &str,
+    points: i64,
+    reward_id: &str,
+    who: &Who,
+    now: NaiveDateTime,
+) -> Result<Movement, LoyaltyError> {
+    let (mut w, expired) = begin(conn, customer, now, who)?;
+    if w.account.points < points {
+        return Err(LoyaltyError::InsufficientPoints {
+            balance: w.account.points,
+            requested: points,
+        });
+    }
+    let (takes, _) = allocate(&entries::open_lots(conn, customer)?, points, None);
+    for (lot, take) in takes {
+        entries::take_from_lot(conn, lot, take)?;
+    }
+    let mut new = w.entry(
+        "redeem",
+        -points,
+        format!("Redeemed for reward {reward_id}"),
+        who,
+    );
+    new.reward_id = Some(reward_id.to_owned());
+    let entry = w.record(conn, &new)?;
+    let tiers = finish(conn, &w, policy)?;
+    Ok(movement(entry, &w, tiers, expired))
+}
+
+/// Undoes an earning once. Points of it that already expired are not taken again; points
+/// already spent are, and may leave the balance negative until new earnings cover it.
+pub fn reverse(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    customer: &str,
+    target: &ReversalTarget,
+    reason: &str,
+    who: &Who,
+    now: NaiveDateTime,
+) -> Result<Movement, LoyaltyError> {
+    let (mut w, expired) = begin(conn, customer, now, who)?;
+    let (order, id) = match target {
+        ReversalTarget::Order(o) => (Some(o.as_str()), None),
+        ReversalTarget::Entry(id) => (None, Some(*id)),
+    };
+    let original =
+        entries::find_earning(conn, customer, order, id)?.ok_or(LoyaltyError::EntryNotFound)?;
+    if entries::reversal_of(conn, original.id)?.is_some() {
+        return Err(LoyaltyError::AlreadyReversed);
+    }
+    let amount = original.points - entries::expired_from(conn, original.id)?;
+    let (takes, _) = allocate(
+        &entries::open_lots(conn, customer)?,
+        amount,
+        Some(original.id),
+    );
+    for (lot, take) in takes {
+        entries::take_from_lot(conn, lot, take)?;
+    }
+    let mut new = w.entry("reversal", -amount, reason.to_owned(), who);
+    new.related_entry_id = Some(original.id);
+    let entry = w.record(conn, &new)?;
+    w.account.lifetime_points -= original.points;
+    w.account.total_spent_minor -= original.purchase_amount_minor.unwrap_or(0);
+    let tiers = finish(conn, &w, policy)?;
+    Ok(movement(entry, &w, tiers, expired))
+}
+
+/// Expires due lots of one account (used before reading an account that has some).
+pub fn settle_expiry(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    customer: &str,
+    who: &Who,
+    now: NaiveDateTime,
+) -> Result<(), LoyaltyError> {
+    let (w, _) = begin(conn, customer, now, who)?;
+    finish(conn, &w, policy)?;
+    Ok(())
+}
+
+/// What `GET /loyalty/{customerId}` shows.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub account: Option<Account>,
+    pub standing: Standing,
+    pub qualifying: i64,
+    pub recent: Vec<Entry>,
+    pub next_expiry: Option<(i64, NaiveDateTime)>,
+}
+
+/// Reads an account; `None` when lots are due to expire and a write must come first.
+pub fn snapshot(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    customer: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Snapshot>, LoyaltyError> {
+    let Some(account) = accounts::find(conn, customer)? else {
+        return Ok(Some(Snapshot {
+            account: None,
+            standing: Standing {
+                tier: Tier::Bronze,
+                since: now,
+            },
+            qualifying: 0,
+            recent: Vec::new(),
+            next_expiry: None,
+        }));
+    };
+    if entries::has_due_lots(conn, customer, now)? {
+        return Ok(None);
+    }
+    let qualifying = entries::qualifying_since(conn, customer, policy.window_start(now))?;
+    let stored = Standing {
+        tier: Tier::parse(&account.tier).unwrap_or(Tier::Bronze),
+        since: account.tier_since,
+    };
+    // A downgrade that fell due since the last write shows at once.
+    let standing = tier::evaluate(stored, qualifying, now, policy.tier_grace_months);
+    let recent = entries::page(conn, customer, None, 20)?;
+    let next_expiry = entries::next_expiry(conn, customer)?;
+    Ok(Some(Snapshot {
+        account: Some(account),
+        standing,
+        qualifying,
+        recent,
+        next_expiry,
+    }))
+}

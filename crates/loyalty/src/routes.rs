@@ -1,0 +1,52 @@
+//! The URL table (literal segments before parameters) and the OpenAPI document.
+
+use actix_web::web;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::handlers;
+
+pub const BASE: &str = "/api/customer-id/loyalty";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(BASE)
+            .route("/tiers/all", web::get().to(handlers::tiers))
+            .route("/earn/methods", web::get().to(handlers::methods))
+            .route("/tier/{tier}/benefits", web::get().to(handlers::benefits))
+            .route("/{customerId}", web::get().to(handlers::account))
+            .route("/{customerId}/history", web::get().to(handlers::history))
+            .route("/{customerId}/points", web::post().to(handlers::earn))
+            .route("/{customerId}/redeem", web::post().to(handlers::redeem))
+            .route("/{customerId}/reversal", web::post().to(handlers::reversal)),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Customer ID — loyalty", description = "Points ledger, tiers, expiry and redemption."),
+    paths(
+        handlers::tiers, handlers::methods, handlers::benefits, handlers::account,
+        handlers::history, handlers::earn, handlers::redeem, handlers::reversal
+    ),
+    modifiers(&Bearer),
+    tags((name = "loyalty", description = "Loyalty points and tiers"))
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `loyalty_accounts`: the cached balance and tier of each customer.
+
+use chrono::NaiveDateTime;
+use cid_kit::{DbConnection, with_backend};
+use diesel::prelude::*;
+
+use crate::schema::loyalty_accounts::{self, dsl as a};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = loyalty_accounts)]
+pub struct Account {
+    pub customer_id: String,
+    pub points: i64,
+    pub lifetime_points: i64,
+    pub tier: String,
+    pub tier_since: NaiveDateTime,
+    pub total_spent_minor: i64,
+    pub currency: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = loyalty_accounts)]
+struct NewAccount<'a> {
+    customer_id: &'a str,
+    tier: &'a str,
+    tier_since: NaiveDateTime,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// What a write changes on the account after its ledger entries.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = loyalty_accounts)]
+pub struct AccountChangeset<'a> {
+    pub points: i64,
+    pub lifetime_points: i64,
+    pub tier: &'a str,
+    pub tier_since: NaiveDateTime,
+    pub total_spent_minor: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn find(conn: &mut DbConnection, customer: &str) -> QueryResult<Option<Account>> {
+    a::loyalty_accounts
+        .find(customer)
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Creates the account if needed and takes its row lock for the rest of the transaction:
+/// the version bump is an UPDATE, so on PostgreSQL concurrent writers of the same account
+/// queue here and each sees the previous one's committed balance.
+pub fn lock(conn: &mut DbConnection, customer: &str, now: NaiveDateTime) -> QueryResult<Account> {
+    let row = NewAccount {
+        customer_id: customer,
+        tier: "bronze",
+        tier_since: now,
+        created_at: now,
+        updated_at: now,
+    };
+    with_backend!(conn, |c| diesel::insert_into(a::loyalty_accounts)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    // RETURNING is not expressible on the multi-backend connection; each backend has it.
+    with_backend!(conn, |c| diesel::update(a::loyalty_accounts.find(customer))
+        .set(a::version.eq(a::version + 1))
+        .returning(Account::as_returning())
+        .get_result(c))
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    customer: &str,
+    changes: &AccountChangeset,
+) -> QueryResult<()> {
+    diesel::update(a::loyalty_accounts.find(customer))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,230 @@
+//! `ledger_entries`: the append-only ledger and the earning lots within it.
+
+use chrono::NaiveDateTime;
+use cid_kit::{DbConnection, with_backend};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::domain::lots::Lot;
+use crate::schema::ledger_entries::{self, dsl as e};
+
+/// Entry types that count towards the tier (earnings and their reversals).
+pub const QUALIFYING: [&str; 7] = [
+    "purchase", "referral", "review", "birthday", "reward", "manual", "reversal",
+];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ledger_entries)]
+pub struct Entry {
+    pub id: i64,
+    pub customer_id: String,
+    pub entry_type: String,
+    pub points: i64,
+    pub balance_after: i64,
+    pub remaining: i64,
+    pub expires_at: Option<NaiveDateTime>,
+    pub reason: String,
+    pub order_id: Option<String>,
+    pub reward_id: Option<String>,
+    pub related_entry_id: Option<i64>,
+    pub purchase_amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ledger_entries)]
+pub struct NewEntry {
+    pub customer_id: String,
+    pub entry_type: String,
+    pub points: i64,
+    pub balance_after: i64,
+    pub remaining: i64,
+    pub expires_at: Option<NaiveDateTime>,
+    pub reason: String,
+    pub order_id: Option<String>,
+    pub reward_id: Option<String>,
+    pub related_entry_id: Option<i64>,
+    pub purchase_amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, entry: &NewEntry) -> QueryResult<Entry> {
+    with_backend!(conn, |c| diesel::insert_into(e::ledger_entries)
+        .values(entry)
+        .returning(Entry::as_returning())
+        .get_result(c))
+}
+
+/// Newest first; `before` is the cursor (an entry ID) of the previous page.
+pub fn page(
+    conn: &mut DbConnection,
+    customer: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    let mut q = e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .select(Entry::as_select())
+        .order(e::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        q = q.filter(e::id.lt(before));
+    }
+    q.load(conn)
+}
+
+/// Lots with points left, soonest-expiring first.
+pub fn open_lots(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<Lot>> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::remaining.gt(0))
+        .order((e::expires_at.asc(), e::id.asc()))
+        .select((e::id, e::remaining))
+        .load::<(i64, i64)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(entry_id, remaining)| Lot {
+                    entry_id,
+                    remaining,
+                })
+                .collect()
+        })
+}
+
+pub fn take_from_lot(conn: &mut DbConnection, entry_id: i64, points: i64) -> QueryResult<()> {
+    diesel::update(e::ledger_entries.find(entry_id))
+        .set(e::remaining.eq(e::remaining - points))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Lots whose expiry has passed with points left.
+pub fn due_lots(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Entry>> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::remaining.gt(0))
+        .filter(e::expires_at.le(now))
+        .order((e::expires_at.asc(), e::id.asc()))
+        .select(Entry::as_select())
+        .load(conn)
+}
+
+pub fn has_due_lots(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        e::ledger_entries
+            .filter(e::customer_id.eq(customer))
+            .filter(e::remaining.gt(0))
+            .filter(e::expires_at.le(now)),
+    ))
+    .get_result(conn)
+}
+
+/// Points earned (net of reversals) since `since`: the tier basis.
+pub fn qualifying_since(
+    conn: &mut DbConnection,
+    customer: &str,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::created_at.ge(since))
+        .filter(e::entry_type.eq_any(QUALIFYING))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(points), 0) AS BIGINT)"))
+        .get_result(conn)
+}
+
+/// The ledger's sum: by the ledger's invariant, the balance.
+pub fn sum(conn: &mut DbConnection, customer: &str) -> QueryResult<i64> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(points), 0) AS BIGINT)"))
+        .get_result(conn)
+}
+
+/// The earning entry of an order, or an entry by ID, belonging to `customer`.
+pub fn find_earning(
+    conn: &mut DbConnection,
+    customer: &str,
+    order_id: Option<&str>,
+    entry_id: Option<i64>,
+) -> QueryResult<Option<Entry>> {
+    let mut q = e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::points.gt(0))
+        .select(Entry::as_select())
+        .into_boxed();
+    if let Some(order) = order_id {
+        q = q.filter(e::order_id.eq(order));
+    }
+    if let Some(id) = entry_id {
+        q = q.filter(e::id.eq(id));
+    }
+    q.first(conn).optional()
+}
+
+pub fn reversal_of(conn: &mut DbConnection, entry_id: i64) -> QueryResult<Option<Entry>> {
+    e::ledger_entries
+        .filter(e::related_entry_id.eq(entry_id))
+        .filter(e::entry_type.eq("reversal"))
+        .select(Entry::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_order(
+    conn: &mut DbConnection,
+    customer: &str,
+    order_id: &str,
+) -> QueryResult<Option<Entry>> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::order_id.eq(order_id))
+        .select(Entry::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Points of a lot that already expired (they must not be taken again by a reversal).
+pub fn expired_from(conn: &mut DbConnection, lot_id: i64) -> QueryResult<i64> {
+    e::ledger_entries
+        .filter(e::related_entry_id.eq(lot_id))
+        .filter(e::entry_type.eq("expire"))
+        .select(sql::<BigInt>("CAST(COALESCE(-SUM(points), 0) AS BIGINT)"))
+        .get_result(conn)
+}
+
+/// The soonest expiry among open lots and the points expiring then.
+pub fn next_expiry(
+    conn: &mut DbConnection,
+    customer: &str,
+) -> QueryResult<Option<(i64, NaiveDateTime)>> {
+    let first: Option<NaiveDateTime> = e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::remaining.gt(0))
+        .select(diesel::dsl::min(e::expires_at))
+        .get_result(conn)?;
+    let Some(at) = first else { return Ok(None) };
+    let points = e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::remaining.gt(0))
+        .filter(e::expires_at.eq(at))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(remaining), 0) AS BIGINT)"))
+        .get_result(conn)?;
+    Ok(Some((points, at)))
+}

@@ -1,0 +1,296 @@
+use chrono::{Months, Utc};
+use cid_loyalty::domain::earn::EarnType;
+use cid_loyalty::ops::{self, Earning, Policy, Who};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn earning(points: i64) -> Earning {
+    Earning {
+        earn_type: EarnType::Manual,
+        points,
+        reason: "arranged".into(),
+        order_id: None,
+        purchase_amount_minor: None,
+        currency: None,
+    }
+}
+
+fn who() -> Who {
+    Who {
+        actor: "test".into(),
+        request_id: "req".into(),
+    }
+}
+
+#[tokio::test]
+async fn unknown_customer_gets_the_zero_account() {
+    let app = spawn_app().await;
+    let body = account(&app, "NEW-CUSTOMER").await;
+    let d = &body["data"];
+    assert_eq!(d["points"], 0);
+    assert_eq!(d["tier"], "bronze");
+    assert_eq!(d["nextTier"], "silver");
+    assert_eq!(d["pointsToNextTier"], 1001);
+    assert_eq!(d["pointsHistory"], json!([]));
+}
+
+#[tokio::test]
+async fn earn_credits_the_balance_and_writes_a_ledger_entry_with_balance_after() {
+    let app = spawn_app().await;
+    earn_ok(&app, "C1", 300).await;
+    let moved = earn_ok(&app, "C1", 900).await;
+    assert_eq!(moved["data"]["balance"], 1200);
+    assert_eq!(moved["data"]["entry"]["balanceAfter"], 1200);
+    assert_eq!(moved["data"]["tier"], "silver");
+    assert_eq!(moved["data"]["tierChanged"], true);
+    let d = account(&app, "C1").await["data"].clone();
+    assert_eq!(
+        (
+            d["points"].clone(),
+            d["lifetimePoints"].clone(),
+            d["tier"].clone()
+        ),
+        (json!(1200), json!(1200), json!("silver"))
+    );
+    assert_eq!(d["pointsHistory"][0]["points"], 900);
+    assert_eq!(d["pointsHistory"][1]["balanceAfter"], 300);
+    assert!(d["pointsHistory"][0]["expiresAt"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn purchase_amount_earns_one_point_per_whole_riyal_and_counts_as_spend() {
+    let app = spawn_app().await;
+    let res = earn(
+        &app,
+        "C2",
+        json!({"purchaseAmount": 123.99, "currency": "SAR", "orderId": "ORD-1"}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["entry"]["points"], 123);
+    assert_eq!(body["data"]["entry"]["type"], "purchase");
+    assert_eq!(account(&app, "C2").await["data"]["totalSpent"], 123.99);
+    // The same order cannot earn twice.
+    let again = earn(
+        &app,
+        "C2",
+        json!({"purchaseAmount": 10, "orderId": "ORD-1"}),
+    )
+    .await;
+    cid_testkit::problem(again, 409, "ORDER_ALREADY_CREDITED").await;
+    let usd = earn(&app, "C2", json!({"purchaseAmount": 10, "currency": "USD"})).await;
+    cid_testkit::problem(usd, 422, "UNSUPPORTED_CURRENCY").await;
+}
+
+#[tokio::test]
+async fn redeem_spends_points_and_fails_with_422_when_short() {
+    let app = spawn_app().await;
+    earn_ok(&app, "C3", 100).await;
+    let tok = customer(&app, "C3");
+    let res = redeem(&app, "C3", &tok, 60).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["balance"], 40);
+    assert_eq!(body["data"]["entry"]["type"], "redeem");
+    assert_eq!(body["data"]["entry"]["rewardId"], "RW-1");
+    let res = redeem(&app, "C3", &tok, 41).await;
+    let p = cid_testkit::problem(res, 422, "INSUFFICIENT_POINTS").await;
+    assert!(p["detail"].as_str().unwrap().contains("40"));
+    assert_eq!(account(&app, "C3").await["data"]["points"], 40);
+}
+
+#[tokio::test]
+async fn redeeming_never_demotes_a_tier() {
+    let app = spawn_app().await;
+    earn_ok(&app, "C4", 1500).await;
+    let res = redeem(&app, "C4", &admin(&app), 1400).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["tier"], "silver");
+    assert_eq!(account(&app, "C4").await["data"]["tier"], "silver");
+}
+
+#[tokio::test]
+async fn reversal_undoes_an_order_once_with_a_linked_entry() {
+    let app = spawn_app().await;
+    earn(
+        &app,
+        "C5",
+        json!({"purchaseAmount": 500, "orderId": "ORD-9"}),
+    )
+    .await;
+    earn_ok(&app, "C5", 100).await;
+    let url = app.url("/api/customer-id/loyalty/C5/reversal");
+    let send = |body: Value| {
+        app.client
+            .post(&url)
+            .bearer_auth(service(&app))
+            .json(&body)
+            .send()
+    };
+    let res = send(json!({"orderId": "ORD-9", "reason": "refund"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["entry"]["points"], -500);
+    assert_eq!(body["data"]["balance"], 100);
+    let original = full_history(&app, "C5")
+        .await
+        .into_iter()
+        .find(|e| e["orderId"] == "ORD-9")
+        .unwrap();
+    assert_eq!(body["data"]["entry"]["relatedEntryId"], original["id"]);
+    assert_eq!(account(&app, "C5").await["data"]["totalSpent"], 0.0);
+
+    let again = send(json!({"orderId": "ORD-9", "reason": "refund"}))
+        .await
+        .unwrap();
+    cid_testkit::problem(again, 409, "ALREADY_REVERSED").await;
+    let unknown = send(json!({"orderId": "NOPE", "reason": "refund"}))
+        .await
+        .unwrap();
+    cid_testkit::problem(unknown, 404, "ENTRY_NOT_FOUND").await;
+    let by_entry = send(json!({"entryId": original["id"], "reason": "refund"}))
+        .await
+        .unwrap();
+    cid_testkit::problem(by_entry, 409, "ALREADY_REVERSED").await;
+}
+
+#[tokio::test]
+async fn history_pages_with_a_cursor_newest_first() {
+    let app = spawn_app().await;
+    for i in 1..=5 {
+        earn_ok(&app, "C6", i).await;
+    }
+    let url = app.url("/api/customer-id/loyalty/C6/history?limit=2");
+    let first: Value = app
+        .client
+        .get(&url)
+        .bearer_auth(customer(&app, "C6"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let points: Vec<_> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["points"].as_i64().unwrap())
+        .collect();
+    assert_eq!(points, [5, 4]);
+    assert_eq!(first["page"]["limit"], 2);
+    let cursor = first["page"]["nextCursor"].as_str().unwrap();
+    let second: Value = app
+        .client
+        .get(format!("{url}&cursor={cursor}"))
+        .bearer_auth(customer(&app, "C6"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["data"][0]["points"], 3);
+    let all = full_history(&app, "C6").await;
+    assert_eq!(all.len(), 5);
+    for bad in ["limit=0", "limit=101", "limit=abc", "cursor=%%%"] {
+        let res = app
+            .client
+            .get(app.url(&format!("/api/customer-id/loyalty/C6/history?{bad}")))
+            .bearer_auth(admin(&app))
+            .send()
+            .await
+            .unwrap();
+        cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
+    }
+}
+
+#[tokio::test]
+async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiring_first() {
+    let app = spawn_app().await;
+    let policy = Policy::default();
+    let now = Utc::now().naive_utc();
+    let mut conn = app.db.connect();
+    // 100 earned 13 months ago (expired), 50 earned 11 months ago (expires first), 70 now.
+    let old = now.checked_sub_months(Months::new(13)).unwrap();
+    let mid = now.checked_sub_months(Months::new(11)).unwrap();
+    ops::earn(&mut conn, &policy, "C7", &earning(100), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, "C7", &earning(50), &who(), mid).unwrap();
+    drop(conn);
+    earn_ok(&app, "C7", 70).await;
+
+    let d = account(&app, "C7").await["data"].clone();
+    assert_eq!(d["points"], 120);
+    let expired: Vec<_> = d["pointsHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "expire")
+        .cloned()
+        .collect();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0]["points"], -100);
+    assert_eq!(d["nextExpiry"]["points"], 50);
+
+    // Spending 60 empties the 50-point lot that expires first, then takes 10 of the new one.
+    redeem(&app, "C7", &admin(&app), 60).await;
+    let d = account(&app, "C7").await["data"].clone();
+    assert_eq!(d["points"], 60);
+    assert_eq!(d["nextExpiry"]["points"], 60);
+    let sum: i64 = full_history(&app, "C7")
+        .await
+        .iter()
+        .map(|e| e["points"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, 60, "the ledger sums to the balance");
+}
+
+#[tokio::test]
+async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
+    let app = spawn_app().await;
+    let policy = Policy::default();
+    let now = Utc::now().naive_utc();
+    let months_ago = |m| now.checked_sub_months(Months::new(m)).unwrap();
+    let mut conn = app.db.connect();
+    // Gold reached 11 months ago; its 4000 qualifying points alone would be silver.
+    ops::earn(
+        &mut conn,
+        &policy,
+        "C8",
+        &earning(2000),
+        &who(),
+        months_ago(13),
+    )
+    .unwrap();
+    ops::earn(
+        &mut conn,
+        &policy,
+        "C8",
+        &earning(4000),
+        &who(),
+        months_ago(11),
+    )
+    .unwrap();
+    // Gold reached 14 months ago with nothing earned since: the grace has run out.
+    ops::earn(
+        &mut conn,
+        &policy,
+        "C9",
+        &earning(6000),
+        &who(),
+        months_ago(14),
+    )
+    .unwrap();
+    drop(conn);
+    let kept = account(&app, "C8").await["data"].clone();
+    assert_eq!(
+        (kept["tier"].clone(), kept["qualifyingPoints"].clone()),
+        (json!("gold"), json!(4000))
+    );
+    let dropped = account(&app, "C9").await["data"].clone();
+    assert_eq!(dropped["tier"], "bronze");
+}

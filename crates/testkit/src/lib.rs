@@ -1,0 +1,226 @@
+//! Test helpers: a fresh database per test on SQLite (default) or PostgreSQL
+//! (`CID_TEST_DATABASE_URL`), services started in-process on port 0, and tokens.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use cid_common::Role;
+use cid_kit::server::{AppSpec, Running};
+use cid_kit::settings::{Settings, config_dir};
+use diesel::connection::SimpleConnection;
+
+/// The environment variable that switches the tests to PostgreSQL.
+pub const PG_ENV: &str = "CID_TEST_DATABASE_URL";
+
+/// Settings of `config/test.toml`.
+pub fn settings() -> Settings {
+    Settings::load_from(&config_dir(), "test").expect("test settings load")
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn new(service: &str) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match std::env::var(PG_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("cidt_{}_{}", service.replace('-', "_"), &id[..16]);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b);
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres {
+                        admin_url: admin_url.clone(),
+                        name,
+                    },
+                }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(format!("cid-test-{id}"));
+                std::fs::create_dir_all(&dir).expect("create test dir");
+                Self {
+                    url: format!("sqlite://{}/{service}.db", dir.display()),
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+
+    /// A direct connection, for arranging data a test cannot create through HTTP.
+    pub fn connect(&self) -> cid_kit::DbConnection {
+        cid_kit::db::Manager::new(&self.url)
+            .and_then(|m| {
+                m.connect_now()
+                    .map_err(|e| cid_kit::DbError::Unavailable(e.to_string()))
+            })
+            .expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(m) = cid_kit::db::Manager::new(admin_url) {
+                    if let Ok(mut conn) = m.connect_now() {
+                        let _ = conn.batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A service running in-process on a random port with its own fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+}
+
+impl TestApp {
+    /// Starts a service: `build` turns settings and a database URL into its [`AppSpec`].
+    pub async fn spawn<F>(service: &str, build: F) -> Self
+    where
+        F: FnOnce(&Settings, &str) -> Result<AppSpec, Box<dyn std::error::Error>>,
+    {
+        let settings = settings();
+        cid_kit::telemetry::init(&settings.log, service);
+        let db = TestDb::new(service);
+        let mut spec = build(&settings, &db.url).expect("build service");
+        spec.workers = 1;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let running = cid_kit::server::start(spec, listener).expect("start service");
+        Self {
+            base: format!("http://{}", running.addr),
+            db,
+            settings,
+            client: reqwest::Client::new(),
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+        token(&self.settings, sub, roles)
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// A valid token for the test settings.
+pub fn token(settings: &Settings, sub: &str, roles: &[Role]) -> String {
+    cid_kit::auth::mint(&settings.auth, sub, roles, 3600).expect("mint token")
+}
+
+/// Tokens that must be refused, by what is wrong with them.
+pub mod bad_tokens {
+    use super::*;
+    use base64::Engine;
+
+    fn b64(v: &serde_json::Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    fn claims(s: &Settings, exp_offset: i64, aud: &str) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        serde_json::json!({"sub": "C1", "roles": ["admin"], "iat": now, "exp": now + exp_offset,
+            "iss": s.auth.issuer, "aud": aud})
+    }
+
+    fn sign(s: &Settings, secret: &str, claims: &serde_json::Value) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        let _ = s;
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("sign")
+    }
+
+    pub fn expired(s: &Settings) -> String {
+        sign(
+            s,
+            s.auth.jwt_secret.expose(),
+            &claims(s, -3600, &s.auth.audience),
+        )
+    }
+
+    pub fn wrong_signature(s: &Settings) -> String {
+        sign(s, "not-the-secret", &claims(s, 3600, &s.auth.audience))
+    }
+
+    pub fn wrong_audience(s: &Settings) -> String {
+        sign(
+            s,
+            s.auth.jwt_secret.expose(),
+            &claims(s, 3600, "someone-else"),
+        )
+    }
+
+    pub fn alg_none(s: &Settings) -> String {
+        let header = serde_json::json!({"alg": "none", "typ": "JWT"});
+        format!(
+            "{}.{}.",
+            b64(&header),
+            b64(&claims(s, 3600, &s.auth.audience))
+        )
+    }
+
+    /// Every bad token with a label for assertion messages.
+    pub fn all(s: &Settings) -> Vec<(&'static str, String)> {
+        vec![
+            ("expired", expired(s)),
+            ("wrong signature", wrong_signature(s)),
+            ("wrong audience", wrong_audience(s)),
+            ("alg none", alg_none(s)),
+            ("garbage", "not.a.token".into()),
+        ]
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status for {code}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    let body: serde_json::Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["success"], false);
+    assert_eq!(body["status"], status);
+    assert_eq!(body["error"], body["detail"]);
+    assert!(body["requestId"].as_str().is_some_and(|r| !r.is_empty()));
+    body
+}
