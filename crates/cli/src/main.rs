@@ -1,1 +1,200 @@
-fn main() {}
+//! `cid`: run the whole system in one process, mint development tokens, migrate databases
+//! and write the OpenAPI documents.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use cid_common::Role;
+use cid_kit::Settings;
+use cid_kit::server::AppSpec;
+use clap::{Parser, Subcommand, ValueEnum};
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// A service this binary can run: its group name and how to build it.
+struct ServiceEntry {
+    name: &'static str,
+    build: fn(&Settings, &str) -> Result<AppSpec, BoxError>,
+    openapi: fn() -> serde_json::Value,
+}
+
+fn loyalty_doc() -> serde_json::Value {
+    serde_json::to_value(cid_loyalty::openapi()).unwrap_or_default()
+}
+
+/// Every implemented service; later services are added here.
+const SERVICES: &[ServiceEntry] = &[ServiceEntry {
+    name: cid_loyalty::SERVICE,
+    build: cid_loyalty::app_spec,
+    openapi: loyalty_doc,
+}];
+
+#[derive(Parser)]
+#[command(name = "cid", about = "Customer ID System", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway and every implemented service in this process (Ctrl-C stops).
+    Up,
+    /// Print a signed development token.
+    Token {
+        #[arg(long)]
+        sub: String,
+        #[arg(long = "role", value_enum, required = true)]
+        roles: Vec<RoleArg>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+    /// Create (PostgreSQL) and migrate every service's database.
+    Migrate,
+    /// Write each service's OpenAPI document and the merged one.
+    Openapi {
+        #[arg(long, default_value = "proto-docs/openapi")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Customer,
+    Agent,
+    Admin,
+    Service,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Customer => Role::Customer,
+            RoleArg::Agent => Role::Agent,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Service => Role::Service,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli.command).await {
+        eprintln!("cid: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(command: Command) -> Result<(), BoxError> {
+    match command {
+        Command::Token { sub, roles, ttl } => {
+            let settings = Settings::load()?;
+            let roles: Vec<Role> = roles.into_iter().map(Role::from).collect();
+            println!(
+                "{}",
+                cid_kit::auth::mint(&settings.auth, &sub, &roles, ttl)?
+            );
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::load()?;
+            for s in SERVICES {
+                let url = settings.database_url(s.name);
+                (s.build)(&settings, &url)?;
+                println!("{}: migrated {}", s.name, cid_kit::db::redact(&url));
+            }
+            Ok(())
+        }
+        Command::Openapi { out } => write_openapi(&out),
+        Command::Up => up().await,
+    }
+}
+
+fn write_openapi(out: &std::path::Path) -> Result<(), BoxError> {
+    std::fs::create_dir_all(out)?;
+    let mut docs = Vec::new();
+    for s in SERVICES {
+        let doc = (s.openapi)();
+        std::fs::write(
+            out.join(format!("{}.json", s.name)),
+            serde_json::to_string_pretty(&doc)? + "\n",
+        )?;
+        docs.push((s.name.to_owned(), doc));
+    }
+    let all: Vec<String> = cid_kit::settings::GROUPS
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    let merged = cid_gateway::docs::merge(&docs, &all);
+    std::fs::write(
+        out.join("merged.json"),
+        serde_json::to_string_pretty(&merged)? + "\n",
+    )?;
+    println!("wrote {} documents to {}", docs.len() + 1, out.display());
+    Ok(())
+}
+
+async fn up() -> Result<(), BoxError> {
+    let settings = Settings::load()?;
+    cid_kit::telemetry::init(&settings.log, "cid");
+    let mut running = Vec::new();
+    for s in SERVICES {
+        let endpoint = settings.endpoint(s.name)?;
+        let listener = TcpListener::bind((endpoint.host.as_str(), endpoint.port)).map_err(|e| {
+            format!(
+                "{}: cannot listen on {}:{}: {e}",
+                s.name, endpoint.host, endpoint.port
+            )
+        })?;
+        let url = settings.database_url(s.name);
+        let spec = (s.build)(&settings, &url)?;
+        running.push((s.name, cid_kit::server::start(spec, listener)?));
+        println!(
+            "  {:<10} http://{}:{}  ({})",
+            s.name,
+            endpoint.host,
+            endpoint.port,
+            cid_kit::db::redact(&url)
+        );
+    }
+    let gw_settings: cid_gateway::GatewaySettings = settings.section("gateway")?;
+    let mut gateway = cid_gateway::Gateway::from_settings(&settings)?;
+    let names: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+    gateway.require_only(&names);
+    let listener =
+        TcpListener::bind((gw_settings.host.as_str(), gw_settings.port)).map_err(|e| {
+            format!(
+                "gateway: cannot listen on {}:{}: {e}",
+                gw_settings.host, gw_settings.port
+            )
+        })?;
+    let gateway = cid_gateway::start(gateway, listener)?;
+    let base = format!("http://{}", gateway.addr);
+    let token = cid_kit::auth::mint(
+        &settings.auth,
+        "CID-2026-000001",
+        &[Role::Customer],
+        24 * 3600,
+    )?;
+    println!("\nCustomer ID System is up.");
+    println!("  gateway    {base}   (ready: {base}/ready, docs: {base}/api/customer-id/docs/)");
+    println!("\nTry it (a development token for customer CID-2026-000001, valid 24 h):\n");
+    println!("  curl -s {base}/api/customer-id/loyalty/tiers/all");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {token}' {base}/api/customer-id/loyalty/CID-2026-000001"
+    );
+    println!(
+        "\nMore tokens: cargo run -q -p cid -- token --sub ID --role customer|agent|admin|service"
+    );
+    println!("Ctrl-C stops everything.");
+    tokio::signal::ctrl_c().await?;
+    println!("\nstopping…");
+    gateway.stop().await;
+    for (_, r) in running {
+        r.stop().await;
+    }
+    cid_kit::telemetry::shutdown();
+    Ok(())
+}

@@ -1,0 +1,45 @@
+# Customer ID System — the whole set-up is `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+PG_URL ?= postgres://postgres@127.0.0.1/postgres
+# nextest when installed, plain cargo test otherwise.
+TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
+
+.PHONY: run test test-pg lint openapi openapi-check bench build release
+
+## Start the gateway and every implemented service on the embedded SQLite default.
+run:
+	$(CARGO) run -q -p cid -- up
+
+## The whole test suite on SQLite (no server needed).
+test:
+	$(CARGO) $(TEST_RUNNER) --workspace
+
+## The same suite on PostgreSQL (a fresh database per test).
+test-pg:
+	CID_TEST_DATABASE_URL=$${CID_TEST_DATABASE_URL:-$(PG_URL)} $(CARGO) $(TEST_RUNNER) --workspace
+
+## Formatting and clippy with warnings as errors.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Regenerate proto-docs/openapi/*.json from the code.
+openapi:
+	$(CARGO) run -q -p cid -- openapi --out proto-docs/openapi
+
+## Fail when the checked-in OpenAPI documents differ from the code.
+openapi-check:
+	@tmp=$$(mktemp -d) && $(CARGO) run -q -p cid -- openapi --out $$tmp >/dev/null && \
+	  if diff -ru proto-docs/openapi $$tmp; then echo "openapi: up to date"; rm -rf $$tmp; \
+	  else echo "openapi: stale, run 'make openapi'"; rm -rf $$tmp; exit 1; fi
+
+## Load scenarios (release build): direct vs gateway vs nginx. Not part of `make test`.
+bench:
+	bash bench/run.sh
+
+build:
+	$(CARGO) build --workspace
+
+release:
+	$(CARGO) build --release -p cid -p cid-gateway -p cid-loyalty

@@ -1,0 +1,19 @@
+//! The gateway on its own: settings → telemetry → serve.
+
+use cid_gateway::{Gateway, GatewaySettings};
+use cid_kit::Settings;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load()?;
+    cid_kit::telemetry::init(&settings.log, "gateway");
+    let gw: GatewaySettings = settings.section("gateway")?;
+    let listener = std::net::TcpListener::bind((gw.host.as_str(), gw.port))?;
+    let gateway = Gateway::from_settings(&settings)?;
+    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    let running = cid_gateway::start(gateway, listener)?;
+    tokio::signal::ctrl_c().await?;
+    running.stop().await;
+    cid_kit::telemetry::shutdown();
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! The forwarding pipeline, in named phases: parse route → request filter (request ID, body
+//! limit, JWT, CORS) → build the upstream request (hop-by-hop hygiene, forwarding headers,
+//! request ID, `traceparent`) → send (pooled keep-alive client, timeout, breaker, safe retry)
+//! → response filter → log.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use cid_common::{ErrorCode, Locale};
+use cid_kit::trace::{TraceContext, request_id};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, Response, Uri};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Either, Empty, Limited};
+use hyper::body::Incoming;
+
+use crate::Gateway;
+use crate::respond::{Body, problem};
+use crate::upstream::{Group, Upstream, group_of};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type UpstreamBody = BoxBody<Bytes, BoxError>;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Headers that belong to one connection and never cross a proxy (RFC 9110 §7.6.1).
+static HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+/// What the phases learn about one request.
+pub struct Ctx {
+    pub request_id: String,
+    pub locale: Locale,
+    pub trace: TraceContext,
+    pub started: Instant,
+    pub group: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(headers: &HeaderMap, default_locale: Locale) -> Self {
+        Self {
+            request_id: request_id(headers.get(&X_REQUEST_ID).map(HeaderValue::as_bytes)),
+            locale: Locale::negotiate(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+                default_locale,
+            ),
+            trace: TraceContext::continue_from(
+                headers.get(&TRACEPARENT).and_then(|v| v.to_str().ok()),
+            ),
+            started: Instant::now(),
+            group: None,
+        }
+    }
+
+    pub fn fail(&self, code: ErrorCode, service: Option<&str>) -> Response<Body> {
+        let args: Vec<(String, String)> = service
+            .map(|s| vec![("service".to_owned(), s.to_owned())])
+            .unwrap_or_default();
+        problem(code, &args, self.locale, &self.request_id)
+    }
+}
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if let Some(conn) = headers.get(header::CONNECTION) {
+        let named: Vec<HeaderName> = conn
+            .to_str()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+            .collect();
+        for name in named {
+            headers.remove(name);
+        }
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(header::TRANSFER_ENCODING);
+}
+
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    )
+}
+
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v != "0")
+}
+
+fn is_body_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
+impl Gateway {
+    /// Phase: route an API request to its group and forward it.
+    pub(crate) async fn forward(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        ctx: &mut Ctx,
+    ) -> Response<Body> {
+        let Some(name) = group_of(req.uri().path()) else {
+            return ctx.fail(ErrorCode::NotFound, None);
+        };
+        let Some(group) = self.groups.iter().find(|g| g.name == name) else {
+            return ctx.fail(ErrorCode::NotFound, None);
+        };
+        ctx.group = Some(group.name.clone());
+
+        // Phase: request filter.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.body_limit) {
+            return problem(
+                ErrorCode::PayloadTooLarge,
+                &[("limit".into(), self.body_limit.to_string())],
+                ctx.locale,
+                &ctx.request_id,
+            );
+        }
+        if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+            if let Err(e) = self.verifier.verify_header(Some(auth.as_bytes())) {
+                return ctx.fail(e.code, None);
+            }
+        }
+
+        // Phase: build the upstream request.
+        let (mut parts, body) = req.into_parts();
+        let bodiless = !has_body(&parts.headers);
+        let original_host = parts.headers.remove(header::HOST);
+        strip_hop_by_hop(&mut parts.headers);
+        let forwarded_for = match parts
+            .headers
+            .get(&X_FORWARDED_FOR)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(prior) => format!("{prior}, {}", peer.ip()),
+            None => peer.ip().to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+            parts.headers.insert(X_FORWARDED_FOR.clone(), v);
+        }
+        parts
+            .headers
+            .insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
+        if let Some(host) = original_host {
+            parts.headers.insert(X_FORWARDED_HOST.clone(), host);
+        }
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            parts.headers.insert(X_REQUEST_ID.clone(), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&ctx.trace.header()) {
+            parts.headers.insert(TRACEPARENT.clone(), v);
+        }
+        // Only a bodiless idempotent request can be sent again, and only elsewhere.
+        let retry =
+            (bodiless && idempotent(&parts.method) && group.upstreams.len() > 1).then(|| {
+                (
+                    parts.method.clone(),
+                    parts.uri.clone(),
+                    parts.version,
+                    parts.headers.clone(),
+                )
+            });
+        let body: UpstreamBody = if bodiless {
+            Empty::new().map_err(|never| match never {}).boxed()
+        } else {
+            Limited::new(body, usize::try_from(self.body_limit).unwrap_or(usize::MAX)).boxed()
+        };
+
+        // Phase: send.
+        let mut outcome = self
+            .send(group, Request::from_parts(parts, body), ctx)
+            .await;
+        if let (Err(ErrorCode::ServiceUnavailable), Some((method, uri, version, headers))) =
+            (&outcome, retry)
+        {
+            let mut again = Request::new(Empty::new().map_err(|never| match never {}).boxed());
+            *again.method_mut() = method;
+            *again.uri_mut() = uri;
+            *again.version_mut() = version;
+            *again.headers_mut() = headers;
+            outcome = self.send(group, again, ctx).await;
+        }
+
+        // Phase: response filter.
+        match outcome {
+            Ok(res) => {
+                let (mut parts, body) = res.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Response::from_parts(parts, Either::Left(body))
+            }
+            Err(ErrorCode::PayloadTooLarge) => problem(
+                ErrorCode::PayloadTooLarge,
+                &[("limit".into(), self.body_limit.to_string())],
+                ctx.locale,
+                &ctx.request_id,
+            ),
+            Err(code) => ctx.fail(code, Some(&group.name)),
+        }
+    }
+
+    async fn send(
+        &self,
+        group: &Group,
+        mut req: Request<UpstreamBody>,
+        ctx: &Ctx,
+    ) -> Result<Response<Incoming>, ErrorCode> {
+        let Some(upstream) = group.pick(&self.breaker) else {
+            return Err(ErrorCode::ServiceUnavailable);
+        };
+        *req.uri_mut() = upstream_uri(upstream, req.uri());
+        match tokio::time::timeout(group.timeout, self.client.request(req)).await {
+            Ok(Ok(res)) => {
+                self.breaker.success(upstream);
+                Ok(res)
+            }
+            Ok(Err(e)) if e.is_connect() => {
+                self.breaker.failure(upstream);
+                tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream unreachable");
+                Err(ErrorCode::ServiceUnavailable)
+            }
+            Ok(Err(e)) if is_body_limit(&e) => Err(ErrorCode::PayloadTooLarge),
+            Ok(Err(e)) => {
+                self.breaker.failure(upstream);
+                tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream failed");
+                Err(ErrorCode::BadGateway)
+            }
+            Err(_) => {
+                self.breaker.failure(upstream);
+                tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, "upstream timed out");
+                Err(ErrorCode::GatewayTimeout)
+            }
+        }
+    }
+}
+
+fn upstream_uri(upstream: &Upstream, uri: &Uri) -> Uri {
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(upstream.scheme.clone());
+    parts.authority = Some(upstream.authority.clone());
+    parts.path_and_query = uri.path_and_query().cloned();
+    Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
+}
+
+/// Headers every response gets, whoever wrote it.
+pub fn finish_headers(headers: &mut HeaderMap, ctx: &Ctx) {
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert(X_REQUEST_ID.clone(), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.trace.trace_id) {
+        headers.insert(X_TRACE_ID.clone(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_hop_by_hop_removes_standard_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::ACCEPT));
+    }
+}

@@ -1,0 +1,50 @@
+//! `[gateway]` settings.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    pub host: String,
+    pub port: u16,
+    /// Larger request bodies are refused with 413.
+    pub body_limit_bytes: u64,
+    /// Time an upstream has to start answering, unless its group sets its own.
+    pub timeout_ms: u64,
+    /// Per-group timeouts in milliseconds.
+    #[serde(default)]
+    pub timeouts_ms: BTreeMap<String, u64>,
+    /// Extra upstream URLs per group (load-balanced round robin); default is the group's
+    /// `services.<group>` endpoint.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, Vec<String>>,
+    /// Groups whose upstream must be up for `/ready` to pass; default all.
+    #[serde(default)]
+    pub required: Option<Vec<String>>,
+    /// Consecutive failures that open an upstream's circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker skips its upstream.
+    pub breaker_open_ms: u64,
+    /// Allowed CORS origins (`*` for any); empty disables CORS headers.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            body_limit_bytes: 1024 * 1024,
+            timeout_ms: 10_000,
+            timeouts_ms: BTreeMap::new(),
+            upstreams: BTreeMap::new(),
+            required: None,
+            breaker_failures: 5,
+            breaker_open_ms: 5_000,
+            cors_origins: Vec::new(),
+        }
+    }
+}

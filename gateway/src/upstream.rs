@@ -1,0 +1,164 @@
+//! The prefix table: one entry per group, each with its upstreams, timeout and breakers.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use http::uri::{Authority, Scheme};
+
+/// One upstream address with its circuit breaker.
+pub struct Upstream {
+    pub scheme: Scheme,
+    pub authority: Authority,
+    pub base: String,
+    failures: AtomicU32,
+    /// Milliseconds since `epoch` until which the breaker is open.
+    open_until_ms: AtomicU64,
+}
+
+impl Upstream {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("bad upstream URL {url}: {e}"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| format!("upstream {url} needs a scheme"))?;
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| format!("upstream {url} needs a host"))?;
+        Ok(Self {
+            base: format!("{scheme}://{authority}"),
+            scheme,
+            authority,
+            failures: AtomicU32::new(0),
+            open_until_ms: AtomicU64::new(0),
+        })
+    }
+}
+
+/// A group of the API (`loyalty`, …) and where it is served.
+pub struct Group {
+    pub name: String,
+    pub upstreams: Vec<Upstream>,
+    pub timeout: Duration,
+    next: AtomicUsize,
+}
+
+/// Circuit breaker policy shared by all upstreams.
+#[derive(Debug, Clone, Copy)]
+pub struct Breaker {
+    pub failures: u32,
+    pub open_for: Duration,
+    pub epoch: Instant,
+}
+
+impl Breaker {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub fn is_open(&self, u: &Upstream) -> bool {
+        u.open_until_ms.load(Ordering::Relaxed) > self.now_ms()
+    }
+
+    pub fn success(&self, u: &Upstream) {
+        if u.failures.load(Ordering::Relaxed) != 0 {
+            u.failures.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn failure(&self, u: &Upstream) {
+        let n = u.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= self.failures {
+            let until =
+                self.now_ms() + u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX);
+            u.open_until_ms.store(until, Ordering::Relaxed);
+            u.failures.store(0, Ordering::Relaxed);
+            tracing::warn!(upstream = %u.base, "circuit breaker opened");
+        }
+    }
+}
+
+impl Group {
+    pub fn new(name: &str, urls: &[String], timeout: Duration) -> Result<Self, String> {
+        let upstreams = urls
+            .iter()
+            .map(|u| Upstream::parse(u))
+            .collect::<Result<Vec<_>, _>>()?;
+        if upstreams.is_empty() {
+            return Err(format!("group {name} has no upstream"));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            upstreams,
+            timeout,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Round robin over upstreams whose breaker is closed; `None` when all are open.
+    pub fn pick(&self, breaker: &Breaker) -> Option<&Upstream> {
+        let n = self.upstreams.len();
+        let start = if n == 1 {
+            0
+        } else {
+            self.next.fetch_add(1, Ordering::Relaxed)
+        };
+        (0..n)
+            .map(|i| &self.upstreams[(start + i) % n])
+            .find(|u| !breaker.is_open(u))
+    }
+}
+
+/// Finds the group of a path `/api/customer-id/<group>[/...]`.
+pub fn group_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/api/customer-id/")?;
+    let name = rest.split('/').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_of_takes_the_segment_after_the_base_path() {
+        assert_eq!(group_of("/api/customer-id/loyalty/C1"), Some("loyalty"));
+        assert_eq!(
+            group_of("/api/customer-id/support-chat"),
+            Some("support-chat")
+        );
+        assert_eq!(group_of("/api/customer-id/"), None);
+        assert_eq!(group_of("/other/loyalty"), None);
+    }
+
+    #[test]
+    fn breaker_opens_after_consecutive_failures_and_pick_skips_it() {
+        let g = Group::new(
+            "x",
+            &["http://127.0.0.1:1".into(), "http://127.0.0.1:2".into()],
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let b = Breaker {
+            failures: 2,
+            open_for: Duration::from_secs(60),
+            epoch: Instant::now(),
+        };
+        b.failure(&g.upstreams[0]);
+        assert!(!b.is_open(&g.upstreams[0]));
+        b.failure(&g.upstreams[0]);
+        assert!(b.is_open(&g.upstreams[0]));
+        for _ in 0..4 {
+            assert_eq!(
+                g.pick(&b).map(|u| u.base.as_str()),
+                Some("http://127.0.0.1:2")
+            );
+        }
+        b.failure(&g.upstreams[1]);
+        b.failure(&g.upstreams[1]);
+        assert!(g.pick(&b).is_none());
+    }
+}

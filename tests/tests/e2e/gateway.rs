@@ -1,0 +1,359 @@
+use std::time::{Duration, Instant};
+
+use cid_common::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn requests_reach_loyalty_through_the_gateway_with_the_same_answers() {
+    let s = stack().await;
+    let svc = s.token("orders", &[Role::Service]);
+    let res = s
+        .client
+        .post(s.url("/api/customer-id/loyalty/GW-1/points"))
+        .bearer_auth(&svc)
+        .json(&json!({"points": 40, "reason": "via gateway"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let direct: Value = s
+        .client
+        .get(format!(
+            "{}/api/customer-id/loyalty/GW-1",
+            s.loyalty.as_ref().unwrap().base
+        ))
+        .bearer_auth(&svc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let via: Value = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/GW-1"))
+        .bearer_auth(&svc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(via["data"]["points"], 40);
+    assert_eq!(via, direct);
+    let public = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+}
+
+#[tokio::test]
+async fn the_trace_the_gateway_starts_arrives_at_the_service() {
+    let s = stack().await;
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    let started = res.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    assert_eq!(started.len(), 32);
+    // The service answers with the trace and span it served the request in.
+    let seen = res.headers()["traceresponse"].to_str().unwrap().to_owned();
+    assert_eq!(seen.split('-').nth(1), Some(started.as_str()));
+
+    let client_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .header(
+            "traceparent",
+            format!("00-{client_trace}-00f067aa0ba902b7-01"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-trace-id"], client_trace);
+    assert_eq!(
+        res.headers()["traceresponse"]
+            .to_str()
+            .unwrap()
+            .split('-')
+            .nth(1),
+        Some(client_trace)
+    );
+}
+
+#[tokio::test]
+async fn the_request_id_is_kept_end_to_end_and_appears_in_error_bodies() {
+    let s = stack().await;
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/GW-2"))
+        .header("X-Request-Id", "client-req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "client-req-42");
+    let body = cid_testkit::problem(res, 401, "UNAUTHORIZED").await;
+    assert_eq!(body["requestId"], "client-req-42");
+}
+
+#[tokio::test]
+async fn a_stopped_service_is_503_problem_json_quickly() {
+    let mut s = stack().await;
+    s.loyalty.as_mut().unwrap().stop().await;
+    let started = Instant::now();
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .header("Accept-Language", "ar")
+        .send()
+        .await
+        .unwrap();
+    let body = cid_testkit::problem(res, 503, "SERVICE_UNAVAILABLE").await;
+    assert!(body["detail"].as_str().unwrap().contains("loyalty"));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let ready = s.client.get(s.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["data"]["upstreams"]["loyalty"], "down");
+}
+
+#[tokio::test]
+async fn groups_without_a_running_service_answer_503_and_unknown_groups_404() {
+    let s = stack().await;
+    for group in ["referral", "support-chat", "customers"] {
+        let res = s
+            .client
+            .get(s.url(&format!("/api/customer-id/{group}/X1/stats")))
+            .send()
+            .await
+            .unwrap();
+        cid_testkit::problem(res, 503, "SERVICE_UNAVAILABLE").await;
+    }
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/nonsense/x"))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 404, "NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_a_504_after_the_group_timeout() {
+    let echo = echo_server();
+    let settings = gateway_settings(&echo, json!({"timeouts_ms": {"loyalty": 300}}));
+    let s = start_gateway(settings, None).await;
+    let started = Instant::now();
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/x?sleep_ms=3000"))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 504, "GATEWAY_TIMEOUT").await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_tokens_are_refused_at_the_gateway_before_any_upstream() {
+    let settings = gateway_settings(&format!("http://127.0.0.1:{}", closed_port()), json!({}));
+    let s = start_gateway(settings, None).await;
+    for (label, tok) in cid_testkit::bad_tokens::all(&s.settings) {
+        let res = s
+            .client
+            .get(s.url("/api/customer-id/loyalty/C1"))
+            .bearer_auth(tok)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{label}");
+        cid_testkit::problem(res, 401, "INVALID_TOKEN").await;
+    }
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_are_dropped_and_forwarding_headers_added() {
+    let echo = echo_server();
+    let s = start_gateway(gateway_settings(&echo, json!({})), None).await;
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/echo"))
+        .header("Connection", "x-private-hop")
+        .header("x-private-hop", "secret")
+        .header("Proxy-Authorization", "Basic abc")
+        .header("X-Request-Id", "rid-7")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers().get("proxy-authenticate").is_none(),
+        "response hop header leaked"
+    );
+    assert!(
+        res.headers().get("keep-alive").is_none(),
+        "response hop header leaked"
+    );
+    let body: Value = res.json().await.unwrap();
+    let h = &body["headers"];
+    assert!(
+        h.get("x-private-hop").is_none() && h.get("proxy-authorization").is_none(),
+        "{h}"
+    );
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(h["x-request-id"], "rid-7");
+    assert!(h["traceparent"].as_str().unwrap().starts_with("00-"));
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_whether_declared_or_streamed() {
+    let echo = echo_server();
+    let s = start_gateway(
+        gateway_settings(&echo, json!({"body_limit_bytes": 1024})),
+        None,
+    )
+    .await;
+    let ok: Value = s
+        .client
+        .post(s.url("/api/customer-id/loyalty/echo"))
+        .body(vec![b'a'; 1000])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["bodyLength"], 1000);
+    let res = s
+        .client
+        .post(s.url("/api/customer-id/loyalty/echo"))
+        .body(vec![b'a'; 4096])
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 413, "PAYLOAD_TOO_LARGE").await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..8).map(|_| Ok(vec![b'a'; 512])).collect();
+    let stream = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let res = s
+        .client
+        .post(s.url("/api/customer-id/loyalty/echo"))
+        .body(stream)
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 413, "PAYLOAD_TOO_LARGE").await;
+}
+
+#[tokio::test]
+async fn the_gateway_serves_health_ready_metrics_openapi_and_an_offline_docs_page() {
+    let s = stack().await;
+    assert_eq!(
+        s.client
+            .get(s.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ready: Value = s
+        .client
+        .get(s.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["data"]["upstreams"]["loyalty"], "up");
+    assert_eq!(ready["data"]["upstreams"]["referral"], "down");
+    let doc: Value = s
+        .client
+        .get(s.url("/api/customer-id/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/customer-id/loyalty/{customerId}"]["get"].is_object());
+    assert!(
+        doc["x-unavailable-groups"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("referral"))
+    );
+    let page = s
+        .client
+        .get(s.url("/api/customer-id/docs/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("swagger-ui"));
+    let init = s
+        .client
+        .get(s.url("/api/customer-id/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        init.contains("/api/customer-id/openapi.json"),
+        "the page loads the merged document"
+    );
+    let css = s
+        .client
+        .get(s.url("/api/customer-id/docs/swagger-ui.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        css.status(),
+        200,
+        "assets are served locally, not from a CDN"
+    );
+    let errors = s
+        .client
+        .get(s.url("/api/customer-id/docs/errors"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(errors.contains("INSUFFICIENT_POINTS"));
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("cid_gateway_requests_total"), "{metrics}");
+}
+
+#[tokio::test]
+async fn stopping_the_gateway_drains_and_closes_its_port() {
+    let mut s = stack().await;
+    assert!(s.is_running());
+    s.stop_gateway().await;
+    assert!(s.client.get(s.url("/health")).send().await.is_err());
+}

@@ -1,0 +1,129 @@
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use cid_common::Role;
+use cid_testkit::TestApp;
+use serde_json::{Value, json};
+
+/// The gateway in front of whatever upstreams a test chose.
+pub struct Stack {
+    pub gateway: String,
+    pub loyalty: Option<TestApp>,
+    pub client: reqwest::Client,
+    pub settings: cid_kit::Settings,
+    gw: Option<cid_gateway::Running>,
+}
+
+impl Stack {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+        cid_testkit::token(&self.settings, sub, roles)
+    }
+
+    pub async fn stop_gateway(&mut self) {
+        if let Some(gw) = self.gw.take() {
+            gw.stop().await;
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.gw.is_some()
+    }
+}
+
+/// Settings whose gateway sends `loyalty` to `upstream` and every other group to a closed
+/// port (they are "not running").
+pub fn gateway_settings(upstream: &str, extra: Value) -> cid_kit::Settings {
+    let mut settings = cid_testkit::settings();
+    let closed = closed_port();
+    let mut upstreams = serde_json::Map::new();
+    for group in cid_kit::settings::GROUPS {
+        let url = if *group == "loyalty" {
+            upstream.to_owned()
+        } else {
+            format!("http://127.0.0.1:{closed}")
+        };
+        upstreams.insert((*group).to_owned(), json!([url]));
+    }
+    let gw = settings
+        .sections
+        .entry("gateway".into())
+        .or_insert_with(|| json!({}));
+    gw["upstreams"] = Value::Object(upstreams);
+    gw["required"] = json!(["loyalty"]);
+    gw["timeout_ms"] = json!(2000);
+    if let Value::Object(extra) = extra {
+        for (k, v) in extra {
+            gw[k] = v;
+        }
+    }
+    settings
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+pub async fn start_gateway(settings: cid_kit::Settings, loyalty: Option<TestApp>) -> Stack {
+    let gateway = cid_gateway::Gateway::from_settings(&settings).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gw = cid_gateway::start(gateway, listener).unwrap();
+    Stack {
+        gateway: format!("http://{}", gw.addr),
+        loyalty,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        settings,
+        gw: Some(gw),
+    }
+}
+
+/// The real loyalty service behind the gateway.
+pub async fn stack() -> Stack {
+    let loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let settings = gateway_settings(&loyalty.base, json!({}));
+    start_gateway(settings, Some(loyalty)).await
+}
+
+/// An upstream that echoes what it received, and sleeps `?sleep_ms=` first.
+pub fn echo_server() -> String {
+    async fn echo(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+        let sleep = req
+            .query_string()
+            .strip_prefix("sleep_ms=")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(sleep)).await;
+        let headers: serde_json::Map<String, Value> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or(""))))
+            .collect();
+        HttpResponse::Ok()
+            .insert_header(("Proxy-Authenticate", "Basic realm=upstream"))
+            .insert_header(("Keep-Alive", "timeout=99"))
+            .json(json!({"headers": headers, "bodyLength": body.len(), "path": req.path()}))
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = HttpServer::new(|| {
+        App::new()
+            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+            .default_service(web::to(echo))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    format!("http://{addr}")
+}
