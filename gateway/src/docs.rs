@@ -29,10 +29,10 @@ pub struct DocsCache {
 impl Gateway {
     pub(crate) async fn openapi(&self) -> Response<Body> {
         let cached = self.docs.merged.lock().ok().and_then(|g| g.clone());
-        if let Some((at, body)) = cached {
-            if at.elapsed() < CACHE_FOR {
-                return full(StatusCode::OK, "application/json", body);
-            }
+        if let Some((at, body)) = cached
+            && at.elapsed() < CACHE_FOR
+        {
+            return full(StatusCode::OK, "application/json", body);
         }
         let mut docs = Vec::new();
         for group in &self.groups {

@@ -151,10 +151,10 @@ impl Gateway {
                 &ctx.request_id,
             );
         }
-        if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
-            if let Err(e) = self.verifier.verify_header(Some(auth.as_bytes())) {
-                return ctx.fail(e.code, None);
-            }
+        if let Some(auth) = req.headers().get(header::AUTHORIZATION)
+            && let Err(e) = self.verifier.verify_header(Some(auth.as_bytes()))
+        {
+            return ctx.fail(e.code, None);
         }
 
         // Phase: build the upstream request.

@@ -50,10 +50,10 @@ impl Locale {
             } else {
                 Self::parse_tag(tag)
             };
-            if let Some(locale) = candidate {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, locale));
-                }
+            if let Some(locale) = candidate
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, locale));
             }
         }
         best.map_or(default, |(_, l)| l)

@@ -103,10 +103,10 @@ impl Manager {
                 .map_err(r2d2::Error::ConnectionError),
             Backend::Sqlite => {
                 let path = sqlite_path(&self.url);
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        let _ = std::fs::create_dir_all(dir);
-                    }
+                if let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    let _ = std::fs::create_dir_all(dir);
                 }
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
@@ -248,10 +248,10 @@ pub fn ensure_postgres_database(url: &str) -> Result<(), DbError> {
             .load(&mut conn)?;
     if found.is_empty() {
         // A concurrent creator may win the race; its database is just as good.
-        if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\"")) {
-            if !e.to_string().contains("already exists") {
-                return Err(e.into());
-            }
+        if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            && !e.to_string().contains("already exists")
+        {
+            return Err(e.into());
         }
     }
     Ok(())
@@ -341,7 +341,7 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let mut conn = pool.get().map_err(DbError::from)?;
-                f(&mut *conn)
+                f(&mut conn)
             })
         })
         .await

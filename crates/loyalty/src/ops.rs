@@ -195,10 +195,10 @@ pub fn earn(
     now: NaiveDateTime,
 ) -> Result<Movement, LoyaltyError> {
     let (mut w, expired) = begin(conn, customer, now, who)?;
-    if let Some(order) = &earning.order_id {
-        if entries::by_order(conn, customer, order)?.is_some() {
-            return Err(LoyaltyError::OrderAlreadyCredited(order.clone()));
-        }
+    if let Some(order) = &earning.order_id
+        && entries::by_order(conn, customer, order)?.is_some()
+    {
+        return Err(LoyaltyError::OrderAlreadyCredited(order.clone()));
     }
     let mut new = w.entry(
         earning.earn_type.as_str(),

@@ -78,12 +78,11 @@ impl Drop for TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Postgres { admin_url, name } => {
-                if let Ok(m) = cid_kit::db::Manager::new(admin_url) {
-                    if let Ok(mut conn) = m.connect_now() {
-                        let _ = conn.batch_execute(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ));
-                    }
+                if let Ok(m) = cid_kit::db::Manager::new(admin_url)
+                    && let Ok(mut conn) = m.connect_now()
+                {
+                    let _ = conn
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
                 }
             }
         }

@@ -1,4 +1,6 @@
 //! Through the gateway: the loyalty service and the gateway in-process, real HTTP between.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod gateway;
 mod helpers;

@@ -1,6 +1,8 @@
 //! HTTP tests of the loyalty service, on SQLite by default and on PostgreSQL when
 //! `CID_TEST_DATABASE_URL` is set.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod auth;
 mod catalog;
 mod concurrency;
