@@ -39,22 +39,46 @@ pub struct Running {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    housekeeping: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
     pub async fn stop(self) {
+        self.housekeeping.abort();
         self.handle.stop(true).await;
         let _ = self.task.await;
+    }
+}
+
+/// Periodic chores every service shares: forgetting expired idempotency keys.
+async fn housekeeping(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match db
+            .write(|c| crate::idempotency::purge_expired(c).map_err(crate::DbError::from))
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+        }
     }
 }
 
 /// Builds the server on `listener` and spawns it on the current tokio runtime.
 pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
+    let housekeeping = tokio::spawn(housekeeping(spec.db.clone()));
     let server = build(spec, listener)?;
     let handle = server.handle();
     let task = tokio::spawn(server);
-    Ok(Running { addr, handle, task })
+    Ok(Running {
+        addr,
+        handle,
+        task,
+        housekeeping,
+    })
 }
 
 pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {

@@ -158,7 +158,11 @@ impl Settings {
                 config::Environment::with_prefix("CID")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    // Lists from the environment are comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("gateway.required")
+                    .with_list_parse_key("gateway.cors_origins"),
             )
             .build()?;
         let settings: Settings = cfg.try_deserialize()?;
@@ -256,6 +260,43 @@ mod tests {
             s.database_url("support-chat"),
             "sqlite://./data/support_chat.db"
         );
+    }
+
+    fn dir_with(extra: &str, env_file: Option<(&str, &str)>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cid-settings-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = std::fs::read_to_string(config_dir().join("base.toml")).unwrap();
+        std::fs::write(dir.join("base.toml"), format!("{base}\n{extra}\n")).unwrap();
+        if let Some((name, text)) = env_file {
+            std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn unknown_sections_and_keys_are_refused() {
+        let dir = dir_with("[bogus]\nx = 1", None);
+        assert!(Settings::load_from(&dir, "local").is_err());
+        let dir = dir_with("", Some(("local", "[log]\nlevl = \"debug\"")));
+        assert!(
+            Settings::load_from(&dir, "local").is_err(),
+            "a typo in a known section"
+        );
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        let dir = dir_with("", None);
+        let err = Settings::load_from(&dir, "production").unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+        let dir = dir_with(
+            "",
+            Some((
+                "production",
+                "[auth]\njwt_secret = \"a-real-secret-from-the-vault\"",
+            )),
+        );
+        assert!(Settings::load_from(&dir, "production").is_ok());
     }
 
     #[test]

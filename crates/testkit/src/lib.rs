@@ -37,8 +37,15 @@ impl TestDb {
                 let base = admin_url
                     .rsplit_once('/')
                     .map_or(admin_url.as_str(), |(b, _)| b);
+                // Test traffic stays on this machine, where TLS buys nothing; without it no
+                // OpenSSL state can be torn down under a pool thread when the test exits.
+                let tls = if admin_url.contains("sslmode=") {
+                    ""
+                } else {
+                    "?sslmode=disable"
+                };
                 Self {
-                    url: format!("{base}/{name}"),
+                    url: format!("{base}/{name}{tls}"),
                     cleanup: Cleanup::Postgres {
                         admin_url: admin_url.clone(),
                         name,

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Load comparison on this machine (release build, loopback only):
+#   (a) wrk → loyalty service directly
+#   (b) wrk → cid-gateway → loyalty
+#   (c) wrk → nginx proxy_pass (keep-alive upstream pool) → loyalty
+# for two scenarios: GET a loyalty account (reads the database) and GET the tier catalog
+# (no database: the proxy's own cost shows most clearly). Prints req/s and p50/p99 per target
+# (median of BENCH_ROUNDS runs) and the ratios b/a and b/c.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
+SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081
+
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian packages"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+cargo build -q --release -p cid -p cid-loyalty -p cid-gateway
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+export CID_ENV=local CID__LOG__ACCESS_LOG=false CID__LOG__LEVEL=warn CID__LOG__FORMAT=json
+export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-sqlite://{data_dir}/{service}.db}"
+export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
+
+wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
+
+target/release/cid-loyalty & pids+=($!)
+wait_for "http://127.0.0.1:$SVC_PORT/health"
+target/release/cid-gateway & pids+=($!)
+wait_for "http://127.0.0.1:$GW_PORT/health"
+
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream loyalty { server 127.0.0.1:$SVC_PORT; keepalive 128; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://loyalty;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Request-Id \$request_id;
+    }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' & pids+=($!)
+wait_for "http://127.0.0.1:$NGINX_PORT/health"
+
+TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
+for i in 1 2 3 4 5; do
+  curl -fs -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-ORDER-$i\"}" \
+    "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/BENCH-1/points" >/dev/null
+done
+
+# wrk latency → milliseconds
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+
+run_wrk() { # url → "rps p50 p99"
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$1")
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  local non2xx
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  if [ -n "$non2xx" ]; then echo "warning: $non2xx non-2xx answers from $1" >&2; fi
+  echo "$rps $p50 $p99"
+}
+
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc) cores"
+for scenario in "account:/api/customer-id/loyalty/BENCH-1" "catalog:/api/customer-id/loyalty/tiers/all"; do
+  name=${scenario%%:*} path=${scenario#*:}
+  declare -A rps=() p50=() p99=()
+  for target in direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT; do
+    t=${target%%:*} port=${target#*:}
+    results=()
+    for _ in $(seq 1 "$ROUNDS"); do results+=("$(run_wrk "http://127.0.0.1:$port$path")"); done
+    rps[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $1}' | median)
+    p50[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $2}' | median)
+    p99[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $3}' | median)
+  done
+  printf '\nscenario %-8s %-10s %12s %10s %10s\n' "$name" target "req/s" "p50 ms" "p99 ms"
+  for t in direct gateway nginx; do
+    printf '                  %-10s %12s %10s %10s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}"
+  done
+  awk -v g="${rps[gateway]}" -v d="${rps[direct]}" -v n="${rps[nginx]}" -v gp="${p99[gateway]}" -v np="${p99[nginx]}" \
+    'BEGIN { printf "                  gateway/direct %.2f   gateway/nginx %.2f   p99 gateway/nginx %.2f\n", g/d, g/n, gp/np }'
+  unset rps p50 p99
+done
