@@ -13,6 +13,7 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
+SCENARIOS=${BENCH_SCENARIOS:-account catalog}
 SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081
 
 missing=()
@@ -31,7 +32,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 export CID_ENV=local CID__LOG__ACCESS_LOG=false CID__LOG__LEVEL=warn CID__LOG__FORMAT=json
-export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-sqlite://{data_dir}/{service}.db}"
+default_url='sqlite://{data_dir}/{service}.db'
+export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-$default_url}"
 export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
@@ -67,7 +69,7 @@ wait_for "http://127.0.0.1:$NGINX_PORT/health"
 
 TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
 for i in 1 2 3 4 5; do
-  curl -fs -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-ORDER-$i\"}" \
     "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/BENCH-1/points" >/dev/null
 done
@@ -91,8 +93,9 @@ run_wrk() { # url → "rps p50 p99"
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc) cores"
-for scenario in "account:/api/customer-id/loyalty/BENCH-1" "catalog:/api/customer-id/loyalty/tiers/all"; do
-  name=${scenario%%:*} path=${scenario#*:}
+declare -A PATHS=([account]=/api/customer-id/loyalty/BENCH-1 [catalog]=/api/customer-id/loyalty/tiers/all)
+for name in $SCENARIOS; do
+  path=${PATHS[$name]}
   declare -A rps=() p50=() p99=()
   for target in direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT; do
     t=${target%%:*} port=${target#*:}

@@ -63,7 +63,7 @@ impl Gateway {
                     .boxed(),
             )
             .ok()?;
-        let res = tokio::time::timeout(Duration::from_secs(2), self.client.request(req))
+        let res = tokio::time::timeout(Duration::from_secs(2), crate::request(req))
             .await
             .ok()?
             .ok()?;

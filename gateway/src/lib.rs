@@ -6,6 +6,7 @@
 //! document and the docs page. Built directly on hyper so the forwarding path stays lean:
 //! bodies stream in both directions and headers are edited in place.
 
+pub mod auth;
 pub mod docs;
 pub mod proxy;
 pub mod respond;
@@ -35,11 +36,35 @@ use crate::respond::{Body, full};
 pub use crate::settings::GatewaySettings;
 use crate::upstream::{Breaker, Group};
 
+pub type HttpClient = Client<HttpConnector, UpstreamBody>;
+
+thread_local! {
+    /// One pooled client per thread: each serving thread runs its own event loop, so its
+    /// upstream connections never cross threads (as nginx's workers keep theirs).
+    static CLIENT: HttpClient = new_client();
+}
+
+fn new_client() -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(2)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// Sends `req` on this thread's pooled client.
+pub(crate) fn request(req: Request<UpstreamBody>) -> hyper_util::client::legacy::ResponseFuture {
+    CLIENT.with(|c| c.request(req))
+}
+
 pub struct Gateway {
     groups: Vec<Group>,
     required: Vec<String>,
-    client: Client<HttpConnector, UpstreamBody>,
+    threads: usize,
     verifier: Verifier,
+    leeway: i64,
     breaker: Breaker,
     body_limit: u64,
     default_locale: Locale,
@@ -50,21 +75,26 @@ pub struct Gateway {
     swagger: Arc<utoipa_swagger_ui::Config<'static>>,
 }
 
+/// Request counters and latency histograms per group, resolved once so the request path
+/// does no label hashing.
 struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
-    duration: HistogramVec,
+    /// One slot per group (the last is the gateway's own routes) and status code.
+    counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
+    duration: Vec<prometheus::Histogram>,
+    names: Vec<String>,
 }
 
 impl Metrics {
-    fn new() -> Self {
+    fn new(groups: &[Group]) -> Self {
         let registry = Registry::new_custom(Some("cid_gateway".into()), None).unwrap_or_default();
         let requests = IntCounterVec::new(
             Opts::new("requests_total", "Requests answered by the gateway"),
             &["group", "status"],
         )
         .expect("static metric definition");
-        let duration = HistogramVec::new(
+        let histograms = HistogramVec::new(
             HistogramOpts::new(
                 "request_duration_seconds",
                 "Time to answer, upstream included",
@@ -76,12 +106,35 @@ impl Metrics {
         )
         .expect("static metric definition");
         let _ = registry.register(Box::new(requests.clone()));
-        let _ = registry.register(Box::new(duration.clone()));
+        let _ = registry.register(Box::new(histograms.clone()));
+        let names: Vec<String> = groups
+            .iter()
+            .map(|g| g.name.clone())
+            .chain(["gateway".to_owned()])
+            .collect();
         Self {
+            counters: names
+                .iter()
+                .map(|_| (0..600).map(|_| std::sync::OnceLock::new()).collect())
+                .collect(),
+            duration: names
+                .iter()
+                .map(|n| histograms.with_label_values(&[n.as_str()]))
+                .collect(),
             registry,
             requests,
-            duration,
+            names,
         }
+    }
+
+    fn observe(&self, group: usize, status: StatusCode, elapsed: Duration) {
+        let slot = &self.counters[group][usize::from(status.as_u16()).min(599)];
+        slot.get_or_init(|| {
+            self.requests
+                .with_label_values(&[self.names[group].as_str(), status.as_str()])
+        })
+        .inc();
+        self.duration[group].observe(elapsed.as_secs_f64());
     }
 }
 
@@ -100,21 +153,18 @@ impl Gateway {
                 Duration::from_millis(*gw.timeouts_ms.get(*name).unwrap_or(&gw.timeout_ms));
             groups.push(Group::new(name, &urls, timeout)?);
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(2)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_timer(TokioTimer::new())
-            .build(connector);
+        let metrics = Metrics::new(&groups);
         Ok(Self {
             required: gw
                 .required
                 .clone()
                 .unwrap_or_else(|| groups.iter().map(|g| g.name.clone()).collect()),
             groups,
-            client,
+            threads: gw.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+            }),
             verifier: Verifier::from_settings(&settings.auth)?,
+            leeway: i64::try_from(settings.auth.leeway_secs).unwrap_or(0),
             breaker: Breaker {
                 failures: gw.breaker_failures.max(1),
                 open_for: Duration::from_millis(gw.breaker_open_ms),
@@ -124,7 +174,7 @@ impl Gateway {
             default_locale: settings.default_locale(),
             access_log: settings.log.access_log,
             cors_origins: gw.cors_origins,
-            metrics: Metrics::new(),
+            metrics,
             docs: docs::DocsCache::default(),
             swagger: docs::swagger_config(),
         })
@@ -168,16 +218,10 @@ impl Gateway {
         };
         finish_headers(res.headers_mut(), &ctx);
         self.cors(res.headers_mut(), origin.as_ref());
-        let group = ctx.group.as_deref().unwrap_or("gateway");
-        self.metrics
-            .requests
-            .with_label_values(&[group, res.status().as_str()])
-            .inc();
+        let group = ctx.group.unwrap_or(self.groups.len());
         let elapsed = ctx.started.elapsed();
-        self.metrics
-            .duration
-            .with_label_values(&[group])
-            .observe(elapsed.as_secs_f64());
+        self.metrics.observe(group, res.status(), elapsed);
+        let group = self.metrics.names[group].as_str();
         if self.access_log {
             tracing::info!(
                 request_id = %ctx.request_id,
@@ -268,54 +312,86 @@ impl Gateway {
 pub struct Running {
     pub addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish (up to 5 s) and returns.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        let threads = self.threads;
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
     }
 }
 
-/// Serves `gateway` on `listener` in the current runtime.
+/// Serves `gateway` on `listener` with one single-threaded event loop per core, all
+/// accepting on the same socket.
 pub fn start(gateway: Gateway, listener: TcpListener) -> std::io::Result<Running> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let threads = gateway.threads.max(1);
     let gateway = Arc::new(gateway);
-    let (shutdown, mut stop) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let http = hyper::server::conn::http1::Builder::new();
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let gw = gateway.clone();
-                    let service = service_fn(move |req| {
-                        let gw = gw.clone();
-                        async move { Ok::<_, Infallible>(gw.handle(req, peer).await) }
-                    });
-                    let conn = http.serve_connection(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(error = %e, "client connection ended with an error");
-                        }
-                    });
-                }
-                _ = stop.changed() => break,
-            }
-        }
-        drop(listener);
-        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
-    });
+    let (shutdown, stop) = tokio::sync::watch::channel(false);
+    let mut handles = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let listener = listener.try_clone()?;
+        let (gateway, stop) = (gateway.clone(), stop.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("gateway-{i}"))
+                .spawn(move || {
+                    runtime.block_on(serve(gateway, listener, stop));
+                })?,
+        );
+    }
     Ok(Running {
         addr,
         shutdown,
-        task,
+        threads: handles,
     })
+}
+
+async fn serve(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        tracing::error!("gateway listener could not join the event loop");
+        return;
+    };
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let gw = gateway.clone();
+                let service = service_fn(move |req| {
+                    let gw = gw.clone();
+                    async move { Ok::<_, Infallible>(gw.handle(req, peer).await) }
+                });
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "client connection ended with an error");
+                    }
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
 }

@@ -47,7 +47,8 @@ pub struct Ctx {
     pub locale: Locale,
     pub trace: TraceContext,
     pub started: Instant,
-    pub group: Option<String>,
+    /// Index of the routed group in the table.
+    pub group: Option<usize>,
 }
 
 impl Ctx {
@@ -132,10 +133,11 @@ impl Gateway {
         let Some(name) = group_of(req.uri().path()) else {
             return ctx.fail(ErrorCode::NotFound, None);
         };
-        let Some(group) = self.groups.iter().find(|g| g.name == name) else {
+        let Some((index, group)) = self.groups.iter().enumerate().find(|(_, g)| g.name == name)
+        else {
             return ctx.fail(ErrorCode::NotFound, None);
         };
-        ctx.group = Some(group.name.clone());
+        ctx.group = Some(index);
 
         // Phase: request filter.
         let declared = req
@@ -152,7 +154,7 @@ impl Gateway {
             );
         }
         if let Some(auth) = req.headers().get(header::AUTHORIZATION)
-            && let Err(e) = self.verifier.verify_header(Some(auth.as_bytes()))
+            && let Err(e) = crate::auth::check(&self.verifier, auth.as_bytes(), self.leeway)
         {
             return ctx.fail(e.code, None);
         }
@@ -243,7 +245,7 @@ impl Gateway {
             return Err(ErrorCode::ServiceUnavailable);
         };
         *req.uri_mut() = upstream_uri(upstream, req.uri());
-        match tokio::time::timeout(group.timeout, self.client.request(req)).await {
+        match tokio::time::timeout(group.timeout, crate::request(req)).await {
             Ok(Ok(res)) => {
                 self.breaker.success(upstream);
                 Ok(res)

@@ -27,6 +27,9 @@ pub struct GatewaySettings {
     pub breaker_failures: u32,
     /// How long an open breaker skips its upstream.
     pub breaker_open_ms: u64,
+    /// Event-loop threads; default one per core.
+    #[serde(default)]
+    pub threads: Option<usize>,
     /// Allowed CORS origins (`*` for any); empty disables CORS headers.
     #[serde(default)]
     pub cors_origins: Vec<String>,
@@ -44,6 +47,7 @@ impl Default for GatewaySettings {
             required: None,
             breaker_failures: 5,
             breaker_open_ms: 5_000,
+            threads: None,
             cors_origins: Vec::new(),
         }
     }

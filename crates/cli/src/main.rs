@@ -1,6 +1,10 @@
 //! `cid`: run the whole system in one process, mint development tokens, migrate databases
 //! and write the OpenAPI documents.
 
+/// mimalloc: the request path allocates many small, short-lived buffers.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 

@@ -1,7 +1,5 @@
 //! W3C trace context (`traceparent`) and request IDs, shared by the services and the gateway.
 
-use std::fmt::Write;
-
 use rand::RngCore;
 
 /// One hop of a W3C trace: the trace it belongs to and this hop's span.
@@ -23,11 +21,7 @@ fn random_hex(bytes: usize) -> String {
             break;
         }
     }
-    buf.iter()
-        .fold(String::with_capacity(bytes * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    hex::encode(&buf)
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {

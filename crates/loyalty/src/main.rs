@@ -1,5 +1,9 @@
 //! The loyalty service on its own: settings → telemetry → serve.
 
+/// mimalloc: the request path allocates many small, short-lived buffers.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cid_kit::Settings;
 
 #[tokio::main]
