@@ -14,8 +14,10 @@ use http_body_util::{BodyExt, Empty};
 use serde_json::{Map, Value, json};
 
 use crate::Gateway;
+use crate::pool;
 use crate::proxy::BoxError;
 use crate::respond::{Body, full};
+use crate::upstream::Upstream;
 
 pub const OPENAPI_PATH: &str = "/api/customer-id/openapi.json";
 pub const DOCS_PATH: &str = "/api/customer-id/docs";
@@ -39,11 +41,8 @@ impl Gateway {
             let Some(upstream) = group.pick(&self.breaker) else {
                 continue;
             };
-            let url = format!(
-                "{}/api/customer-id/{}/openapi.json",
-                upstream.base, group.name
-            );
-            if let Some(doc) = self.fetch_json(&url).await {
+            let path = format!("/api/customer-id/{}/openapi.json", group.name);
+            if let Some(doc) = self.fetch_json(upstream, &path).await {
                 docs.push((group.name.clone(), doc));
             }
         }
@@ -55,15 +54,16 @@ impl Gateway {
         full(StatusCode::OK, "application/json", body)
     }
 
-    pub(crate) async fn fetch_json(&self, url: &str) -> Option<Value> {
-        let req = Request::get(url)
+    /// GETs `path` from `upstream` and parses the JSON answer (`None` on any failure).
+    pub(crate) async fn fetch_json(&self, upstream: &Upstream, path: &str) -> Option<Value> {
+        let req = Request::get(path)
             .body(
                 Empty::<Bytes>::new()
                     .map_err(|never| -> BoxError { match never {} })
                     .boxed(),
             )
             .ok()?;
-        let res = tokio::time::timeout(Duration::from_secs(2), crate::request(req))
+        let res = tokio::time::timeout(Duration::from_secs(2), pool::send(upstream, req))
             .await
             .ok()?
             .ok()?;

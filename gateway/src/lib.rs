@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod pool;
 pub mod proxy;
 pub mod respond;
 pub mod settings;
@@ -23,41 +24,16 @@ use cid_kit::{Settings, Verifier};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 use serde_json::json;
 
-use crate::proxy::{Ctx, UpstreamBody, finish_headers};
+use crate::proxy::{Ctx, finish_headers};
 use crate::respond::{Body, full};
 pub use crate::settings::GatewaySettings;
 use crate::upstream::{Breaker, Group};
-
-pub type HttpClient = Client<HttpConnector, UpstreamBody>;
-
-thread_local! {
-    /// One pooled client per thread: each serving thread runs its own event loop, so its
-    /// upstream connections never cross threads (as nginx's workers keep theirs).
-    static CLIENT: HttpClient = new_client();
-}
-
-fn new_client() -> HttpClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(2)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
-
-/// Sends `req` on this thread's pooled client.
-pub(crate) fn request(req: Request<UpstreamBody>) -> hyper_util::client::legacy::ResponseFuture {
-    CLIENT.with(|c| c.request(req))
-}
 
 pub struct Gateway {
     groups: Vec<Group>,
@@ -267,10 +243,7 @@ impl Gateway {
     async fn ready(&self) -> Response<Body> {
         let checks = self.groups.iter().map(|g| async move {
             let up = match g.pick(&self.breaker) {
-                Some(u) => self
-                    .fetch_json(&format!("{}/ready", u.base))
-                    .await
-                    .is_some(),
+                Some(u) => self.fetch_json(u, "/ready").await.is_some(),
                 None => false,
             };
             (g.name.clone(), up)

@@ -10,14 +10,15 @@ use bytes::Bytes;
 use cid_common::{ErrorCode, Locale};
 use cid_kit::trace::{TraceContext, request_id};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, Request, Response, Uri};
+use http::{Method, Request, Response};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Either, Empty, Limited};
 use hyper::body::Incoming;
 
 use crate::Gateway;
+use crate::pool::{self, SendError};
 use crate::respond::{Body, problem};
-use crate::upstream::{Group, Upstream, group_of};
+use crate::upstream::{Group, group_of};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type UpstreamBody = BoxBody<Bytes, BoxError>;
@@ -238,44 +239,37 @@ impl Gateway {
     async fn send(
         &self,
         group: &Group,
-        mut req: Request<UpstreamBody>,
+        req: Request<UpstreamBody>,
         ctx: &Ctx,
     ) -> Result<Response<Incoming>, ErrorCode> {
         let Some(upstream) = group.pick(&self.breaker) else {
             return Err(ErrorCode::ServiceUnavailable);
         };
-        *req.uri_mut() = upstream_uri(upstream, req.uri());
-        match tokio::time::timeout(group.timeout, crate::request(req)).await {
+        match tokio::time::timeout(group.timeout, pool::send(upstream, req)).await {
             Ok(Ok(res)) => {
                 self.breaker.success(upstream);
                 Ok(res)
             }
-            Ok(Err(e)) if e.is_connect() => {
+            Ok(Err(SendError::Connect(e))) => {
                 self.breaker.failure(upstream);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream unreachable");
                 Err(ErrorCode::ServiceUnavailable)
             }
-            Ok(Err(e)) if is_body_limit(&e) => Err(ErrorCode::PayloadTooLarge),
-            Ok(Err(e)) => {
+            Ok(Err(SendError::Exchange(e))) if is_body_limit(&e) => Err(ErrorCode::PayloadTooLarge),
+            Ok(Err(SendError::Exchange(e))) => {
                 self.breaker.failure(upstream);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream failed");
                 Err(ErrorCode::BadGateway)
             }
             Err(_) => {
+                // Dropping the exchange closes that connection, so no late answer can be
+                // mistaken for the next request's.
                 self.breaker.failure(upstream);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, "upstream timed out");
                 Err(ErrorCode::GatewayTimeout)
             }
         }
     }
-}
-
-fn upstream_uri(upstream: &Upstream, uri: &Uri) -> Uri {
-    let mut parts = http::uri::Parts::default();
-    parts.scheme = Some(upstream.scheme.clone());
-    parts.authority = Some(upstream.authority.clone());
-    parts.path_and_query = uri.path_and_query().cloned();
-    Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
 /// Headers every response gets, whoever wrote it.
