@@ -70,7 +70,7 @@ wait_for "http://127.0.0.1:$NGINX_PORT/health"
 TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
 for i in 1 2 3 4 5; do
   curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-ORDER-$i\"}" \
+    -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-$$-$i\"}" \
     "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/BENCH-1/points" >/dev/null
 done
 

@@ -268,6 +268,9 @@ pub struct Db {
     /// SQLite allows one writer; queueing in-process writers here is fairer and faster than
     /// letting them spin on `SQLITE_BUSY`.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// One permit per pooled connection: requests beyond that wait here, asynchronously,
+    /// instead of parking blocking threads on the pool's lock.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone)]
@@ -314,10 +317,12 @@ impl Db {
             .build(manager)
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let permits = Arc::new(tokio::sync::Semaphore::new(opts.pool_size.max(1) as usize));
         Ok(Self {
             pool,
             backend,
             write_lock,
+            permits,
         })
     }
 
@@ -338,7 +343,9 @@ impl Db {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
+        let permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             span.in_scope(|| {
                 let mut conn = pool.get().map_err(DbError::from)?;
                 f(&mut conn)
@@ -359,7 +366,9 @@ impl Db {
         let pool = self.pool.clone();
         let lock = self.write_lock.clone();
         let span = tracing::Span::current();
+        let permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             span.in_scope(|| {
                 let mut conn = pool.get().map_err(DbError::from)?;
                 let _guard = lock
@@ -370,6 +379,14 @@ impl Db {
         })
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbError> {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))
     }
 
     /// A cheap reachability check for `/ready`.

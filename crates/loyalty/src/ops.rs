@@ -79,17 +79,29 @@ pub struct Movement {
     pub expired: Vec<Entry>,
 }
 
+/// One movement's points as stored: validation caps a movement at 1,000,000.
+fn small(points: i64) -> Result<i32, LoyaltyError> {
+    i32::try_from(points)
+        .map_err(|_| cid_kit::ApiError::internal("movement exceeds INTEGER").into())
+}
+
 struct Working {
     account: Account,
     now: NaiveDateTime,
 }
 
 impl Working {
-    fn entry(&self, entry_type: &str, points: i64, reason: String, who: &Who) -> NewEntry {
-        NewEntry {
+    fn entry(
+        &self,
+        entry_type: &str,
+        points: i64,
+        reason: String,
+        who: &Who,
+    ) -> Result<NewEntry, LoyaltyError> {
+        Ok(NewEntry {
             customer_id: self.account.customer_id.clone(),
             entry_type: entry_type.to_owned(),
-            points,
+            points: small(points)?,
             balance_after: self.account.points + points,
             remaining: 0,
             expires_at: None,
@@ -102,7 +114,7 @@ impl Working {
             actor: who.actor.clone(),
             request_id: Some(who.request_id.clone()),
             created_at: self.now,
-        }
+        })
     }
 
     fn record(&mut self, conn: &mut DbConnection, new: &NewEntry) -> Result<Entry, LoyaltyError> {
@@ -135,13 +147,13 @@ fn expire_due(
         entries::take_from_lot(conn, lot.id, lot.remaining)?;
         let mut new = w.entry(
             "expire",
-            -lot.remaining,
+            -i64::from(lot.remaining),
             format!(
                 "Points earned {} expired",
                 lot.created_at.format("%Y-%m-%d")
             ),
             who,
-        );
+        )?;
         new.related_entry_id = Some(lot.id);
         written.push(w.record(conn, &new)?);
     }
@@ -161,6 +173,7 @@ fn finish(
     };
     let qualifying = entries::qualifying_since(conn, &a.customer_id, policy.window_start(w.now))?;
     let after = tier::evaluate(before, qualifying, w.now, policy.tier_grace_months);
+    let next_expiry = entries::next_expiry(conn, &a.customer_id)?;
     accounts::update(
         conn,
         &a.customer_id,
@@ -170,6 +183,8 @@ fn finish(
             tier: after.tier.as_str(),
             tier_since: after.since,
             total_spent_minor: a.total_spent_minor,
+            next_expiry_at: next_expiry.map(|(_, at)| at),
+            next_expiry_points: next_expiry.map_or(0, |(points, _)| points),
             updated_at: w.now,
         },
     )?;
@@ -205,9 +220,9 @@ pub fn earn(
         earning.points,
         earning.reason.clone(),
         who,
-    );
+    )?;
     // A negative balance (left by a reversal of spent points) is paid back first.
-    new.remaining = earning.points.min(new.balance_after.max(0));
+    new.remaining = small(earning.points.min(new.balance_after.max(0)))?;
     new.expires_at = Some(policy.expiry(now));
     new.order_id = earning.order_id.clone();
     new.purchase_amount_minor = earning.purchase_amount_minor;
@@ -237,14 +252,14 @@ pub fn redeem(
     }
     let (takes, _) = allocate(&entries::open_lots(conn, customer)?, points, None);
     for (lot, take) in takes {
-        entries::take_from_lot(conn, lot, take)?;
+        entries::take_from_lot(conn, lot, small(take)?)?;
     }
     let mut new = w.entry(
         "redeem",
         -points,
         format!("Redeemed for reward {reward_id}"),
         who,
-    );
+    )?;
     new.reward_id = Some(reward_id.to_owned());
     let entry = w.record(conn, &new)?;
     let tiers = finish(conn, &w, policy)?;
@@ -272,19 +287,19 @@ pub fn reverse(
     if entries::reversal_of(conn, original.id)?.is_some() {
         return Err(LoyaltyError::AlreadyReversed);
     }
-    let amount = original.points - entries::expired_from(conn, original.id)?;
+    let amount = i64::from(original.points) - entries::expired_from(conn, original.id)?;
     let (takes, _) = allocate(
         &entries::open_lots(conn, customer)?,
         amount,
         Some(original.id),
     );
     for (lot, take) in takes {
-        entries::take_from_lot(conn, lot, take)?;
+        entries::take_from_lot(conn, lot, small(take)?)?;
     }
-    let mut new = w.entry("reversal", -amount, reason.to_owned(), who);
+    let mut new = w.entry("reversal", -amount, reason.to_owned(), who)?;
     new.related_entry_id = Some(original.id);
     let entry = w.record(conn, &new)?;
-    w.account.lifetime_points -= original.points;
+    w.account.lifetime_points -= i64::from(original.points);
     w.account.total_spent_minor -= original.purchase_amount_minor.unwrap_or(0);
     let tiers = finish(conn, &w, policy)?;
     Ok(movement(entry, &w, tiers, expired))
@@ -332,7 +347,7 @@ pub fn snapshot(
             next_expiry: None,
         }));
     };
-    if entries::has_due_lots(conn, customer, now)? {
+    if account.next_expiry_at.is_some_and(|at| at <= now) {
         return Ok(None);
     }
     let qualifying = entries::qualifying_since(conn, customer, policy.window_start(now))?;
@@ -343,7 +358,9 @@ pub fn snapshot(
     // A downgrade that fell due since the last write shows at once.
     let standing = tier::evaluate(stored, qualifying, now, policy.tier_grace_months);
     let recent = entries::page(conn, customer, None, 20)?;
-    let next_expiry = entries::next_expiry(conn, customer)?;
+    let next_expiry = account
+        .next_expiry_at
+        .map(|at| (account.next_expiry_points, at));
     Ok(Some(Snapshot {
         account: Some(account),
         standing,

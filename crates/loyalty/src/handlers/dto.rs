@@ -287,7 +287,7 @@ impl From<&Entry> for EntryResponse {
         Self {
             id: e.id,
             entry_type: e.entry_type.clone(),
-            points: e.points,
+            points: i64::from(e.points),
             balance_after: e.balance_after,
             reason: e.reason.clone(),
             order_id: e.order_id.clone(),

@@ -16,6 +16,8 @@ pub struct Account {
     pub tier_since: NaiveDateTime,
     pub total_spent_minor: i64,
     pub currency: String,
+    pub next_expiry_at: Option<NaiveDateTime>,
+    pub next_expiry_points: i64,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -33,13 +35,15 @@ struct NewAccount<'a> {
 
 /// What a write changes on the account after its ledger entries.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = loyalty_accounts)]
+#[diesel(table_name = loyalty_accounts, treat_none_as_null = true)]
 pub struct AccountChangeset<'a> {
     pub points: i64,
     pub lifetime_points: i64,
     pub tier: &'a str,
     pub tier_since: NaiveDateTime,
     pub total_spent_minor: i64,
+    pub next_expiry_at: Option<NaiveDateTime>,
+    pub next_expiry_points: i64,
     pub updated_at: NaiveDateTime,
 }
 

@@ -2,17 +2,11 @@
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};
-use diesel::dsl::sql;
+use diesel::dsl::sum;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::domain::lots::Lot;
 use crate::schema::ledger_entries::{self, dsl as e};
-
-/// Entry types that count towards the tier (earnings and their reversals).
-pub const QUALIFYING: [&str; 7] = [
-    "purchase", "referral", "review", "birthday", "reward", "manual", "reversal",
-];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger_entries)]
@@ -20,9 +14,9 @@ pub struct Entry {
     pub id: i64,
     pub customer_id: String,
     pub entry_type: String,
-    pub points: i64,
+    pub points: i32,
     pub balance_after: i64,
-    pub remaining: i64,
+    pub remaining: i32,
     pub expires_at: Option<NaiveDateTime>,
     pub reason: String,
     pub order_id: Option<String>,
@@ -40,9 +34,9 @@ pub struct Entry {
 pub struct NewEntry {
     pub customer_id: String,
     pub entry_type: String,
-    pub points: i64,
+    pub points: i32,
     pub balance_after: i64,
-    pub remaining: i64,
+    pub remaining: i32,
     pub expires_at: Option<NaiveDateTime>,
     pub reason: String,
     pub order_id: Option<String>,
@@ -88,18 +82,18 @@ pub fn open_lots(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<Lot
         .filter(e::remaining.gt(0))
         .order((e::expires_at.asc(), e::id.asc()))
         .select((e::id, e::remaining))
-        .load::<(i64, i64)>(conn)
+        .load::<(i64, i32)>(conn)
         .map(|rows| {
             rows.into_iter()
                 .map(|(entry_id, remaining)| Lot {
                     entry_id,
-                    remaining,
+                    remaining: i64::from(remaining),
                 })
                 .collect()
         })
 }
 
-pub fn take_from_lot(conn: &mut DbConnection, entry_id: i64, points: i64) -> QueryResult<()> {
+pub fn take_from_lot(conn: &mut DbConnection, entry_id: i64, points: i32) -> QueryResult<()> {
     diesel::update(e::ledger_entries.find(entry_id))
         .set(e::remaining.eq(e::remaining - points))
         .execute(conn)
@@ -121,40 +115,30 @@ pub fn due_lots(
         .load(conn)
 }
 
-pub fn has_due_lots(
-    conn: &mut DbConnection,
-    customer: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        e::ledger_entries
-            .filter(e::customer_id.eq(customer))
-            .filter(e::remaining.gt(0))
-            .filter(e::expires_at.le(now)),
-    ))
-    .get_result(conn)
-}
-
 /// Points earned (net of reversals) since `since`: the tier basis.
 pub fn qualifying_since(
     conn: &mut DbConnection,
     customer: &str,
     since: NaiveDateTime,
 ) -> QueryResult<i64> {
+    // Spelled as two comparisons rather than IN (…) so the statement can be cached.
     e::ledger_entries
         .filter(e::customer_id.eq(customer))
         .filter(e::created_at.ge(since))
-        .filter(e::entry_type.eq_any(QUALIFYING))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(points), 0) AS BIGINT)"))
-        .get_result(conn)
+        .filter(e::entry_type.ne("redeem"))
+        .filter(e::entry_type.ne("expire"))
+        .select(sum(e::points))
+        .get_result::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
 }
 
 /// The ledger's sum: by the ledger's invariant, the balance.
-pub fn sum(conn: &mut DbConnection, customer: &str) -> QueryResult<i64> {
+pub fn sum_of(conn: &mut DbConnection, customer: &str) -> QueryResult<i64> {
     e::ledger_entries
         .filter(e::customer_id.eq(customer))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(points), 0) AS BIGINT)"))
-        .get_result(conn)
+        .select(sum(e::points))
+        .get_result::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
 }
 
 /// The earning entry of an order, or an entry by ID, belonging to `customer`.
@@ -205,8 +189,9 @@ pub fn expired_from(conn: &mut DbConnection, lot_id: i64) -> QueryResult<i64> {
     e::ledger_entries
         .filter(e::related_entry_id.eq(lot_id))
         .filter(e::entry_type.eq("expire"))
-        .select(sql::<BigInt>("CAST(COALESCE(-SUM(points), 0) AS BIGINT)"))
-        .get_result(conn)
+        .select(sum(e::points))
+        .get_result::<Option<i64>>(conn)
+        .map(|s| -s.unwrap_or_default())
 }
 
 /// The soonest expiry among open lots and the points expiring then.
@@ -224,7 +209,8 @@ pub fn next_expiry(
         .filter(e::customer_id.eq(customer))
         .filter(e::remaining.gt(0))
         .filter(e::expires_at.eq(at))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(remaining), 0) AS BIGINT)"))
-        .get_result(conn)?;
+        .select(sum(e::remaining))
+        .get_result::<Option<i64>>(conn)?
+        .unwrap_or_default();
     Ok(Some((points, at)))
 }

@@ -8,6 +8,10 @@ CREATE TABLE loyalty_accounts (
     tier_since TIMESTAMP NOT NULL,
     total_spent_minor BIGINT NOT NULL DEFAULT 0,
     currency TEXT NOT NULL DEFAULT 'SAR',
+    -- The soonest expiry among open lots and its points, kept with every write so a read
+    -- needs no ledger scan to know whether anything is due.
+    next_expiry_at TIMESTAMP,
+    next_expiry_points BIGINT NOT NULL DEFAULT 0,
     version BIGINT NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -17,13 +21,14 @@ CREATE TABLE loyalty_accounts (
 CREATE TABLE ledger_entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     customer_id TEXT NOT NULL REFERENCES loyalty_accounts (customer_id),
+    -- One movement is at most 1,000,000 points, so INTEGER; its SUM is BIGINT on both backends.
     entry_type TEXT NOT NULL
         CHECK (entry_type IN ('purchase', 'referral', 'review', 'birthday', 'reward', 'manual',
                               'redeem', 'expire', 'reversal')),
-    points BIGINT NOT NULL,
+    points INTEGER NOT NULL,
     balance_after BIGINT NOT NULL,
     -- For earning entries: points of this lot not yet spent, expired or reversed.
-    remaining BIGINT NOT NULL DEFAULT 0 CHECK (remaining >= 0),
+    remaining INTEGER NOT NULL DEFAULT 0 CHECK (remaining >= 0),
     expires_at TIMESTAMP,
     reason TEXT NOT NULL,
     order_id TEXT,
