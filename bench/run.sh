@@ -14,7 +14,12 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-account catalog}
-SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081
+SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083
+# PostgreSQL when one answers on 127.0.0.1 (then the Express stack the services replace is
+# measured too), else the embedded SQLite default.
+if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
+  BENCH_DATABASE_URL='postgres://postgres@127.0.0.1/cid_bench_{service}?sslmode=disable'
+fi
 
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
@@ -68,6 +73,21 @@ nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' & pids+=($!)
 wait_for "http://127.0.0.1:$NGINX_PORT/health"
 
 TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
+EXPRESS=""
+if [[ "${BENCH_DATABASE_URL:-}" == postgres* ]] && command -v npm >/dev/null 2>&1; then
+  cp bench/express/package.json bench/express/server.js "$work/"
+  if (cd "$work" && npm install --silent --no-audit --no-fund >/dev/null 2>&1); then
+    DATABASE_URL=${BENCH_DATABASE_URL//\{service\}/loyalty} JWT_SECRET=$(awk -F'"' '/^jwt_secret/ {print $2}' config/base.toml) \
+      PORT=$EXPRESS_PORT node "$work/server.js" & pids+=($!)
+    EXPRESS=express:$EXPRESS_PORT
+    for _ in $(seq 1 100); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$EXPRESS_PORT/api/customer-id/loyalty/x")" != 000 ] && break
+      sleep 0.1
+    done
+  else
+    echo "npm install failed: skipping the Express comparison" >&2
+  fi
+fi
 for i in 1 2 3 4 5; do
   curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-$$-$i\"}" \
@@ -92,12 +112,14 @@ run_wrk() { # url → "rps p50 p99"
 
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc) cores"
+printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${CID__DATABASE__URL%%:*}"
 declare -A PATHS=([account]=/api/customer-id/loyalty/BENCH-1 [catalog]=/api/customer-id/loyalty/tiers/all)
 for name in $SCENARIOS; do
   path=${PATHS[$name]}
   declare -A rps=() p50=() p99=()
-  for target in direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT; do
+  targets="direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT"
+  if [ "$name" = account ] && [ -n "$EXPRESS" ]; then targets="$targets $EXPRESS"; fi
+  for target in $targets; do
     t=${target%%:*} port=${target#*:}
     results=()
     for _ in $(seq 1 "$ROUNDS"); do results+=("$(run_wrk "http://127.0.0.1:$port$path")"); done
@@ -106,9 +128,13 @@ for name in $SCENARIOS; do
     p99[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $3}' | median)
   done
   printf '\nscenario %-8s %-10s %12s %10s %10s\n' "$name" target "req/s" "p50 ms" "p99 ms"
-  for t in direct gateway nginx; do
+  for t in direct gateway nginx express; do
+    [ -n "${rps[$t]:-}" ] || continue
     printf '                  %-10s %12s %10s %10s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}"
   done
+  if [ -n "${rps[express]:-}" ]; then
+    awk -v d="${rps[direct]}" -v e="${rps[express]}" 'BEGIN { printf "                  service/express %.2f\n", d/e }'
+  fi
   awk -v g="${rps[gateway]}" -v d="${rps[direct]}" -v n="${rps[nginx]}" -v gp="${p99[gateway]}" -v np="${p99[nginx]}" \
     'BEGIN { printf "                  gateway/direct %.2f   gateway/nginx %.2f   p99 gateway/nginx %.2f\n", g/d, g/n, gp/np }'
   unset rps p50 p99

@@ -38,6 +38,14 @@ impl Policy {
             .unwrap_or(now)
     }
 
+    /// When a tier basis whose oldest entry is `oldest` must be recomputed: a day before that
+    /// entry can leave the window, so month-end rounding can only make it early.
+    fn basis_valid_until(&self, oldest: NaiveDateTime) -> Option<NaiveDateTime> {
+        oldest
+            .checked_add_months(Months::new(self.tier_window_months))
+            .map(|t| t - chrono::Duration::days(1))
+    }
+
     fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
         now.checked_add_months(Months::new(self.expiry_months))
             .unwrap_or(now)
@@ -171,7 +179,8 @@ fn finish(
         tier: Tier::parse(&a.tier).unwrap_or(Tier::Bronze),
         since: a.tier_since,
     };
-    let qualifying = entries::qualifying_since(conn, &a.customer_id, policy.window_start(w.now))?;
+    let (qualifying, oldest) =
+        entries::qualifying_since(conn, &a.customer_id, policy.window_start(w.now))?;
     let after = tier::evaluate(before, qualifying, w.now, policy.tier_grace_months);
     let next_expiry = entries::next_expiry(conn, &a.customer_id)?;
     accounts::update(
@@ -185,6 +194,8 @@ fn finish(
             total_spent_minor: a.total_spent_minor,
             next_expiry_at: next_expiry.map(|(_, at)| at),
             next_expiry_points: next_expiry.map_or(0, |(points, _)| points),
+            qualifying_points: qualifying,
+            qualifying_until: oldest.and_then(|o| policy.basis_valid_until(o)),
             updated_at: w.now,
         },
     )?;
@@ -350,7 +361,14 @@ pub fn snapshot(
     if account.next_expiry_at.is_some_and(|at| at <= now) {
         return Ok(None);
     }
-    let qualifying = entries::qualifying_since(conn, customer, policy.window_start(now))?;
+    // The basis stored with the last write holds until its oldest entry nears the window's
+    // edge; only then is the ledger summed again.
+    let qualifying = match account.qualifying_until {
+        Some(until) if now >= until => {
+            entries::qualifying_since(conn, customer, policy.window_start(now))?.0
+        }
+        _ => account.qualifying_points,
+    };
     let stored = Standing {
         tier: Tier::parse(&account.tier).unwrap_or(Tier::Bronze),
         since: account.tier_since,

@@ -11,6 +11,8 @@ diesel::table! {
         currency -> Text,
         next_expiry_at -> Nullable<Timestamp>,
         next_expiry_points -> BigInt,
+        qualifying_points -> BigInt,
+        qualifying_until -> Nullable<Timestamp>,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,

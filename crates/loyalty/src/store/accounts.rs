@@ -18,6 +18,8 @@ pub struct Account {
     pub currency: String,
     pub next_expiry_at: Option<NaiveDateTime>,
     pub next_expiry_points: i64,
+    pub qualifying_points: i64,
+    pub qualifying_until: Option<NaiveDateTime>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -44,6 +46,8 @@ pub struct AccountChangeset<'a> {
     pub total_spent_minor: i64,
     pub next_expiry_at: Option<NaiveDateTime>,
     pub next_expiry_points: i64,
+    pub qualifying_points: i64,
+    pub qualifying_until: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
 }
 

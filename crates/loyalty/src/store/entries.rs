@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};
-use diesel::dsl::sum;
+use diesel::dsl::{min, sum};
 use diesel::prelude::*;
 
 use crate::domain::lots::Lot;
@@ -115,21 +115,22 @@ pub fn due_lots(
         .load(conn)
 }
 
-/// Points earned (net of reversals) since `since`: the tier basis.
+/// Points earned (net of reversals) since `since` — the tier basis — and the oldest such
+/// entry's time.
 pub fn qualifying_since(
     conn: &mut DbConnection,
     customer: &str,
     since: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
     // Spelled as two comparisons rather than IN (…) so the statement can be cached.
     e::ledger_entries
         .filter(e::customer_id.eq(customer))
         .filter(e::created_at.ge(since))
         .filter(e::entry_type.ne("redeem"))
         .filter(e::entry_type.ne("expire"))
-        .select(sum(e::points))
-        .get_result::<Option<i64>>(conn)
-        .map(Option::unwrap_or_default)
+        .select((sum(e::points), min(e::created_at)))
+        .get_result::<(Option<i64>, Option<NaiveDateTime>)>(conn)
+        .map(|(total, oldest)| (total.unwrap_or_default(), oldest))
 }
 
 /// The ledger's sum: by the ledger's invariant, the balance.

@@ -12,6 +12,9 @@ CREATE TABLE loyalty_accounts (
     -- needs no ledger scan to know whether anything is due.
     next_expiry_at TIMESTAMP,
     next_expiry_points BIGINT NOT NULL DEFAULT 0,
+    -- The tier basis as of the last write, valid until its oldest entry may leave the window.
+    qualifying_points BIGINT NOT NULL DEFAULT 0,
+    qualifying_until TIMESTAMP,
     version BIGINT NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
