@@ -18,7 +18,8 @@ SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083
 # PostgreSQL when one answers on 127.0.0.1 (then the Express stack the services replace is
 # measured too), else the embedded SQLite default.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
-  BENCH_DATABASE_URL='postgres://postgres@127.0.0.1/cid_bench_{service}?sslmode=disable'
+  BENCH_DATABASE_URL="postgres://postgres@127.0.0.1/cid_bench_$$_{service}?sslmode=disable"
+  DROP_DB="cid_bench_$$_loyalty"
 fi
 
 missing=()
@@ -33,7 +34,14 @@ fi
 cargo build -q --release -p cid -p cid-loyalty -p cid-gateway
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+  if [ -n "${DROP_DB:-}" ]; then
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$DROP_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
 trap cleanup EXIT
 
 export CID_ENV=local CID__LOG__ACCESS_LOG=false CID__LOG__LEVEL=warn CID__LOG__FORMAT=json
