@@ -127,14 +127,21 @@ for name in $SCENARIOS; do
   declare -A rps=() p50=() p99=()
   targets="direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT"
   if [ "$name" = account ] && [ -n "$EXPRESS" ]; then targets="$targets $EXPRESS"; fi
-  for target in $targets; do
-    t=${target%%:*} port=${target#*:}
-    results=()
-    for _ in $(seq 1 "$ROUNDS"); do results+=("$(run_wrk "http://127.0.0.1:$port$path")"); done
-    rps[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $1}' | median)
-    p50[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $2}' | median)
-    p99[$t]=$(printf '%s\n' "${results[@]}" | awk '{print $3}' | median)
+  # Rounds interleave the targets so that drift on this shared machine hits all alike.
+  declare -A runs=()
+  for _ in $(seq 1 "$ROUNDS"); do
+    for target in $targets; do
+      t=${target%%:*} port=${target#*:}
+      runs[$t]+="$(run_wrk "http://127.0.0.1:$port$path")"$'\n'
+    done
   done
+  for target in $targets; do
+    t=${target%%:*}
+    rps[$t]=$(awk 'NF {print $1}' <<<"${runs[$t]}" | median)
+    p50[$t]=$(awk 'NF {print $2}' <<<"${runs[$t]}" | median)
+    p99[$t]=$(awk 'NF {print $3}' <<<"${runs[$t]}" | median)
+  done
+  unset runs
   printf '\nscenario %-8s %-10s %12s %10s %10s\n' "$name" target "req/s" "p50 ms" "p99 ms"
   for t in direct gateway nginx express; do
     [ -n "${rps[$t]:-}" ] || continue

@@ -343,8 +343,11 @@ async fn serve(
     };
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
+    // Small answers go out in one plain write (headers and body copied together) rather
+    // than a two-part writev.
     http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(Duration::from_secs(30))
+        .writev(false);
     loop {
         tokio::select! {
             accepted = listener.accept() => {

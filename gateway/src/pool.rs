@@ -101,6 +101,7 @@ async fn connect(upstream: &Upstream) -> Result<Sender, SendError> {
         .map_err(|e| SendError::Connect(format!("connect to {addr}: {e}")))?;
     let _ = stream.set_nodelay(true);
     let (sender, conn) = http1::Builder::new()
+        .writev(false)
         .handshake(TokioIo::new(stream))
         .await
         .map_err(SendError::Exchange)?;
