@@ -8,6 +8,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use cid_common::{Envelope, ErrorCode};
+use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use crate::auth::Verifier;
@@ -18,6 +19,31 @@ use crate::json::BodyLimit;
 use crate::metrics::Metrics;
 
 pub type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// A periodic chore of one service (expiry sweeps, purges), run every `every` while the
+/// service runs; it makes its own transactions through the `Db` it is given.
+#[derive(Clone)]
+pub struct Job {
+    pub name: &'static str,
+    pub every: std::time::Duration,
+    pub run: Arc<dyn Fn(Db) -> BoxFuture<'static, Result<usize, ApiError>> + Send + Sync>,
+}
+
+impl Job {
+    /// Forgets expired idempotency keys; every service runs it.
+    pub fn purge_idempotency_keys() -> Self {
+        Self {
+            name: "purge expired idempotency keys",
+            every: std::time::Duration::from_secs(3600),
+            run: Arc::new(|db: Db| {
+                Box::pin(async move {
+                    db.write(|c| crate::idempotency::purge_expired(c).map_err(ApiError::from))
+                        .await
+                })
+            }),
+        }
+    }
+}
 
 /// Everything needed to serve one service.
 #[derive(Clone)]
@@ -32,6 +58,8 @@ pub struct AppSpec {
     pub configure: Configure,
     pub workers: usize,
     pub body_limit: usize,
+    /// The service's own periodic chores (the kit adds the idempotency purge).
+    pub jobs: Vec<Job>,
 }
 
 /// A started server: where it listens and how to stop it.
@@ -39,29 +67,28 @@ pub struct Running {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
-    housekeeping: tokio::task::JoinHandle<()>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     pub async fn stop(self) {
-        self.housekeeping.abort();
+        for job in &self.jobs {
+            job.abort();
+        }
         self.handle.stop(true).await;
         let _ = self.task.await;
     }
 }
 
-/// Periodic chores every service shares: forgetting expired idempotency keys.
-async fn housekeeping(db: Db) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+async fn run_job(job: Job, db: Db) {
+    let mut every = tokio::time::interval(job.every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match db
-            .write(|c| crate::idempotency::purge_expired(c).map_err(crate::DbError::from))
-            .await
-        {
-            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+        match (job.run)(db.clone()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(job = job.name, items = n, "job done"),
+            Err(e) => tracing::warn!(job = job.name, error = %e, "job failed"),
         }
     }
 }
@@ -69,7 +96,13 @@ async fn housekeeping(db: Db) {
 /// Builds the server on `listener` and spawns it on the current tokio runtime.
 pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let housekeeping = tokio::spawn(housekeeping(spec.db.clone()));
+    let jobs = spec
+        .jobs
+        .iter()
+        .cloned()
+        .chain([Job::purge_idempotency_keys()])
+        .map(|job| tokio::spawn(run_job(job, spec.db.clone())))
+        .collect();
     let server = build(spec, listener)?;
     let handle = server.handle();
     let task = tokio::spawn(server);
@@ -77,7 +110,7 @@ pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
         addr,
         handle,
         task,
-        housekeeping,
+        jobs,
     })
 }
 

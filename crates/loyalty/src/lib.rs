@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod jobs;
 pub mod ops;
 pub mod routes;
 pub mod schema;
@@ -46,6 +47,7 @@ pub fn app_spec(
         acquire_timeout: std::time::Duration::from_millis(settings.database.acquire_timeout_ms),
     };
     let db = Db::connect(database_url, &opts, &MIGRATIONS)?;
+    let policy_value = policy;
     let policy = web::Data::new(policy);
     Ok(AppSpec {
         service: SERVICE,
@@ -63,6 +65,7 @@ pub fn app_spec(
         }),
         workers: 2,
         body_limit: 64 * 1024,
+        jobs: vec![jobs::expiry_job(policy_value)],
     })
 }
 

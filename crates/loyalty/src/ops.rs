@@ -20,11 +20,19 @@ pub struct Policy {
     pub expiry_months: u32,
     pub tier_window_months: u32,
     pub tier_grace_months: u32,
+    /// How often the sweep expires due lots of accounts nobody touched.
+    #[serde(default = "default_sweep_secs")]
+    pub expiry_sweep_secs: u64,
+}
+
+fn default_sweep_secs() -> u64 {
+    300
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Self {
+            expiry_sweep_secs: default_sweep_secs(),
             expiry_months: 12,
             tier_window_months: 12,
             tier_grace_months: 12,

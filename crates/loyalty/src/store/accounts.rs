@@ -91,3 +91,17 @@ pub fn update(
         .execute(conn)
         .map(drop)
 }
+
+/// Accounts holding lots whose expiry has passed, oldest due first.
+pub fn due_for_expiry(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    a::loyalty_accounts
+        .filter(a::next_expiry_at.le(now))
+        .order(a::next_expiry_at.asc())
+        .select(a::customer_id)
+        .limit(limit)
+        .load(conn)
+}

@@ -294,3 +294,41 @@ async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     let dropped = account(&app, "C9").await["data"].clone();
     assert_eq!(dropped["tier"], "bronze");
 }
+
+#[tokio::test]
+async fn the_expiry_sweep_expires_due_points_of_accounts_nobody_touched() {
+    let app = spawn_app().await;
+    let policy = Policy::default();
+    let now = Utc::now().naive_utc();
+    let old = now.checked_sub_months(Months::new(13)).unwrap();
+    let mut conn = app.db.connect();
+    ops::earn(&mut conn, &policy, "SWEEP-1", &earning(70), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, "SWEEP-2", &earning(30), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, "FRESH", &earning(10), &who(), now).unwrap();
+    drop(conn);
+    let db =
+        cid_kit::Db::connect(&app.db.url, &Default::default(), &cid_loyalty::MIGRATIONS).unwrap();
+
+    let settled = cid_loyalty::jobs::expire_due_accounts(&db, policy)
+        .await
+        .unwrap();
+
+    assert_eq!(settled, 2);
+    for id in ["SWEEP-1", "SWEEP-2"] {
+        let history = full_history(&app, id).await;
+        assert_eq!(history[0]["type"], "expire", "{id}");
+        assert_eq!(history[0]["actor"], "system:expiry");
+        assert_eq!(history[0]["balanceAfter"], 0);
+    }
+    assert_eq!(
+        full_history(&app, "FRESH").await.len(),
+        1,
+        "nothing due, nothing written"
+    );
+    assert_eq!(
+        cid_loyalty::jobs::expire_due_accounts(&db, policy)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -20,6 +20,9 @@ CREATE TABLE loyalty_accounts (
     updated_at TIMESTAMP NOT NULL
 );
 
+-- The expiry sweep finds accounts with due lots through this.
+CREATE INDEX loyalty_accounts_next_expiry ON loyalty_accounts (next_expiry_at);
+
 -- Append-only: every movement of points is one row; corrections are new rows.
 CREATE TABLE ledger_entries (
     id BIGSERIAL PRIMARY KEY,
