@@ -52,8 +52,10 @@ export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
 target/release/cid-loyalty & pids+=($!)
+SVC_PID=$!
 wait_for "http://127.0.0.1:$SVC_PORT/health"
 target/release/cid-gateway & pids+=($!)
+GW_PID=$!
 wait_for "http://127.0.0.1:$GW_PORT/health"
 
 cat > "$work/nginx.conf" <<NGINX
@@ -78,6 +80,7 @@ http {
 }
 NGINX
 nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' & pids+=($!)
+NGINX_PID=$!
 wait_for "http://127.0.0.1:$NGINX_PORT/health"
 
 TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
@@ -87,7 +90,7 @@ if [[ "${BENCH_DATABASE_URL:-}" == postgres* ]] && command -v npm >/dev/null 2>&
   if (cd "$work" && npm install --silent --no-audit --no-fund >/dev/null 2>&1); then
     DATABASE_URL=${BENCH_DATABASE_URL//\{service\}/loyalty} JWT_SECRET=$(awk -F'"' '/^jwt_secret/ {print $2}' config/base.toml) \
       PORT=$EXPRESS_PORT node "$work/server.js" & pids+=($!)
-    EXPRESS=express:$EXPRESS_PORT
+    EXPRESS=express:$EXPRESS_PORT:$!
     for _ in $(seq 1 100); do
       [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$EXPRESS_PORT/api/customer-id/loyalty/x")" != 000 ] && break
       sleep 0.1
@@ -105,9 +108,23 @@ done
 # wrk latency → milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
-run_wrk() { # url → "rps p50 p99"
-  local out
+HZ=$(getconf CLK_TCK)
+# CPU time (ticks) used so far by processes and their children (e.g. nginx's workers); the
+# process-wide counters include threads that have already exited.
+ticks() {
+  local total=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    [ -r /proc/"$pid"/stat ] && total=$((total + $(awk '{print $14 + $15}' /proc/"$pid"/stat)))
+  done
+  echo "$total"
+}
+
+run_wrk() { # url pid → "rps p50 p99 cpu_us_per_request"
+  local out before after requests
+  before=$(ticks "$2")
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$1")
+  after=$(ticks "$2")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -115,7 +132,7 @@ run_wrk() { # url → "rps p50 p99"
   local non2xx
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   if [ -n "$non2xx" ]; then echo "warning: $non2xx non-2xx answers from $1" >&2; fi
-  echo "$rps $p50 $p99"
+  echo "$rps $p50 $p99 $(awk -v t=$((after - before)) -v r="$requests" -v hz="$HZ" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')"
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -124,15 +141,15 @@ printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$T
 declare -A PATHS=([account]=/api/customer-id/loyalty/BENCH-1 [catalog]=/api/customer-id/loyalty/tiers/all)
 for name in $SCENARIOS; do
   path=${PATHS[$name]}
-  declare -A rps=() p50=() p99=()
-  targets="direct:$SVC_PORT gateway:$GW_PORT nginx:$NGINX_PORT"
+  declare -A rps=() p50=() p99=() cpu=()
+  targets="direct:$SVC_PORT:$SVC_PID gateway:$GW_PORT:$GW_PID nginx:$NGINX_PORT:$NGINX_PID"
   if [ "$name" = account ] && [ -n "$EXPRESS" ]; then targets="$targets $EXPRESS"; fi
   # Rounds interleave the targets so that drift on this shared machine hits all alike.
   declare -A runs=()
   for _ in $(seq 1 "$ROUNDS"); do
     for target in $targets; do
-      t=${target%%:*} port=${target#*:}
-      runs[$t]+="$(run_wrk "http://127.0.0.1:$port$path")"$'\n'
+      IFS=: read -r t port pid <<<"$target"
+      runs[$t]+="$(run_wrk "http://127.0.0.1:$port$path" "$pid")"$'\n'
     done
   done
   for target in $targets; do
@@ -140,17 +157,20 @@ for name in $SCENARIOS; do
     rps[$t]=$(awk 'NF {print $1}' <<<"${runs[$t]}" | median)
     p50[$t]=$(awk 'NF {print $2}' <<<"${runs[$t]}" | median)
     p99[$t]=$(awk 'NF {print $3}' <<<"${runs[$t]}" | median)
+    cpu[$t]=$(awk 'NF {print $4}' <<<"${runs[$t]}" | median)
   done
   unset runs
-  printf '\nscenario %-8s %-10s %12s %10s %10s\n' "$name" target "req/s" "p50 ms" "p99 ms"
+  printf '\nscenario %-8s %-10s %12s %10s %10s %14s\n' "$name" target "req/s" "p50 ms" "p99 ms" "CPU us/req"
   for t in direct gateway nginx express; do
     [ -n "${rps[$t]:-}" ] || continue
-    printf '                  %-10s %12s %10s %10s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}"
+    printf '                  %-10s %12s %10s %10s %14s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}" "${cpu[$t]}"
   done
   if [ -n "${rps[express]:-}" ]; then
     awk -v d="${rps[direct]}" -v e="${rps[express]}" 'BEGIN { printf "                  service/express %.2f\n", d/e }'
   fi
   awk -v g="${rps[gateway]}" -v d="${rps[direct]}" -v n="${rps[nginx]}" -v gp="${p99[gateway]}" -v np="${p99[nginx]}" \
     'BEGIN { printf "                  gateway/direct %.2f   gateway/nginx %.2f   p99 gateway/nginx %.2f\n", g/d, g/n, gp/np }'
-  unset rps p50 p99
+  awk -v g="${cpu[gateway]}" -v n="${cpu[nginx]}" \
+    'BEGIN { printf "                  proxy CPU per request gateway/nginx %.2f (the process itself, upstream excluded)\n", g/n }'
+  unset rps p50 p99 cpu
 done
