@@ -15,7 +15,6 @@ use serde_json::{Map, Value, json};
 
 use crate::Gateway;
 use crate::pool;
-use crate::proxy::BoxError;
 use crate::respond::{Body, full};
 use crate::upstream::Upstream;
 
@@ -57,11 +56,7 @@ impl Gateway {
     /// GETs `path` from `upstream` and parses the JSON answer (`None` on any failure).
     pub(crate) async fn fetch_json(&self, upstream: &Upstream, path: &str) -> Option<Value> {
         let req = Request::get(path)
-            .body(
-                Empty::<Bytes>::new()
-                    .map_err(|never| -> BoxError { match never {} })
-                    .boxed(),
-            )
+            .body(http_body_util::Either::Left(Empty::<Bytes>::new()))
             .ok()?;
         let res = tokio::time::timeout(Duration::from_secs(2), pool::send(upstream, req))
             .await

@@ -11,8 +11,7 @@ use cid_common::{ErrorCode, Locale};
 use cid_kit::trace::{TraceContext, request_id};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Either, Empty, Limited};
+use http_body_util::{Either, Empty, Limited};
 use hyper::body::Incoming;
 
 use crate::Gateway;
@@ -20,8 +19,8 @@ use crate::pool::{self, SendError};
 use crate::respond::{Body, problem};
 use crate::upstream::{Group, group_of};
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub type UpstreamBody = BoxBody<Bytes, BoxError>;
+/// A bodiless request or a streamed body under the size limit, without boxing either.
+pub type UpstreamBody = Either<Empty<Bytes>, Limited<Incoming>>;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static X_TRACE_ID: HeaderName = HeaderName::from_static("x-trace-id");
@@ -80,6 +79,13 @@ impl Ctx {
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Usually there is nothing to strip: one pass over the names beats ten hashed removals.
+    let any = headers
+        .keys()
+        .any(|k| k == header::TRANSFER_ENCODING || HOP_BY_HOP.iter().any(|h| h == k));
+    if !any {
+        return;
+    }
     if let Some(conn) = headers.get(header::CONNECTION) {
         let named: Vec<HeaderName> = conn
             .to_str()
@@ -199,9 +205,12 @@ impl Gateway {
                 )
             });
         let body: UpstreamBody = if bodiless {
-            Empty::new().map_err(|never| match never {}).boxed()
+            Either::Left(Empty::new())
         } else {
-            Limited::new(body, usize::try_from(self.body_limit).unwrap_or(usize::MAX)).boxed()
+            Either::Right(Limited::new(
+                body,
+                usize::try_from(self.body_limit).unwrap_or(usize::MAX),
+            ))
         };
 
         // Phase: send.
@@ -211,7 +220,7 @@ impl Gateway {
         if let (Err(ErrorCode::ServiceUnavailable), Some((method, uri, version, headers))) =
             (&outcome, retry)
         {
-            let mut again = Request::new(Empty::new().map_err(|never| match never {}).boxed());
+            let mut again = Request::new(Either::Left(Empty::new()));
             *again.method_mut() = method;
             *again.uri_mut() = uri;
             *again.version_mut() = version;
