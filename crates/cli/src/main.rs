@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use cid_common::Role;
 use cid_kit::Settings;
-use cid_kit::server::AppSpec;
 use clap::{Parser, Subcommand, ValueEnum};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -18,7 +17,7 @@ type BoxError = Box<dyn std::error::Error>;
 /// A service this binary can run: its group name and how to build it.
 struct ServiceEntry {
     name: &'static str,
-    build: fn(&Settings, &str) -> Result<AppSpec, BoxError>,
+    build: cid_kit::server::Build,
     openapi: fn() -> serde_json::Value,
 }
 
@@ -26,12 +25,23 @@ fn loyalty_doc() -> serde_json::Value {
     serde_json::to_value(cid_loyalty::openapi()).unwrap_or_default()
 }
 
+fn customers_doc() -> serde_json::Value {
+    serde_json::to_value(cid_customers::openapi()).unwrap_or_default()
+}
+
 /// Every implemented service; later services are added here.
-const SERVICES: &[ServiceEntry] = &[ServiceEntry {
-    name: cid_loyalty::SERVICE,
-    build: cid_loyalty::app_spec,
-    openapi: loyalty_doc,
-}];
+const SERVICES: &[ServiceEntry] = &[
+    ServiceEntry {
+        name: cid_customers::SERVICE,
+        build: cid_customers::app_spec,
+        openapi: customers_doc,
+    },
+    ServiceEntry {
+        name: cid_loyalty::SERVICE,
+        build: cid_loyalty::app_spec,
+        openapi: loyalty_doc,
+    },
+];
 
 #[derive(Parser)]
 #[command(name = "cid", about = "Customer ID System", version)]

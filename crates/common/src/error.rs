@@ -62,6 +62,13 @@ error_codes! {
     EntryNotFound = "ENTRY_NOT_FOUND", 404, "Ledger entry not found",
         "No earning entry matches this order or entry for the customer.",
         "لا يوجد قيد اكتساب يطابق هذا الطلب أو القيد لهذا العميل.";
+    CustomerNotFound = "CUSTOMER_NOT_FOUND", 404, "Customer not found",
+        "No customer has the ID '{id}'.", "لا يوجد عميل بالمعرف '{id}'.";
+    CustomerExists = "CUSTOMER_EXISTS", 409, "Customer exists",
+        "User {userId} already has customer ID {customerId}.",
+        "المستخدم {userId} لديه معرف العميل {customerId} من قبل.";
+    CustomerInactive = "CUSTOMER_INACTIVE", 409, "Customer deactivated",
+        "Customer {id} is deactivated.", "تم إلغاء تفعيل العميل {id}.";
     InsufficientPoints = "INSUFFICIENT_POINTS", 422, "Insufficient points",
         "The balance of {balance} points does not cover the {requested} points requested.",
         "رصيد النقاط {balance} لا يغطي {requested} نقطة مطلوبة.";

@@ -37,6 +37,16 @@ pub struct ContextConfig {
     pub access_log: bool,
 }
 
+impl ContextConfig {
+    pub fn from_settings(service: &'static str, settings: &crate::Settings) -> Self {
+        Self {
+            service,
+            default_locale: settings.default_locale(),
+            access_log: settings.log.access_log,
+        }
+    }
+}
+
 impl FromRequest for RequestContext {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

@@ -279,6 +279,15 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
 }
 
+impl DbOptions {
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            pool_size: settings.database.pool_size,
+            acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
+        }
+    }
+}
+
 impl Default for DbOptions {
     fn default() -> Self {
         Self {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

@@ -20,6 +20,9 @@ use crate::metrics::Metrics;
 
 pub type Configure = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
+/// How a service crate turns settings and its database URL into an [`AppSpec`].
+pub type Build = fn(&crate::Settings, &str) -> Result<AppSpec, Box<dyn std::error::Error>>;
+
 /// A periodic chore of one service (expiry sweeps, purges), run every `every` while the
 /// service runs; it makes its own transactions through the `Db` it is given.
 #[derive(Clone)]
@@ -181,4 +184,22 @@ async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render())
+}
+
+/// The whole `main` of a service binary: settings → telemetry → serve until Ctrl-C.
+pub async fn run_main(
+    service: &'static str,
+    build: Build,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = crate::Settings::load()?;
+    crate::telemetry::init(&settings.log, service);
+    let endpoint = settings.endpoint(service)?;
+    let listener = TcpListener::bind((endpoint.host.as_str(), endpoint.port))?;
+    let spec = build(&settings, &settings.database_url(service))?;
+    tracing::info!(service, addr = %listener.local_addr()?, "listening");
+    let running = start(spec, listener)?;
+    tokio::signal::ctrl_c().await?;
+    running.stop().await;
+    crate::telemetry::shutdown();
+    Ok(())
 }

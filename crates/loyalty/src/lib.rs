@@ -42,22 +42,18 @@ pub fn app_spec(
     database_url: &str,
 ) -> Result<AppSpec, Box<dyn std::error::Error>> {
     let policy: Policy = settings.section(SERVICE)?;
-    let opts = DbOptions {
-        pool_size: settings.database.pool_size,
-        acquire_timeout: std::time::Duration::from_millis(settings.database.acquire_timeout_ms),
-    };
-    let db = Db::connect(database_url, &opts, &MIGRATIONS)?;
+    let db = Db::connect(
+        database_url,
+        &DbOptions::from_settings(settings),
+        &MIGRATIONS,
+    )?;
     let policy_value = policy;
     let policy = web::Data::new(policy);
     Ok(AppSpec {
         service: SERVICE,
         db,
         verifier: Verifier::from_settings(&settings.auth)?,
-        context: cid_kit::context::ContextConfig {
-            service: SERVICE,
-            default_locale: settings.default_locale(),
-            access_log: settings.log.access_log,
-        },
+        context: cid_kit::context::ContextConfig::from_settings(SERVICE, settings),
         openapi: Arc::new(openapi().to_json()?),
         configure: Arc::new(move |cfg| {
             cfg.app_data(policy.clone());

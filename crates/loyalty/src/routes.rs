@@ -1,8 +1,8 @@
 //! The URL table (literal segments before parameters) and the OpenAPI document.
 
 use actix_web::web;
+use cid_kit::openapi::Bearer;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::handlers;
 
@@ -33,20 +33,3 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tags((name = "loyalty", description = "Loyalty points and tiers"))
 )]
 pub struct ApiDoc;
-
-struct Bearer;
-
-impl utoipa::Modify for Bearer {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}

@@ -1,0 +1,211 @@
+//! Request and response bodies of the registry API (camelCase on the wire).
+
+use chrono::NaiveDate;
+use cid_common::time::rfc3339;
+use cid_common::{FieldError, FieldIssue};
+use cid_kit::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::store::Customer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UserType {
+    Buyer,
+    Seller,
+    Traveler,
+}
+
+impl UserType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Buyer => "buyer",
+            Self::Seller => "seller",
+            Self::Traveler => "traveler",
+        }
+    }
+}
+
+/// Profile fields shared by create and update.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Profile {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`, not in the future.
+    pub birth_date: Option<String>,
+    /// `ar` or `en`.
+    pub locale: Option<String>,
+}
+
+impl Profile {
+    fn check(&self, errors: &mut Vec<FieldError>) {
+        let too_long =
+            |v: &Option<String>, max: usize| v.as_ref().is_some_and(|s| s.chars().count() > max);
+        if too_long(&self.name, 200) {
+            errors.push(FieldError::new("name", FieldIssue::TooLong { max: 200 }));
+        }
+        if let Some(email) = &self.email {
+            let ok = email.len() <= 254
+                && email.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                })
+                && !email.chars().any(char::is_whitespace);
+            if !ok {
+                errors.push(FieldError::new("email", FieldIssue::InvalidFormat));
+            }
+        }
+        if let Some(phone) = &self.phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let ok = (7..=15).contains(&digits)
+                && phone.chars().enumerate().all(|(i, ch)| {
+                    ch.is_ascii_digit() || " ()-".contains(ch) || (i == 0 && ch == '+')
+                });
+            if !ok {
+                errors.push(FieldError::new("phone", FieldIssue::InvalidFormat));
+            }
+        }
+        if self.birth_date.is_some() && self.birth_date().is_none() {
+            errors.push(FieldError::new("birthDate", FieldIssue::InvalidFormat));
+        }
+        if let Some(locale) = &self.locale
+            && locale != "ar"
+            && locale != "en"
+        {
+            errors.push(FieldError::new(
+                "locale",
+                FieldIssue::OneOf {
+                    allowed: vec!["ar".into(), "en".into()],
+                },
+            ));
+        }
+    }
+
+    /// The birth date when it is a real, past date.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        let date = NaiveDate::parse_from_str(self.birth_date.as_deref()?, "%Y-%m-%d").ok()?;
+        let today = chrono::Utc::now().date_naive();
+        (date <= today && date.year_ce().1 >= 1900).then_some(date)
+    }
+}
+
+use chrono::Datelike;
+
+/// `POST /customers`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateRequest {
+    pub user_id: String,
+    pub user_type: UserType,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`, not in the future.
+    pub birth_date: Option<String>,
+    /// `ar` or `en`.
+    pub locale: Option<String>,
+}
+
+impl CreateRequest {
+    /// The profile part (serde cannot flatten beside `deny_unknown_fields`).
+    pub fn profile(&self) -> Profile {
+        Profile {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            birth_date: self.birth_date.clone(),
+            locale: self.locale.clone(),
+        }
+    }
+}
+
+impl Validate for CreateRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let user = self.user_id.trim();
+        if user.is_empty() {
+            errors.push(FieldError::new("userId", FieldIssue::Required));
+        } else if user.chars().count() > 128 || user.chars().any(char::is_control) {
+            errors.push(FieldError::new("userId", FieldIssue::InvalidFormat));
+        }
+        self.profile().check(&mut errors);
+        errors
+    }
+}
+
+impl Validate for Profile {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        self.check(&mut errors);
+        errors
+    }
+}
+
+/// A customer and all formats of their ID.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerResponse {
+    /// The standard form, `<PREFIX>-<YYYY>-<NNNNNN>`.
+    pub customer_id: String,
+    pub standard_id: String,
+    pub short_id: String,
+    pub numeric_id: i64,
+    pub user_id: String,
+    pub user_type: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub birth_date: Option<String>,
+    pub locale: Option<String>,
+    pub active: bool,
+    pub join_date: String,
+    pub deactivated_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Customer> for CustomerResponse {
+    fn from(c: &Customer) -> Self {
+        Self {
+            customer_id: c.customer_id.clone(),
+            standard_id: c.customer_id.clone(),
+            short_id: c.short_id.clone(),
+            numeric_id: c.id,
+            user_id: c.user_id.clone(),
+            user_type: c.user_type.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            birth_date: c.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            locale: c.locale.clone(),
+            active: c.active,
+            join_date: rfc3339(c.join_date),
+            deactivated_at: c.deactivated_at.map(rfc3339),
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeCounts {
+    pub total: i64,
+    pub active: i64,
+    pub inactive: i64,
+}
+
+/// `GET /customers/stats/overview`.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsResponse {
+    pub total: i64,
+    pub active: i64,
+    pub inactive: i64,
+    pub by_type: std::collections::BTreeMap<String, TypeCounts>,
+}

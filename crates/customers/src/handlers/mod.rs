@@ -1,0 +1,298 @@
+//! HTTP in and out: extract, authorize, call the store, shape the response.
+
+pub mod dto;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use bytes::Bytes;
+use chrono::{Datelike, Utc};
+use cid_common::{Envelope, Role};
+use cid_kit::{ApiError, Caller, Db, JsonBody};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::Registry;
+use crate::domain::{csv, ids};
+use crate::error::CustomersError;
+use crate::store::{self, Customer, NewCustomer, ProfileChangeset};
+use dto::{CreateRequest, CustomerResponse, Profile, StatsResponse};
+
+const WRITERS: &[Role] = &[Role::Service, Role::Admin];
+const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
+
+fn owns(caller: &Caller, c: &Customer) -> bool {
+    caller.has(Role::Customer)
+        && (caller.subject == c.customer_id
+            || caller.subject == c.short_id
+            || caller.subject == c.id.to_string())
+}
+
+/// Loads a customer by any ID format and checks the caller may act on it. A customer asking
+/// for someone else gets 403 whether or not that ID exists.
+async fn load(db: &Db, raw: &str, caller: &Caller, others: &[Role]) -> Result<Customer, ApiError> {
+    let raw = cid_kit::customer_id(raw)?.into_inner();
+    let lookup = ids::lookup(&raw);
+    let found = db
+        .read(move |c| store::find(c, &lookup).map_err(ApiError::from))
+        .await?;
+    match found {
+        Some(c) if owns(caller, &c) => Ok(c),
+        _ if !others.iter().any(|r| caller.has(*r)) => {
+            Err(ApiError::new(cid_common::ErrorCode::Forbidden))
+        }
+        Some(c) => Ok(c),
+        None => Err(CustomersError::NotFound(raw).into()),
+    }
+}
+
+/// Registers a customer (service/admin): one global sequence, so IDs never collide.
+#[utoipa::path(post, path = "/api/customer-id/customers", tag = "customers", request_body = CreateRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = inline(Envelope<CustomerResponse>)), (status = 400, body = cid_common::Problem),
+        (status = 403, body = cid_common::Problem), (status = 409, description = "CUSTOMER_EXISTS", body = cid_common::Problem)))]
+pub async fn create(
+    caller: Caller,
+    db: web::Data<Db>,
+    registry: web::Data<Registry>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(WRITERS)?;
+    let request = body.parse::<CreateRequest>()?;
+    let profile = request.profile();
+    let now = Utc::now().naive_utc();
+    let pending = format!("pending-{}", uuid::Uuid::new_v4());
+    let new = NewCustomer {
+        customer_id: pending.clone(),
+        short_id: pending,
+        user_id: request.user_id.trim().to_owned(),
+        user_type: request.user_type.as_str().to_owned(),
+        name: profile.name.clone(),
+        email: profile.email.clone(),
+        phone: profile.phone.clone(),
+        birth_date: profile.birth_date(),
+        locale: profile.locale.clone(),
+        active: true,
+        join_date: now,
+        created_at: now,
+        updated_at: now,
+    };
+    let prefix = registry.prefix.clone();
+    let user = new.user_id.clone();
+    let created = db
+        .write(move |c| {
+            if let Some(existing) = store::by_user(c, &new.user_id)? {
+                return Err(CustomersError::Exists {
+                    user_id: new.user_id.clone(),
+                    customer_id: existing.customer_id,
+                });
+            }
+            let n = store::insert(c, &new)?;
+            let f = ids::formats(&prefix, now.year(), n);
+            Ok(store::set_ids(c, n, &f.standard, &f.short)?)
+        })
+        .await;
+    let customer = match created {
+        Ok(c) => c,
+        // Two creates for one user raced past the check; the unique index let one through.
+        Err(CustomersError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => {
+            let existing = db
+                .read(move |c| store::by_user(c, &user).map_err(ApiError::from))
+                .await?;
+            return Err(match existing {
+                Some(e) => CustomersError::Exists {
+                    user_id: e.user_id,
+                    customer_id: e.customer_id,
+                }
+                .into(),
+                None => ApiError::new(cid_common::ErrorCode::Conflict),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .json(Envelope::ok(CustomerResponse::from(&customer))))
+}
+
+/// A customer by standard, short or numeric ID.
+#[utoipa::path(get, path = "/api/customer-id/customers/{id}", tag = "customers",
+    params(("id" = String, Path, description = "CID-2026-000001, CID000001 or 1")), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 403, body = cid_common::Problem),
+        (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn get(
+    path: web::Path<String>,
+    caller: Caller,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = load(&db, &path, &caller, READERS).await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&customer))))
+}
+
+/// Updates profile fields (the customer themself, service or admin); absent fields stay.
+#[utoipa::path(put, path = "/api/customer-id/customers/{id}", tag = "customers", request_body = Profile,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 400, body = cid_common::Problem),
+        (status = 409, description = "CUSTOMER_INACTIVE", body = cid_common::Problem)))]
+pub async fn update(
+    path: web::Path<String>,
+    caller: Caller,
+    db: web::Data<Db>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let customer = load(&db, &path, &caller, WRITERS).await?;
+    let profile = body.parse::<Profile>()?;
+    if !customer.active {
+        return Err(CustomersError::Inactive(customer.customer_id).into());
+    }
+    let changes = ProfileChangeset {
+        birth_date: profile.birth_date(),
+        name: profile.name,
+        email: profile.email,
+        phone: profile.phone,
+        locale: profile.locale,
+        updated_at: Some(Utc::now().naive_utc()),
+    };
+    let updated = db
+        .write(move |c| store::update_profile(c, customer.id, &changes).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&updated))))
+}
+
+/// Deactivates a customer (service/admin); the record and its ID are kept.
+#[utoipa::path(delete, path = "/api/customer-id/customers/{id}", tag = "customers",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 404, body = cid_common::Problem)))]
+pub async fn deactivate(
+    path: web::Path<String>,
+    caller: Caller,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(WRITERS)?;
+    let customer = load(&db, &path, &caller, WRITERS).await?;
+    let now = Utc::now().naive_utc();
+    let done = db
+        .write(move |c| store::deactivate(c, customer.id, now).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&done))))
+}
+
+/// Totals by user type and state (staff).
+#[utoipa::path(get, path = "/api/customer-id/customers/stats/overview", tag = "customers", security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<StatsResponse>)), (status = 403, body = cid_common::Problem)))]
+pub async fn stats(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    caller.require_any(&[Role::Admin, Role::Agent])?;
+    let rows = db
+        .read(|c| store::counts(c).map_err(ApiError::from))
+        .await?;
+    let mut stats = StatsResponse::default();
+    for kind in ["buyer", "seller", "traveler"] {
+        stats.by_type.insert(kind.to_owned(), Default::default());
+    }
+    for (kind, active, n) in rows {
+        let t = stats.by_type.entry(kind).or_default();
+        t.total += n;
+        stats.total += n;
+        if active {
+            t.active += n;
+            stats.active += n;
+        } else {
+            t.inactive += n;
+            stats.inactive += n;
+        }
+    }
+    Ok(HttpResponse::Ok().json(Envelope::ok(stats)))
+}
+
+const CSV_HEADER: [&str; 13] = [
+    "customerId",
+    "shortId",
+    "numericId",
+    "userId",
+    "userType",
+    "name",
+    "email",
+    "phone",
+    "birthDate",
+    "locale",
+    "active",
+    "joinDate",
+    "deactivatedAt",
+];
+
+fn csv_row(c: &Customer) -> String {
+    let r = CustomerResponse::from(c);
+    let numeric = r.numeric_id.to_string();
+    let active = r.active.to_string();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (name, email, phone, birth, locale, deact) = (
+        opt(&r.name),
+        opt(&r.email),
+        opt(&r.phone),
+        opt(&r.birth_date),
+        opt(&r.locale),
+        opt(&r.deactivated_at),
+    );
+    csv::record([
+        r.customer_id.as_str(),
+        &r.short_id,
+        &numeric,
+        &r.user_id,
+        &r.user_type,
+        &name,
+        &email,
+        &phone,
+        &birth,
+        &locale,
+        &active,
+        &r.join_date,
+        &deact,
+    ])
+}
+
+/// Every customer as RFC 4180 CSV (admin), streamed page by page.
+#[utoipa::path(get, path = "/api/customer-id/customers/export.csv", tag = "customers", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = cid_common::Problem)))]
+pub async fn export(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    caller.require_any(&[Role::Admin])?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
+    let db = db.get_ref().clone();
+    tokio::spawn(async move {
+        if tx
+            .send(Ok(Bytes::from(csv::record(CSV_HEADER))))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut after = 0;
+        loop {
+            let page = db
+                .read(move |c| store::page_after(c, after, 500).map_err(ApiError::from))
+                .await;
+            let rows = match page {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let Some(last) = rows.last() else { return };
+            after = last.id;
+            let chunk: String = rows.iter().map(csv_row).collect();
+            if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"customers.csv\"",
+        ))
+        .streaming(stream))
+}

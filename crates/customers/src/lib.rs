@@ -1,0 +1,90 @@
+//! # Customers service — the customer ID registry
+//!
+//! Owns `customers`: one row per marketplace user, with the customer ID in its standard
+//! (`CID-2026-000001`), short (`CID000001`) and numeric (`1`) forms, all derived from one
+//! database sequence so they never collide (SPEC §3.1). Calls no other service; rewards reads
+//! `birthDate` and `joinDate` from here.
+
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod routes;
+pub mod schema;
+pub mod store;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::web;
+use cid_kit::db::Migrations;
+use cid_kit::server::{AppSpec, Running};
+use cid_kit::settings::SettingsError;
+use cid_kit::{Db, Settings, Verifier};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+pub const SERVICE: &str = "customers";
+
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+};
+
+/// `[customers]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// The ID prefix: 1–8 uppercase letters.
+    pub prefix: String,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            prefix: "CID".into(),
+        }
+    }
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::ApiDoc::openapi()
+}
+
+/// Connects the database (migrating it) and assembles the service.
+pub fn app_spec(
+    settings: &Settings,
+    database_url: &str,
+) -> Result<AppSpec, Box<dyn std::error::Error>> {
+    let registry: Registry = settings.section(SERVICE)?;
+    if !domain::ids::valid_prefix(&registry.prefix) {
+        return Err(SettingsError::Invalid(
+            "customers.prefix must be 1-8 uppercase letters".into(),
+        )
+        .into());
+    }
+    let db = Db::connect(
+        database_url,
+        &cid_kit::db::DbOptions::from_settings(settings),
+        &MIGRATIONS,
+    )?;
+    let registry = web::Data::new(registry);
+    Ok(AppSpec {
+        service: SERVICE,
+        db,
+        verifier: Verifier::from_settings(&settings.auth)?,
+        context: cid_kit::context::ContextConfig::from_settings(SERVICE, settings),
+        openapi: Arc::new(openapi().to_json()?),
+        configure: Arc::new(move |cfg| {
+            cfg.app_data(registry.clone());
+            routes::configure(cfg);
+        }),
+        workers: 2,
+        body_limit: 64 * 1024,
+        jobs: Vec::new(),
+    })
+}
+
+/// Starts the service on `listener` in the current runtime.
+pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
+    cid_kit::server::start(spec, listener)
+}
