@@ -2,6 +2,7 @@
 //! request context and the app builder. Services stay thin by leaning on this crate.
 
 pub mod auth;
+pub mod client;
 pub mod context;
 pub mod db;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

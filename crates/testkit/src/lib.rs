@@ -102,29 +102,33 @@ pub struct TestApp {
     pub db: TestDb,
     pub settings: Settings,
     pub client: reqwest::Client,
+    build: cid_kit::server::Build,
+    port: u16,
     running: Option<Running>,
 }
 
 impl TestApp {
     /// Starts a service: `build` turns settings and a database URL into its [`AppSpec`].
-    pub async fn spawn<F>(service: &str, build: F) -> Self
-    where
-        F: FnOnce(&Settings, &str) -> Result<AppSpec, Box<dyn std::error::Error>>,
-    {
+    pub async fn spawn(service: &str, build: cid_kit::server::Build) -> Self {
         let settings = settings();
         cid_kit::telemetry::init(&settings.log, service);
         let db = TestDb::new(service);
-        let mut spec = build(&settings, &db.url).expect("build service");
-        spec.workers = 1;
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-        let running = cid_kit::server::start(spec, listener).expect("start service");
+        let running = launch(build, &settings, &db, 0);
         Self {
             base: format!("http://{}", running.addr),
+            port: running.addr.port(),
             db,
             settings,
             client: reqwest::Client::new(),
+            build,
             running: Some(running),
         }
+    }
+
+    /// Starts the stopped service again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.running = Some(launch(self.build, &self.settings, &self.db, self.port));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -140,6 +144,13 @@ impl TestApp {
             r.stop().await;
         }
     }
+}
+
+fn launch(build: cid_kit::server::Build, settings: &Settings, db: &TestDb, port: u16) -> Running {
+    let mut spec: AppSpec = build(settings, &db.url).expect("build service");
+    spec.workers = 1;
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind test port");
+    cid_kit::server::start(spec, listener).expect("start service")
 }
 
 /// A valid token for the test settings.

@@ -1,0 +1,219 @@
+//! The transactional outbox and its deliverer.
+//!
+//! A service that must make another service do something (credit points for a claimed
+//! reward, pay a referral) calls [`enqueue`] inside the transaction that changes its own
+//! state. [`deliver_due`] — run as a job — sends each pending message through the
+//! [`ServiceClient`] with the message's idempotency key, marks it delivered once the target
+//! acknowledges, and otherwise retries with exponential backoff. Delivery is at least once;
+//! the key makes the effect exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::client::{CallContext, ServiceClient};
+use crate::db::{Db, DbConnection};
+use crate::error::ApiError;
+use crate::server::Job;
+use crate::with_backend;
+
+/// After this many failed attempts a message is set aside (`failed_at`) and logged.
+pub const MAX_ATTEMPTS: i32 = 50;
+const MAX_BACKOFF_SECS: i64 = 600;
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        target -> Text,
+        method -> Text,
+        path -> Text,
+        body -> Text,
+        idempotency_key -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+/// A call to make on another service.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The target service's group, e.g. `loyalty`.
+    pub target: String,
+    pub method: Method,
+    pub path: String,
+    pub body: Value,
+    /// Unique per effect, e.g. `reward-claim:<rewardId>`.
+    pub idempotency_key: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewRow<'a> {
+    target: &'a str,
+    method: &'a str,
+    path: &'a str,
+    body: String,
+    idempotency_key: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Row {
+    pub id: i64,
+    pub target: String,
+    pub method: String,
+    pub path: String,
+    pub body: String,
+    pub idempotency_key: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub failed_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Writes `message` in the caller's transaction. The same key twice is one message.
+pub fn enqueue(conn: &mut DbConnection, message: &Message, now: NaiveDateTime) -> QueryResult<()> {
+    let row = NewRow {
+        target: &message.target,
+        method: message.method.as_str(),
+        path: &message.path,
+        body: message.body.to_string(),
+        idempotency_key: &message.idempotency_key,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+    };
+    with_backend!(conn, |c| diesel::insert_into(outbox::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Row>> {
+    outbox::table
+        .filter(outbox::idempotency_key.eq(key))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Row>> {
+    outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .filter(outbox::failed_at.is_null())
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}
+
+/// Exponential backoff: 1 s, 2 s, 4 s, … capped at ten minutes.
+pub fn backoff(attempts: i32) -> chrono::Duration {
+    let secs = 1i64
+        .checked_shl(attempts.clamp(0, 30) as u32)
+        .unwrap_or(MAX_BACKOFF_SECS);
+    chrono::Duration::seconds(secs.min(MAX_BACKOFF_SECS))
+}
+
+/// Sends every message due at `now`; returns how many were acknowledged.
+pub async fn deliver_due(
+    db: &Db,
+    client: &ServiceClient,
+    now: NaiveDateTime,
+    batch: i64,
+) -> Result<usize, ApiError> {
+    let rows = db
+        .read(move |c| due(c, now, batch).map_err(ApiError::from))
+        .await?;
+    let mut delivered = 0;
+    for row in rows {
+        let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);
+        let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+        let ctx = CallContext {
+            idempotency_key: Some(row.idempotency_key.clone()),
+            ..Default::default()
+        };
+        let outcome = client
+            .call::<Value, Value>(&row.target, method, &row.path, Some(&body), &ctx)
+            .await;
+        let id = row.id;
+        let attempts = row.attempts + 1;
+        let at = Utc::now().naive_utc();
+        match outcome {
+            Ok(_) => {
+                db.write(move |c| {
+                    diesel::update(outbox::table.find(id))
+                        .set((
+                            outbox::delivered_at.eq(Some(at)),
+                            outbox::attempts.eq(attempts),
+                        ))
+                        .execute(c)
+                        .map_err(ApiError::from)
+                })
+                .await?;
+                delivered += 1;
+            }
+            Err(e) => {
+                let error = e.to_string();
+                let give_up = attempts >= MAX_ATTEMPTS;
+                if give_up {
+                    tracing::error!(outbox_id = id, target = %row.target, error = %error, "outbox message set aside");
+                } else {
+                    tracing::warn!(outbox_id = id, target = %row.target, attempts, error = %error, "outbox delivery failed; will retry");
+                }
+                db.write(move |c| {
+                    diesel::update(outbox::table.find(id))
+                        .set((
+                            outbox::attempts.eq(attempts),
+                            outbox::next_attempt_at.eq(at + backoff(attempts)),
+                            outbox::last_error.eq(Some(error)),
+                            outbox::failed_at.eq(give_up.then_some(at)),
+                        ))
+                        .execute(c)
+                        .map_err(ApiError::from)
+                })
+                .await?;
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+/// The deliverer as a service job, every `every`.
+pub fn job(client: ServiceClient, every: Duration) -> Job {
+    Job {
+        name: "deliver outbox",
+        every,
+        run: Arc::new(move |db: Db| {
+            let client = client.clone();
+            Box::pin(async move { deliver_due(&db, &client, Utc::now().naive_utc(), 100).await })
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(0).num_seconds(), 1);
+        assert_eq!(backoff(3).num_seconds(), 8);
+        assert_eq!(backoff(40).num_seconds(), MAX_BACKOFF_SECS);
+    }
+}

@@ -1,0 +1,159 @@
+use std::time::Duration;
+
+use chrono::Utc;
+use cid_common::Role;
+use cid_kit::client::ServiceClient;
+use cid_kit::outbox::{self, Message};
+use cid_kit::{ApiError, Db};
+use cid_testkit::TestApp;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+/// A producer's database (any service's has the kit tables) and a client aimed at `loyalty`.
+fn producer(loyalty: &TestApp) -> (cid_testkit::TestDb, Db, ServiceClient) {
+    let db_handle = cid_testkit::TestDb::new("producer");
+    let db = Db::connect(
+        &db_handle.url,
+        &Default::default(),
+        &cid_customers::MIGRATIONS,
+    )
+    .unwrap();
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
+    let client = ServiceClient::new(&settings, "rewards")
+        .unwrap()
+        .with_timeout(Duration::from_secs(2));
+    (db_handle, db, client)
+}
+
+async fn points(loyalty: &TestApp, id: &str) -> (i64, usize) {
+    let tok = loyalty.token("admin", &[Role::Admin]);
+    let body: Value = loyalty
+        .client
+        .get(loyalty.url(&format!("/api/customer-id/loyalty/{id}")))
+        .bearer_auth(tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        body["data"]["points"].as_i64().unwrap(),
+        body["data"]["pointsHistory"].as_array().unwrap().len(),
+    )
+}
+
+#[tokio::test]
+async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
+    let mut loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let (_keep, db, client) = producer(&loyalty);
+    let now = Utc::now().naive_utc();
+    let message = Message {
+        target: "loyalty".into(),
+        method: reqwest::Method::POST,
+        path: "/api/customer-id/loyalty/OUT-1/points".into(),
+        body: json!({"points": 500, "reason": "Birthday reward", "type": "birthday"}),
+        idempotency_key: "reward-claim:R1".into(),
+    };
+    let m = message.clone();
+    db.write(move |c| outbox::enqueue(c, &m, now).map_err(ApiError::from))
+        .await
+        .unwrap();
+    // The same effect enqueued twice is one message.
+    let m = message.clone();
+    db.write(move |c| outbox::enqueue(c, &m, now).map_err(ApiError::from))
+        .await
+        .unwrap();
+
+    loyalty.stop().await;
+    assert_eq!(outbox::deliver_due(&db, &client, now, 10).await.unwrap(), 0);
+    let row = db
+        .read(|c| outbox::by_key(c, "reward-claim:R1").map_err(ApiError::from))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.attempts, row.delivered_at.is_none()), (1, true));
+    assert!(row.last_error.unwrap().contains("loyalty"));
+    assert!(row.next_attempt_at > now, "backs off");
+
+    loyalty.restart().await;
+    let later = now + chrono::Duration::hours(1);
+    assert_eq!(
+        outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        1
+    );
+    assert_eq!(points(&loyalty, "OUT-1").await, (500, 1));
+
+    // An acknowledgement lost after loyalty applied the credit: the message goes again and
+    // loyalty replays instead of crediting twice.
+    db.write(|c| {
+        diesel::update(outbox::outbox::table)
+            .set(outbox::outbox::delivered_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .map_err(ApiError::from)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        1
+    );
+    assert_eq!(points(&loyalty, "OUT-1").await, (500, 1));
+    assert_eq!(
+        outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        0,
+        "nothing left"
+    );
+}
+
+#[tokio::test]
+async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
+    let loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let (_keep, _db, client) = producer(&loyalty);
+    let ctx = cid_kit::client::CallContext {
+        request_id: Some("req-77".into()),
+        ..Default::default()
+    };
+    let moved: Value = client
+        .call(
+            "loyalty",
+            reqwest::Method::POST,
+            "/api/customer-id/loyalty/SC-1/points",
+            Some(&json!({"type": "review"})),
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved["entry"]["points"], 50);
+    assert_eq!(
+        moved["entry"]["actor"], "service:rewards",
+        "the call carried a service token"
+    );
+    let history: Value = loyalty
+        .client
+        .get(loyalty.url("/api/customer-id/loyalty/SC-1/history"))
+        .bearer_auth(loyalty.token("admin", &[Role::Admin]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history["data"][0]["points"], 50);
+    // A non-idempotent call that fails is not retried and reports the callee's answer.
+    let err = client
+        .call::<_, Value>(
+            "loyalty",
+            reqwest::Method::POST,
+            "/api/customer-id/loyalty/SC-1/redeem",
+            Some(&json!({"points": 999, "rewardId": "x"})),
+            &ctx,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("403") || err.to_string().contains("422"),
+        "{err}"
+    );
+}
