@@ -25,6 +25,10 @@ fn loyalty_doc() -> serde_json::Value {
     serde_json::to_value(cid_loyalty::openapi()).unwrap_or_default()
 }
 
+fn referral_doc() -> serde_json::Value {
+    serde_json::to_value(cid_referral::openapi()).unwrap_or_default()
+}
+
 fn customers_doc() -> serde_json::Value {
     serde_json::to_value(cid_customers::openapi()).unwrap_or_default()
 }
@@ -40,6 +44,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_loyalty::SERVICE,
         build: cid_loyalty::app_spec,
         openapi: loyalty_doc,
+    },
+    ServiceEntry {
+        name: cid_referral::SERVICE,
+        build: cid_referral::app_spec,
+        openapi: referral_doc,
     },
 ];
 

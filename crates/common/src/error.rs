@@ -69,6 +69,16 @@ error_codes! {
         "المستخدم {userId} لديه معرف العميل {customerId} من قبل.";
     CustomerInactive = "CUSTOMER_INACTIVE", 409, "Customer deactivated",
         "Customer {id} is deactivated.", "تم إلغاء تفعيل العميل {id}.";
+    ReferralCodeNotFound = "REFERRAL_CODE_NOT_FOUND", 404, "Referral code not found",
+        "No active referral code '{code}' belongs to this customer.",
+        "لا يوجد رمز إحالة فعال '{code}' لهذا العميل.";
+    SelfReferral = "SELF_REFERRAL", 422, "Self-referral",
+        "Customers cannot refer themselves.", "لا يمكن للعميل أن يحيل نفسه.";
+    AlreadyReferred = "ALREADY_REFERRED", 409, "Already referred",
+        "Customer {customerId} was already referred by someone else.",
+        "تمت إحالة العميل {customerId} من قبل شخص آخر.";
+    ReferralCompleted = "REFERRAL_COMPLETED", 409, "Referral already completed",
+        "The referral of {customerId} is already completed.", "إحالة العميل {customerId} مكتملة من قبل.";
     InsufficientPoints = "INSUFFICIENT_POINTS", 422, "Insufficient points",
         "The balance of {balance} points does not cover the {requested} points requested.",
         "رصيد النقاط {balance} لا يغطي {requested} نقطة مطلوبة.";

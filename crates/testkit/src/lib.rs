@@ -110,7 +110,15 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a service: `build` turns settings and a database URL into its [`AppSpec`].
     pub async fn spawn(service: &str, build: cid_kit::server::Build) -> Self {
-        let settings = settings();
+        Self::spawn_with(service, build, settings()).await
+    }
+
+    /// As [`TestApp::spawn`], with settings the test adjusted (e.g. where other services are).
+    pub async fn spawn_with(
+        service: &str,
+        build: cid_kit::server::Build,
+        settings: Settings,
+    ) -> Self {
         cid_kit::telemetry::init(&settings.log, service);
         let db = TestDb::new(service);
         let running = launch(build, &settings, &db, 0);

@@ -38,15 +38,20 @@ impl Stack {
 /// Settings whose gateway sends `loyalty` to `upstream` and every other group to a closed
 /// port (they are "not running").
 pub fn gateway_settings(upstream: &str, extra: Value) -> cid_kit::Settings {
+    gateway_settings_for(&[("loyalty", upstream)], extra)
+}
+
+/// Settings whose gateway sends each listed group to its URL and every other group to a
+/// closed port.
+pub fn gateway_settings_for(running: &[(&str, &str)], extra: Value) -> cid_kit::Settings {
     let mut settings = cid_testkit::settings();
     let closed = closed_port();
     let mut upstreams = serde_json::Map::new();
     for group in cid_kit::settings::GROUPS {
-        let url = if *group == "loyalty" {
-            upstream.to_owned()
-        } else {
-            format!("http://127.0.0.1:{closed}")
-        };
+        let url = running.iter().find(|(g, _)| g == group).map_or_else(
+            || format!("http://127.0.0.1:{closed}"),
+            |(_, u)| (*u).to_owned(),
+        );
         upstreams.insert((*group).to_owned(), json!([url]));
     }
     let gw = settings
@@ -54,7 +59,7 @@ pub fn gateway_settings(upstream: &str, extra: Value) -> cid_kit::Settings {
         .entry("gateway".into())
         .or_insert_with(|| json!({}));
     gw["upstreams"] = Value::Object(upstreams);
-    gw["required"] = json!(["loyalty"]);
+    gw["required"] = json!(running.iter().map(|(g, _)| *g).collect::<Vec<_>>());
     gw["timeout_ms"] = json!(2000);
     if let Value::Object(extra) = extra {
         for (k, v) in extra {

@@ -5,3 +5,4 @@
 mod gateway;
 mod helpers;
 mod outbox;
+mod referral;
