@@ -145,10 +145,7 @@ pub fn page(
 pub type StatusSummary = (String, i64, Option<i64>, Option<NaiveDateTime>);
 
 /// One [`StatusSummary`] per status of a referrer's referrals.
-pub fn summary(
-    conn: &mut DbConnection,
-    referrer: &str,
-) -> QueryResult<Vec<StatusSummary>> {
+pub fn summary(conn: &mut DbConnection, referrer: &str) -> QueryResult<Vec<StatusSummary>> {
     r::table
         .filter(r::referrer_id.eq(referrer))
         .group_by(r::status)
