@@ -19,7 +19,7 @@ use actix_web::web;
 use cid_kit::db::Migrations;
 use cid_kit::server::{AppSpec, Running};
 use cid_kit::settings::SettingsError;
-use cid_kit::{Db, Settings, Verifier};
+use cid_kit::{Db, Settings};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
@@ -68,20 +68,12 @@ pub fn app_spec(
         &MIGRATIONS,
     )?;
     let registry = web::Data::new(registry);
-    Ok(AppSpec {
-        service: SERVICE,
-        db,
-        verifier: Verifier::from_settings(&settings.auth)?,
-        context: cid_kit::context::ContextConfig::from_settings(SERVICE, settings),
-        openapi: Arc::new(openapi().to_json()?),
-        configure: Arc::new(move |cfg| {
-            cfg.app_data(registry.clone());
-            routes::configure(cfg);
-        }),
-        workers: 2,
-        body_limit: 64 * 1024,
-        jobs: Vec::new(),
-    })
+    let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
+        cfg.app_data(registry.clone());
+        routes::configure(cfg);
+    });
+    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    Ok(spec)
 }
 
 /// Starts the service on `listener` in the current runtime.

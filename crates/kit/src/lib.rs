@@ -40,3 +40,25 @@ pub fn page_request(
     )
     .map_err(ApiError::from)
 }
+
+/// Answers a page of a list read with `limit + 1` rows (newest first, keyed by a numeric ID):
+/// the extra row only tells that another page exists, and the last row shown is the cursor.
+pub fn page_response<R, T: serde::Serialize>(
+    rows: Vec<R>,
+    page: cid_common::PageRequest,
+    id: impl Fn(&R) -> i64,
+    to_body: impl Fn(&R) -> T,
+) -> actix_web::HttpResponse {
+    let shown = &rows[..rows.len().min(page.limit as usize)];
+    let next_cursor = (rows.len() > shown.len())
+        .then(|| shown.last().map(|r| cid_common::Cursor(id(r)).encode()))
+        .flatten();
+    let data: Vec<T> = shown.iter().map(to_body).collect();
+    actix_web::HttpResponse::Ok().json(cid_common::Envelope::paged(
+        data,
+        cid_common::PageInfo {
+            limit: page.limit,
+            next_cursor,
+        },
+    ))
+}

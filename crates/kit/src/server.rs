@@ -65,6 +65,34 @@ pub struct AppSpec {
     pub jobs: Vec<Job>,
 }
 
+impl AppSpec {
+    /// A service with the shared defaults (2 workers, 64 KiB bodies, no jobs of its own).
+    pub fn new(
+        service: &'static str,
+        settings: &crate::Settings,
+        db: Db,
+        openapi: utoipa::openapi::OpenApi,
+        configure: Configure,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self {
+            service,
+            db,
+            verifier: Verifier::from_settings(&settings.auth)?,
+            context: ContextConfig::from_settings(service, settings),
+            openapi: Arc::new(openapi.to_json()?),
+            configure,
+            workers: 2,
+            body_limit: 64 * 1024,
+            jobs: Vec::new(),
+        })
+    }
+
+    pub fn with_jobs(mut self, jobs: Vec<Job>) -> Self {
+        self.jobs = jobs;
+        self
+    }
+}
+
 /// A started server: where it listens and how to stop it.
 pub struct Running {
     pub addr: std::net::SocketAddr,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use actix_web::web;
 use cid_kit::db::{DbOptions, Migrations};
 use cid_kit::server::{AppSpec, Running};
-use cid_kit::{Db, Settings, Verifier};
+use cid_kit::{Db, Settings};
 use utoipa::OpenApi;
 
 pub use ops::Policy;
@@ -49,20 +49,12 @@ pub fn app_spec(
     )?;
     let policy_value = policy;
     let policy = web::Data::new(policy);
-    Ok(AppSpec {
-        service: SERVICE,
-        db,
-        verifier: Verifier::from_settings(&settings.auth)?,
-        context: cid_kit::context::ContextConfig::from_settings(SERVICE, settings),
-        openapi: Arc::new(openapi().to_json()?),
-        configure: Arc::new(move |cfg| {
-            cfg.app_data(policy.clone());
-            routes::configure(cfg);
-        }),
-        workers: 2,
-        body_limit: 64 * 1024,
-        jobs: vec![jobs::expiry_job(policy_value)],
-    })
+    let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
+        cfg.app_data(policy.clone());
+        routes::configure(cfg);
+    });
+    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    Ok(spec.with_jobs(vec![jobs::expiry_job(policy_value)]))
 }
 
 /// Starts the service on `listener` in the current runtime.

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
 use cid_common::time::rfc3339;
-use cid_common::{Cursor, CustomerId, Envelope, FieldError, FieldIssue, PageInfo, Role};
+use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Role};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::outbox::{self, Message};
 use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, Validate};
@@ -327,19 +327,12 @@ pub async fn history(
     let rows = db
         .read(move |c| store::page(c, customer.as_str(), before, limit + 1).map_err(ApiError::from))
         .await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(page.limit as usize)];
-    let next_cursor = more
-        .then(|| rows.last().map(|r| Cursor(r.id).encode()))
-        .flatten();
-    let data: Vec<_> = rows.iter().map(ReferralResponse::from).collect();
-    Ok(HttpResponse::Ok().json(Envelope::paged(
-        data,
-        PageInfo {
-            limit: page.limit,
-            next_cursor,
-        },
-    )))
+    Ok(cid_kit::page_response(
+        rows,
+        page,
+        |r| r.id,
+        |r| ReferralResponse::from(r),
+    ))
 }
 
 async fn summary(db: &Db, customer: CustomerId) -> Result<StatsResponse, ApiError> {

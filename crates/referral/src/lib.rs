@@ -19,7 +19,7 @@ use actix_web::web;
 use cid_kit::client::ServiceClient;
 use cid_kit::db::{DbOptions, Migrations};
 use cid_kit::server::AppSpec;
-use cid_kit::{Db, Settings, Verifier};
+use cid_kit::{Db, Settings};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
@@ -84,18 +84,10 @@ pub fn app_spec(
         link_base: config.link_base,
         client,
     });
-    Ok(AppSpec {
-        service: SERVICE,
-        db,
-        verifier: Verifier::from_settings(&settings.auth)?,
-        context: cid_kit::context::ContextConfig::from_settings(SERVICE, settings),
-        openapi: Arc::new(openapi().to_json()?),
-        configure: Arc::new(move |cfg| {
-            cfg.app_data(state.clone());
-            routes::configure(cfg);
-        }),
-        workers: 2,
-        body_limit: 64 * 1024,
-        jobs: vec![outbox],
-    })
+    let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
+        cfg.app_data(state.clone());
+        routes::configure(cfg);
+    });
+    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    Ok(spec.with_jobs(vec![outbox]))
 }

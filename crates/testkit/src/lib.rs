@@ -249,3 +249,44 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> serde_j
     assert!(body["requestId"].as_str().is_some_and(|r| !r.is_empty()));
     body
 }
+
+/// Checks every service must pass about its migrations.
+pub mod migrations {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use cid_kit::db::Migrations;
+
+    fn folders(manifest_dir: &str, backend: &str) -> BTreeSet<String> {
+        std::fs::read_dir(Path::new(manifest_dir).join("migrations").join(backend))
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Both backends have the same migration folder names, and some.
+    pub fn assert_same_folders(manifest_dir: &str) {
+        let pg = folders(manifest_dir, "postgres");
+        assert!(!pg.is_empty(), "no migrations under {manifest_dir}");
+        assert_eq!(pg, folders(manifest_dir, "sqlite"));
+    }
+
+    /// Up, down and up again on the backend under test; returns how many ran.
+    pub fn assert_up_down_up(service: &str, migrations: &'static Migrations) -> usize {
+        let db = super::TestDb::new(service);
+        if db.is_postgres() {
+            cid_kit::db::ensure_postgres_database(&db.url).expect("create test database");
+        }
+        let mut conn = db.connect();
+        let up = cid_kit::db::run_migrations(&mut conn, migrations).expect("up");
+        assert_eq!(
+            cid_kit::db::revert_all(&mut conn, migrations).expect("down"),
+            up
+        );
+        assert_eq!(
+            cid_kit::db::run_migrations(&mut conn, migrations).expect("up again"),
+            up
+        );
+        up
+    }
+}

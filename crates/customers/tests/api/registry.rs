@@ -1,5 +1,4 @@
 use std::collections::HashSet;
-use std::path::Path;
 
 use cid_common::Role;
 use cid_testkit::TestApp;
@@ -367,33 +366,10 @@ async fn the_csv_export_quotes_per_rfc_4180_and_works_on_an_empty_table() {
 
 #[test]
 fn both_backends_have_the_same_migration_folders() {
-    let folders = |b: &str| -> HashSet<String> {
-        std::fs::read_dir(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("migrations")
-                .join(b),
-        )
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-    };
-    assert_eq!(folders("postgres"), folders("sqlite"));
+    cid_testkit::migrations::assert_same_folders(env!("CARGO_MANIFEST_DIR"));
 }
 
 #[test]
 fn migrations_go_up_down_and_up_again() {
-    let db = cid_testkit::TestDb::new("customers");
-    if db.is_postgres() {
-        cid_kit::db::ensure_postgres_database(&db.url).unwrap();
-    }
-    let mut conn = db.connect();
-    let up = cid_kit::db::run_migrations(&mut conn, &cid_customers::MIGRATIONS).unwrap();
-    assert_eq!(
-        cid_kit::db::revert_all(&mut conn, &cid_customers::MIGRATIONS).unwrap(),
-        up
-    );
-    assert_eq!(
-        cid_kit::db::run_migrations(&mut conn, &cid_customers::MIGRATIONS).unwrap(),
-        up
-    );
+    cid_testkit::migrations::assert_up_down_up("customers", &cid_customers::MIGRATIONS);
 }

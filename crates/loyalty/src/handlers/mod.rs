@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use cid_common::time::{major_units, rfc3339};
-use cid_common::{Cursor, Envelope, PageInfo, Role};
+use cid_common::{Envelope, Role};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::{ApiError, Caller, Db, JsonBody, RequestContext};
 
@@ -153,19 +153,12 @@ pub async fn history(
             entries::page(c, customer.as_str(), before, limit + 1).map_err(ApiError::from)
         })
         .await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(page.limit as usize)];
-    let next_cursor = more
-        .then(|| rows.last().map(|e| Cursor(e.id).encode()))
-        .flatten();
-    let data: Vec<_> = rows.iter().map(EntryResponse::from).collect();
-    Ok(HttpResponse::Ok().json(Envelope::paged(
-        data,
-        PageInfo {
-            limit: page.limit,
-            next_cursor,
-        },
-    )))
+    Ok(cid_kit::page_response(
+        rows,
+        page,
+        |r| r.id,
+        |r| EntryResponse::from(r),
+    ))
 }
 
 /// Credits points (service/admin). Honours `Idempotency-Key`.

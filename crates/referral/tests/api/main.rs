@@ -240,33 +240,10 @@ async fn only_service_and_admin_track_and_customers_see_only_their_own() {
 
 #[test]
 fn both_backends_have_the_same_migration_folders() {
-    let folders = |b: &str| -> std::collections::HashSet<String> {
-        std::fs::read_dir(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("migrations")
-                .join(b),
-        )
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-    };
-    assert_eq!(folders("postgres"), folders("sqlite"));
+    cid_testkit::migrations::assert_same_folders(env!("CARGO_MANIFEST_DIR"));
 }
 
 #[test]
 fn migrations_go_up_down_and_up_again() {
-    let db = cid_testkit::TestDb::new("referral");
-    if db.is_postgres() {
-        cid_kit::db::ensure_postgres_database(&db.url).unwrap();
-    }
-    let mut conn = db.connect();
-    let up = cid_kit::db::run_migrations(&mut conn, &cid_referral::MIGRATIONS).unwrap();
-    assert_eq!(
-        cid_kit::db::revert_all(&mut conn, &cid_referral::MIGRATIONS).unwrap(),
-        up
-    );
-    assert_eq!(
-        cid_kit::db::run_migrations(&mut conn, &cid_referral::MIGRATIONS).unwrap(),
-        up
-    );
+    cid_testkit::migrations::assert_up_down_up("referral", &cid_referral::MIGRATIONS);
 }
