@@ -29,6 +29,10 @@ fn referral_doc() -> serde_json::Value {
     serde_json::to_value(cid_referral::openapi()).unwrap_or_default()
 }
 
+fn rewards_doc() -> serde_json::Value {
+    serde_json::to_value(cid_rewards::openapi()).unwrap_or_default()
+}
+
 fn customers_doc() -> serde_json::Value {
     serde_json::to_value(cid_customers::openapi()).unwrap_or_default()
 }
@@ -49,6 +53,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_referral::SERVICE,
         build: cid_referral::app_spec,
         openapi: referral_doc,
+    },
+    ServiceEntry {
+        name: cid_rewards::SERVICE,
+        build: cid_rewards::app_spec,
+        openapi: rewards_doc,
     },
 ];
 

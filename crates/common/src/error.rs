@@ -79,6 +79,17 @@ error_codes! {
         "تمت إحالة العميل {customerId} من قبل شخص آخر.";
     ReferralCompleted = "REFERRAL_COMPLETED", 409, "Referral already completed",
         "The referral of {customerId} is already completed.", "إحالة العميل {customerId} مكتملة من قبل.";
+    RewardNotFound = "REWARD_NOT_FOUND", 404, "Reward not found",
+        "No reward '{rewardId}' belongs to this customer.",
+        "لا توجد مكافأة '{rewardId}' لهذا العميل.";
+    RewardAlreadyClaimed = "REWARD_ALREADY_CLAIMED", 409, "Reward already claimed",
+        "Reward {rewardId} was already claimed.", "تمت المطالبة بالمكافأة {rewardId} من قبل.";
+    RewardNotYetAvailable = "REWARD_NOT_YET_AVAILABLE", 422, "Reward not yet available",
+        "Reward {rewardId} can be claimed from {validFrom}.",
+        "يمكن المطالبة بالمكافأة {rewardId} ابتداءً من {validFrom}.";
+    RewardExpired = "REWARD_EXPIRED", 422, "Reward expired",
+        "Reward {rewardId} could be claimed until {validUntil}.",
+        "كان يمكن المطالبة بالمكافأة {rewardId} حتى {validUntil}.";
     InsufficientPoints = "INSUFFICIENT_POINTS", 422, "Insufficient points",
         "The balance of {balance} points does not cover the {requested} points requested.",
         "رصيد النقاط {balance} لا يغطي {requested} نقطة مطلوبة.";

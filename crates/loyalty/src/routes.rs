@@ -16,6 +16,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tier/{tier}/benefits", web::get().to(handlers::benefits))
             .route("/{customerId}", web::get().to(handlers::account))
             .route("/{customerId}/history", web::get().to(handlers::history))
+            .route(
+                "/{customerId}/milestones",
+                web::get().to(handlers::milestones),
+            )
             .route("/{customerId}/points", web::post().to(handlers::earn))
             .route("/{customerId}/redeem", web::post().to(handlers::redeem))
             .route("/{customerId}/reversal", web::post().to(handlers::reversal)),
@@ -27,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     info(title = "Customer ID — loyalty", description = "Points ledger, tiers, expiry and redemption."),
     paths(
         handlers::tiers, handlers::methods, handlers::benefits, handlers::account,
-        handlers::history, handlers::earn, handlers::redeem, handlers::reversal
+        handlers::history, handlers::milestones, handlers::earn, handlers::redeem, handlers::reversal
     ),
     modifiers(&Bearer),
     tags((name = "loyalty", description = "Loyalty points and tiers"))

@@ -1,5 +1,7 @@
-//! The loyalty rules, pure and unit-tested: tiers, earning rates, spending from lots.
+//! The loyalty rules, pure and unit-tested: tiers, earning rates, spending from lots,
+//! milestones.
 
 pub mod earn;
 pub mod lots;
+pub mod milestones;
 pub mod tier;

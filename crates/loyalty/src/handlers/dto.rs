@@ -416,3 +416,22 @@ pub struct AccountResponse {
     /// The 20 newest ledger entries.
     pub points_history: Vec<EntryResponse>,
 }
+
+/// One milestone reached.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MilestoneResponse {
+    /// first_purchase | tenth_purchase | lifetime_points_1000
+    pub milestone: String,
+    pub reached_at: String,
+}
+
+/// `GET /loyalty/{customerId}/milestones`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MilestonesResponse {
+    pub customer_id: String,
+    pub lifetime_points: i64,
+    /// Milestones reached, each with the time of the earning that reached it.
+    pub milestones: Vec<MilestoneResponse>,
+}

@@ -19,7 +19,8 @@ use crate::ops::{self, Policy, Who};
 use crate::store::entries;
 use dto::{
     AccountResponse, EarnMethodResponse, EarnRequest, EntryResponse, ExpiryResponse,
-    MovementResponse, RedeemRequest, ReversalRequest, TierResponse,
+    MilestoneResponse, MilestonesResponse, MovementResponse, RedeemRequest, ReversalRequest,
+    TierResponse,
 };
 
 /// Who may read an account besides its owner.
@@ -159,6 +160,46 @@ pub async fn history(
         |r| r.id,
         |r| EntryResponse::from(r),
     ))
+}
+
+/// Milestones reached (first and tenth purchase, 1,000 lifetime points) and when; the
+/// rewards service issues milestone rewards from them.
+#[utoipa::path(get, path = "/api/customer-id/loyalty/{customerId}/milestones", tag = "loyalty",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<MilestonesResponse>)),
+        (status = 403, body = cid_common::Problem)))]
+pub async fn milestones(
+    path: web::Path<String>,
+    caller: Caller,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::milestones;
+    use crate::store::accounts;
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let id = customer.into_inner();
+    let body = db
+        .read(move |c| {
+            let reversed: std::collections::HashSet<i64> =
+                entries::reversed_ids(c, &id)?.into_iter().collect();
+            let (purchase_limit, earning_limit) = milestones::load_limits(reversed.len());
+            let purchases = entries::earnings(c, &id, Some("purchase"), purchase_limit)?;
+            let earnings = entries::earnings(c, &id, None, earning_limit)?;
+            let lifetime_points = accounts::find(c, &id)?.map_or(0, |a| a.lifetime_points);
+            Ok::<_, ApiError>(MilestonesResponse {
+                milestones: milestones::reached(&purchases, &earnings, &reversed)
+                    .into_iter()
+                    .map(|(key, at)| MilestoneResponse {
+                        milestone: key.to_owned(),
+                        reached_at: rfc3339(at),
+                    })
+                    .collect(),
+                customer_id: id,
+                lifetime_points,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(body)))
 }
 
 /// Credits points (service/admin). Honours `Idempotency-Key`.

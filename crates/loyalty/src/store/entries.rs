@@ -215,3 +215,34 @@ pub fn next_expiry(
         .unwrap_or_default();
     Ok(Some((points, at)))
 }
+
+/// Earnings that were reversed (their IDs).
+pub fn reversed_ids(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<i64>> {
+    e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::entry_type.eq("reversal"))
+        .select(e::related_entry_id)
+        .load::<Option<i64>>(conn)
+        .map(|ids| ids.into_iter().flatten().collect())
+}
+
+/// The first `limit` earnings, oldest first, all or of one type: `(id, points, created at)`.
+pub fn earnings(
+    conn: &mut DbConnection,
+    customer: &str,
+    of_type: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(i64, i32, NaiveDateTime)>> {
+    let mut q = e::ledger_entries
+        .filter(e::customer_id.eq(customer))
+        .filter(e::points.gt(0))
+        .filter(e::entry_type.ne("reversal"))
+        .order(e::id.asc())
+        .limit(limit)
+        .select((e::id, e::points, e::created_at))
+        .into_boxed();
+    if let Some(t) = of_type {
+        q = q.filter(e::entry_type.eq(t));
+    }
+    q.load(conn)
+}

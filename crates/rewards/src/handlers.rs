@@ -1,0 +1,497 @@
+//! HTTP in and out: extract, authorize, run the use case, shape the response.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{NaiveDate, Utc};
+use cid_common::time::rfc3339;
+use cid_common::{Envelope, FieldError, FieldIssue, Locale, Role};
+use cid_kit::idempotency::{self, Scope};
+use cid_kit::outbox::{self, Message};
+use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, RequestContext, Validate};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::RewardsState;
+use crate::domain::catalog::{CATALOG, Entry, Kind};
+use crate::domain::occurrences::{self, Change, Existing, Status};
+use crate::error::RewardsError;
+use crate::sources::Lookup;
+use crate::store::{self, Instance, NewInstance};
+
+/// Staff who may read any customer's rewards.
+const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
+/// Who may claim on a customer's behalf.
+const CLAIMERS: &[Role] = &[Role::Admin, Role::Service];
+/// `GET /upcoming` lists this many.
+const UPCOMING: usize = 5;
+/// `special-dates` shows windows that closed up to this many days ago; older ones are history.
+const RECENT_DAYS: i64 = 365;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogResponse {
+    /// birthday | anniversary | holiday | milestone
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub points: i32,
+    pub discount_percent: i32,
+    /// Days the reward can be claimed from its date; null for holidays (their window is in
+    /// `holidays`).
+    pub validity_days: Option<i64>,
+    /// For the holiday reward: the calendar's holidays within a year from today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holidays: Option<Vec<HolidayResponse>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HolidayResponse {
+    pub key: String,
+    pub name: String,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+/// One reward instance of a customer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RewardResponse {
+    pub reward_id: String,
+    pub customer_id: String,
+    /// birthday | anniversary | holiday | milestone
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The year of a birthday or anniversary, the holiday's key, or the milestone.
+    pub occurrence: String,
+    pub name: String,
+    pub description: String,
+    pub points: i32,
+    pub discount_percent: i32,
+    /// `YYYY-MM-DD`.
+    pub special_date: String,
+    /// First day the reward can be claimed, `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// Last day the reward can be claimed (inclusive), `YYYY-MM-DD`.
+    pub valid_until: String,
+    /// upcoming | available | claimed | expired
+    pub status: &'static str,
+    /// Days until the window opens: positive when upcoming, 0 when available, null otherwise.
+    pub days_until: Option<i64>,
+    /// Days left to claim, today included; only when available.
+    pub days_left: Option<i64>,
+    pub claimed_at: Option<String>,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn kind_of(i: &Instance) -> Result<Kind, ApiError> {
+    Kind::parse(&i.reward_type).ok_or_else(|| ApiError::internal("unknown reward type stored"))
+}
+
+impl RewardResponse {
+    fn new(i: &Instance, today: NaiveDate, locale: Locale) -> Self {
+        let status = status_of(i, today);
+        let entry: Option<&Entry> = Kind::parse(&i.reward_type).map(Kind::entry);
+        Self {
+            reward_id: i.reward_id.clone(),
+            customer_id: i.customer_id.clone(),
+            kind: i.reward_type.clone(),
+            occurrence: i.occurrence.clone(),
+            name: match locale {
+                Locale::Ar => i.name_ar.clone(),
+                Locale::En => i.name_en.clone(),
+            },
+            description: entry.map_or_else(String::new, |e| e.description.get(locale).to_owned()),
+            points: i.points,
+            discount_percent: i.discount_percent,
+            special_date: day(i.special_date),
+            valid_from: day(i.valid_from),
+            valid_until: day(i.valid_until),
+            status: status.as_str(),
+            days_until: match status {
+                Status::Upcoming => Some((i.valid_from - today).num_days()),
+                Status::Available => Some(0),
+                _ => None,
+            },
+            days_left: (status == Status::Available)
+                .then(|| (i.valid_until - today).num_days() + 1),
+            claimed_at: i.claimed_at.map(rfc3339),
+        }
+    }
+}
+
+fn status_of(i: &Instance, today: NaiveDate) -> Status {
+    occurrences::status(i.claimed_at.is_some(), i.valid_from, i.valid_until, today)
+}
+
+/// `POST /rewards/{customerId}/claim`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClaimRequest {
+    pub reward_id: String,
+}
+
+impl Validate for ClaimRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        if self.reward_id.trim().is_empty() {
+            vec![FieldError::new("rewardId", FieldIssue::Required)]
+        } else if self.reward_id.len() > 64 {
+            vec![FieldError::new("rewardId", FieldIssue::TooLong { max: 64 })]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// A claim: the reward, now claimed, and the points on their way to loyalty.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimResponse {
+    #[serde(flatten)]
+    pub reward: RewardResponse,
+    /// Points credited to the loyalty account (delivered exactly once; within seconds when
+    /// loyalty is up, as soon as it is back otherwise).
+    pub points_awarded: i32,
+}
+
+/// The reward catalog; public.
+#[utoipa::path(get, path = "/api/customer-id/rewards/all", tag = "rewards",
+    responses((status = 200, body = inline(Envelope<Vec<CatalogResponse>>))))]
+pub async fn catalog(ctx: RequestContext, state: web::Data<RewardsState>) -> HttpResponse {
+    let today = state.today();
+    let horizon = |d: NaiveDate| (d - today).num_days() <= 365;
+    let items: Vec<_> = CATALOG
+        .iter()
+        .map(|e| CatalogResponse {
+            kind: e.kind.as_str(),
+            name: e.name.get(ctx.locale),
+            description: e.description.get(ctx.locale),
+            points: e.points,
+            discount_percent: e.discount_percent,
+            validity_days: e.validity_days,
+            holidays: (e.kind == Kind::Holiday).then(|| {
+                state
+                    .calendar
+                    .iter()
+                    .filter(|h| h.end >= today && horizon(h.start))
+                    .map(|h| HolidayResponse {
+                        key: h.key.clone(),
+                        name: match ctx.locale {
+                            Locale::Ar => h.name_ar.clone(),
+                            Locale::En => h.name_en.clone(),
+                        },
+                        start_date: day(h.start),
+                        end_date: day(h.end),
+                    })
+                    .collect()
+            }),
+        })
+        .collect();
+    HttpResponse::Ok().json(Envelope::ok(items))
+}
+
+fn apply(
+    conn: &mut DbConnection,
+    customer: &str,
+    changes: &[Change],
+    today: NaiveDate,
+) -> Result<(), ApiError> {
+    let now = Utc::now().naive_utc();
+    for change in changes {
+        match change {
+            Change::Insert(d) => {
+                store::insert_missing(
+                    conn,
+                    &NewInstance {
+                        reward_id: uuid::Uuid::now_v7().to_string(),
+                        customer_id: customer,
+                        reward_type: d.kind.as_str(),
+                        occurrence: &d.occurrence,
+                        name_en: &d.name_en,
+                        name_ar: &d.name_ar,
+                        points: d.points,
+                        discount_percent: d.discount_percent,
+                        special_date: d.special_date,
+                        valid_from: d.valid_from,
+                        valid_until: d.valid_until,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+            }
+            Change::Move { id, to } => {
+                store::move_dates(
+                    conn,
+                    *id,
+                    (to.special_date, to.valid_from, to.valid_until),
+                    today,
+                    now,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The customer's instances after issuing whatever today's facts call for.
+async fn refresh(
+    db: &Db,
+    state: &RewardsState,
+    customer: &str,
+    ctx: &RequestContext,
+) -> Result<Vec<Instance>, ApiError> {
+    let today = state.today();
+    let facts = match state.sources.lookup(customer, ctx).await {
+        Lookup::Known(facts) => Some(facts),
+        Lookup::Unknown => return Err(RewardsError::CustomerNotFound(customer.to_owned()).into()),
+        Lookup::Unavailable => None,
+    };
+    let id = customer.to_owned();
+    let existing = db
+        .read(move |c| store::for_customer(c, &id).map_err(ApiError::from))
+        .await?;
+    let Some(facts) = facts else {
+        return Ok(existing);
+    };
+    let known: Vec<Existing> = existing
+        .iter()
+        .filter_map(|i| {
+            Some(Existing {
+                id: i.id,
+                kind: Kind::parse(&i.reward_type)?,
+                occurrence: i.occurrence.clone(),
+                claimed: i.claimed_at.is_some(),
+                valid_from: i.valid_from,
+            })
+        })
+        .collect();
+    let desired = occurrences::desired(&facts, &state.calendar, today);
+    let changes = occurrences::plan(&known, desired, today);
+    if changes.is_empty() {
+        return Ok(existing);
+    }
+    let id = customer.to_owned();
+    db.write(move |c| {
+        apply(c, &id, &changes, today)?;
+        store::for_customer(c, &id).map_err(ApiError::from)
+    })
+    .await
+}
+
+/// The customer's special dates: rewards upcoming, available, claimed or expired, by date
+/// (windows that closed more than a year ago are in `history` only).
+#[utoipa::path(get, path = "/api/customer-id/rewards/{customerId}/special-dates", tag = "rewards",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<RewardResponse>>)),
+        (status = 403, body = cid_common::Problem),
+        (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn special_dates(
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<RewardsState>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let today = state.today();
+    let list: Vec<_> = refresh(&db, &state, customer.as_str(), &ctx)
+        .await?
+        .iter()
+        .filter(|i| (today - i.valid_until).num_days() <= RECENT_DAYS)
+        .map(|i| RewardResponse::new(i, today, ctx.locale))
+        .collect();
+    Ok(HttpResponse::Ok().json(Envelope::ok(list)))
+}
+
+/// The next five rewards that are available now or open soonest.
+#[utoipa::path(get, path = "/api/customer-id/rewards/{customerId}/upcoming", tag = "rewards",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<RewardResponse>>)),
+        (status = 403, body = cid_common::Problem),
+        (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn upcoming(
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<RewardsState>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let today = state.today();
+    let list: Vec<_> = refresh(&db, &state, customer.as_str(), &ctx)
+        .await?
+        .iter()
+        .filter(|i| matches!(status_of(i, today), Status::Upcoming | Status::Available))
+        .take(UPCOMING)
+        .map(|i| RewardResponse::new(i, today, ctx.locale))
+        .collect();
+    Ok(HttpResponse::Ok().json(Envelope::ok(list)))
+}
+
+/// Claimed and expired rewards, newest first, paginated.
+#[utoipa::path(get, path = "/api/customer-id/rewards/{customerId}/history", tag = "rewards",
+    params(("customerId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<RewardResponse>>)),
+        (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
+        (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn history(
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<RewardsState>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let page = cid_kit::page_request(&query)?;
+    refresh(&db, &state, customer.as_str(), &ctx).await?;
+    let today = state.today();
+    let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
+    let rows = db
+        .read(move |c| {
+            store::history(c, customer.as_str(), today, before, limit + 1).map_err(ApiError::from)
+        })
+        .await?;
+    let locale = ctx.locale;
+    Ok(cid_kit::page_response(
+        rows,
+        page,
+        |r| r.id,
+        |r| RewardResponse::new(r, today, locale),
+    ))
+}
+
+/// One reward: its owner or staff; anyone else gets the 404 an unknown reward gets.
+#[utoipa::path(get, path = "/api/customer-id/rewards/{rewardId}/details", tag = "rewards",
+    params(("rewardId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<RewardResponse>)),
+        (status = 404, description = "REWARD_NOT_FOUND", body = cid_common::Problem)))]
+pub async fn details(
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<RewardsState>,
+) -> Result<HttpResponse, ApiError> {
+    let reward_id = path.into_inner();
+    let not_found = || ApiError::from(RewardsError::NotFound(reward_id.clone()));
+    if reward_id.len() > 64 {
+        return Err(not_found());
+    }
+    let id = reward_id.clone();
+    let found = db
+        .read(move |c| store::by_reward_id(c, &id).map_err(ApiError::from))
+        .await?
+        .filter(|i| {
+            (caller.has(Role::Customer) && caller.subject == i.customer_id)
+                || READERS.iter().any(|r| caller.has(*r))
+        })
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(RewardResponse::new(
+        &found,
+        state.today(),
+        ctx.locale,
+    ))))
+}
+
+fn claim_tx(
+    conn: &mut DbConnection,
+    customer: &str,
+    reward_id: &str,
+    actor: &str,
+    today: NaiveDate,
+    locale: Locale,
+) -> Result<ClaimResponse, RewardsError> {
+    let now = Utc::now().naive_utc();
+    let found = store::by_reward_id(conn, reward_id)?
+        .filter(|i| i.customer_id == customer)
+        .ok_or_else(|| RewardsError::NotFound(reward_id.to_owned()))?;
+    match status_of(&found, today) {
+        Status::Claimed => return Err(RewardsError::AlreadyClaimed(reward_id.to_owned())),
+        Status::Upcoming => {
+            return Err(RewardsError::NotYet(reward_id.to_owned(), found.valid_from));
+        }
+        Status::Expired => {
+            return Err(RewardsError::Expired(
+                reward_id.to_owned(),
+                found.valid_until,
+            ));
+        }
+        Status::Available => {}
+    }
+    // A concurrent claim may have won since the read: the conditional update decides.
+    if store::claim(conn, found.id, actor, now)? == 0 {
+        return Err(RewardsError::AlreadyClaimed(reward_id.to_owned()));
+    }
+    let kind = kind_of(&found)?;
+    let message = Message {
+        target: "loyalty".into(),
+        method: reqwest::Method::POST,
+        path: format!("/api/customer-id/loyalty/{customer}/points"),
+        body: json!({
+            "points": found.points,
+            "reason": format!("{} ({})", found.name_en, found.occurrence),
+            "type": kind.earn_type(),
+        }),
+        idempotency_key: format!("reward-claim:{reward_id}"),
+    };
+    outbox::enqueue(conn, &message, now)?;
+    let claimed = store::by_reward_id(conn, reward_id)?
+        .ok_or_else(|| ApiError::internal("claimed reward vanished"))?;
+    Ok(ClaimResponse {
+        reward: RewardResponse::new(&claimed, today, locale),
+        points_awarded: claimed.points,
+    })
+}
+
+/// Claims an available reward of the customer, once; its points are credited in loyalty
+/// exactly once (through the outbox, so also when loyalty is down right now). Honours
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/customer-id/rewards/{customerId}/claim", tag = "rewards",
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ClaimRequest, security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<ClaimResponse>)),
+        (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
+        (status = 404, description = "REWARD_NOT_FOUND (unknown or another customer's)", body = cid_common::Problem),
+        (status = 409, description = "REWARD_ALREADY_CLAIMED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
+        (status = 422, description = "REWARD_NOT_YET_AVAILABLE, REWARD_EXPIRED or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
+pub async fn claim(
+    req: HttpRequest,
+    path: web::Path<String>,
+    caller: Caller,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<RewardsState>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let customer = cid_kit::customer_id(&path)?;
+    caller.require_owner_or(&customer, CLAIMERS)?;
+    let customer = customer.into_inner();
+    let request = body.parse::<ClaimRequest>()?;
+    let scope = Scope::from_request(&req, &caller, &body.raw)?;
+    let (today, locale, actor) = (state.today(), ctx.locale, caller.actor());
+    let reward_id = request.reward_id.trim().to_owned();
+    let res = idempotency::execute(&db, scope, StatusCode::OK, move |c| {
+        claim_tx(c, &customer, &reward_id, &actor, today, locale).map_err(ApiError::from)
+    })
+    .await?;
+    if res.status() == StatusCode::OK {
+        // Deliver now; the outbox job retries whatever does not land.
+        let (db, client) = (db.get_ref().clone(), state.client.clone());
+        tokio::spawn(async move {
+            let _ = outbox::deliver_due(&db, &client, Utc::now().naive_utc(), 10).await;
+        });
+    }
+    Ok(res)
+}

@@ -1,0 +1,166 @@
+//! Where a customer's special dates come from: the registry (`birthDate`, `joinDate`,
+//! `active`) and loyalty (milestones), fetched with `ServiceClient` and reused for a short
+//! while so that listing rewards does not cost two calls every time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate};
+use cid_kit::RequestContext;
+use cid_kit::client::{CallContext, CallError, ServiceClient};
+use reqwest::Method;
+use serde::Deserialize;
+
+use crate::domain::occurrences::Facts;
+
+/// What the registry answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Known(Facts),
+    /// The registry has no such customer.
+    Unknown,
+    /// The registry could not be asked (down, slow, failing): only rewards already issued
+    /// are shown, and nothing new is issued until it answers again.
+    Unavailable,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registry {
+    birth_date: Option<String>,
+    join_date: String,
+    active: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Milestone {
+    milestone: String,
+    reached_at: String,
+}
+
+#[derive(Deserialize)]
+struct Milestones {
+    milestones: Vec<Milestone>,
+}
+
+/// Cache entries beyond this many are dropped (oldest first) so memory stays bounded.
+const CACHE_CAP: usize = 10_000;
+
+pub struct Sources {
+    client: ServiceClient,
+    ttl: Duration,
+    utc_offset_minutes: i32,
+    cache: Mutex<HashMap<String, (Instant, Facts)>>,
+}
+
+impl Sources {
+    pub fn new(client: ServiceClient, ttl: Duration, utc_offset_minutes: i32) -> Self {
+        Self {
+            client,
+            ttl,
+            utc_offset_minutes,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The business day of an RFC 3339 instant.
+    fn day(&self, at: &str) -> Option<NaiveDate> {
+        let at = DateTime::parse_from_rfc3339(at).ok()?.naive_utc();
+        Some((at + chrono::Duration::minutes(i64::from(self.utc_offset_minutes))).date())
+    }
+
+    pub async fn lookup(&self, customer: &str, ctx: &RequestContext) -> Lookup {
+        if let Some(facts) = self.cached(customer) {
+            return Lookup::Known(facts);
+        }
+        let call = CallContext {
+            request_id: Some(ctx.request_id.clone()),
+            trace: Some(ctx.trace.clone()),
+            idempotency_key: None,
+        };
+        let registry: Registry = match self
+            .client
+            .call::<(), _>(
+                "customers",
+                Method::GET,
+                &format!("/api/customer-id/customers/{customer}"),
+                None,
+                &call,
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(CallError::Status { status: 404, .. }) => return Lookup::Unknown,
+            Err(e) => {
+                tracing::warn!(customer, error = %e, "registry unavailable; issuing nothing new");
+                return Lookup::Unavailable;
+            }
+        };
+        let Some(join_date) = self.day(&registry.join_date) else {
+            tracing::warn!(customer, "registry sent an unreadable joinDate");
+            return Lookup::Unavailable;
+        };
+        let birth_date = registry
+            .birth_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let milestones = self
+            .client
+            .call::<(), Milestones>(
+                "loyalty",
+                Method::GET,
+                &format!("/api/customer-id/loyalty/{customer}/milestones"),
+                None,
+                &call,
+            )
+            .await;
+        let complete = milestones.is_ok();
+        let milestones = match milestones {
+            Ok(m) => m
+                .milestones
+                .into_iter()
+                .filter_map(|m| Some((m.milestone, self.day(&m.reached_at)?)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(customer, error = %e, "loyalty unavailable; milestones wait");
+                Vec::new()
+            }
+        };
+        let facts = Facts {
+            birth_date,
+            join_date,
+            active: registry.active,
+            milestones,
+        };
+        // Facts without milestones are not kept: the next read asks loyalty again.
+        if complete {
+            self.remember(customer, &facts);
+        }
+        Lookup::Known(facts)
+    }
+
+    fn cached(&self, customer: &str) -> Option<Facts> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(customer)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, f)| f.clone())
+    }
+
+    fn remember(&self, customer: &str, facts: &Facts) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_CAP {
+            let ttl = self.ttl;
+            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            if cache.len() >= CACHE_CAP {
+                cache.clear();
+            }
+        }
+        cache.insert(customer.to_owned(), (Instant::now(), facts.clone()));
+    }
+}
