@@ -132,3 +132,23 @@ pub fn echo_server() -> String {
     tokio::spawn(server);
     format!("http://{addr}")
 }
+
+/// `(points, ledger entries shown)` of a loyalty account read through the gateway; `None`
+/// while loyalty does not answer.
+pub async fn balance(s: &Stack, customer: &str) -> Option<(i64, usize)> {
+    let res = s
+        .client
+        .get(s.url(&format!("/api/customer-id/loyalty/{customer}")))
+        .bearer_auth(s.token("admin", &[Role::Admin]))
+        .send()
+        .await
+        .ok()?;
+    if res.status() != 200 {
+        return None;
+    }
+    let body: Value = res.json().await.ok()?;
+    Some((
+        body["data"]["points"].as_i64()?,
+        body["data"]["pointsHistory"].as_array()?.len(),
+    ))
+}

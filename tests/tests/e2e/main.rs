@@ -6,3 +6,4 @@ mod gateway;
 mod helpers;
 mod outbox;
 mod referral;
+mod rewards;

@@ -6,24 +6,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn balance(s: &Stack, customer: &str) -> Option<(i64, usize)> {
-    let res = s
-        .client
-        .get(s.url(&format!("/api/customer-id/loyalty/{customer}")))
-        .bearer_auth(s.token("admin", &[Role::Admin]))
-        .send()
-        .await
-        .ok()?;
-    if res.status() != 200 {
-        return None;
-    }
-    let body: Value = res.json().await.ok()?;
-    Some((
-        body["data"]["points"].as_i64()?,
-        body["data"]["pointsHistory"].as_array()?.len(),
-    ))
-}
-
 #[tokio::test]
 async fn a_completed_referral_pays_both_sides_exactly_once_even_with_loyalty_down() {
     let mut loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;

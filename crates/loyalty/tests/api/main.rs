@@ -10,4 +10,5 @@ mod helpers;
 mod idempotency;
 mod ledger;
 mod migrations;
+mod milestones;
 mod validation;
