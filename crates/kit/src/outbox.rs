@@ -194,6 +194,15 @@ pub async fn deliver_due(
     Ok(delivered)
 }
 
+/// Tries the due messages now, in the background, after a request enqueued one: the job
+/// retries whatever does not land.
+pub fn deliver_soon(db: &Db, client: &ServiceClient) {
+    let (db, client) = (db.clone(), client.clone());
+    tokio::spawn(async move {
+        let _ = deliver_due(&db, &client, chrono::Utc::now().naive_utc(), 10).await;
+    });
+}
+
 /// The deliverer as a service job, every `every`.
 pub fn job(client: ServiceClient, every: Duration) -> Job {
     Job {

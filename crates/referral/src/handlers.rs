@@ -301,11 +301,7 @@ pub async fn track(
     })
     .await?;
     if event == Event::FirstPurchase {
-        // Try the payout now; the outbox job retries whatever does not land.
-        let (db, client) = (db.get_ref().clone(), state.client.clone());
-        tokio::spawn(async move {
-            let _ = outbox::deliver_due(&db, &client, Utc::now().naive_utc(), 10).await;
-        });
+        outbox::deliver_soon(&db, &state.client);
     }
     Ok(res)
 }

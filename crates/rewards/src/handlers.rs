@@ -240,7 +240,8 @@ fn apply(
     Ok(())
 }
 
-/// The customer's instances after issuing whatever today's facts call for.
+/// The customer's instances after issuing whatever today's facts call for. Instances are
+/// kept under the standard customer ID, whichever of its formats the path used.
 async fn refresh(
     db: &Db,
     state: &RewardsState,
@@ -248,12 +249,12 @@ async fn refresh(
     ctx: &RequestContext,
 ) -> Result<Vec<Instance>, ApiError> {
     let today = state.today();
-    let facts = match state.sources.lookup(customer, ctx).await {
-        Lookup::Known(facts) => Some(facts),
+    let (customer, facts) = match state.sources.lookup(customer, ctx).await {
+        Lookup::Known(id, facts) => (id, Some(facts)),
         Lookup::Unknown => return Err(RewardsError::CustomerNotFound(customer.to_owned()).into()),
-        Lookup::Unavailable => None,
+        Lookup::Unavailable => (customer.to_owned(), None),
     };
-    let id = customer.to_owned();
+    let id = customer.clone();
     let existing = db
         .read(move |c| store::for_customer(c, &id).map_err(ApiError::from))
         .await?;
@@ -277,12 +278,27 @@ async fn refresh(
     if changes.is_empty() {
         return Ok(existing);
     }
-    let id = customer.to_owned();
     db.write(move |c| {
+        let id = customer;
         apply(c, &id, &changes, today)?;
         store::for_customer(c, &id).map_err(ApiError::from)
     })
     .await
+}
+
+/// The common start of the list routes: the customer ID checked, the caller allowed, the
+/// customer's instances brought up to date; with the business day they were judged on.
+async fn readable(
+    path: &str,
+    caller: &Caller,
+    ctx: &RequestContext,
+    db: &Db,
+    state: &RewardsState,
+) -> Result<(Vec<Instance>, NaiveDate), ApiError> {
+    let customer = cid_kit::customer_id(path)?;
+    caller.require_owner_or(&customer, READERS)?;
+    let rows = refresh(db, state, customer.as_str(), ctx).await?;
+    Ok((rows, state.today()))
 }
 
 /// The customer's special dates: rewards upcoming, available, claimed or expired, by date
@@ -299,11 +315,8 @@ pub async fn special_dates(
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
-    caller.require_owner_or(&customer, READERS)?;
-    let today = state.today();
-    let list: Vec<_> = refresh(&db, &state, customer.as_str(), &ctx)
-        .await?
+    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let list: Vec<_> = rows
         .iter()
         .filter(|i| (today - i.valid_until).num_days() <= RECENT_DAYS)
         .map(|i| RewardResponse::new(i, today, ctx.locale))
@@ -324,11 +337,8 @@ pub async fn upcoming(
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
-    caller.require_owner_or(&customer, READERS)?;
-    let today = state.today();
-    let list: Vec<_> = refresh(&db, &state, customer.as_str(), &ctx)
-        .await?
+    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let list: Vec<_> = rows
         .iter()
         .filter(|i| matches!(status_of(i, today), Status::Upcoming | Status::Available))
         .take(UPCOMING)
@@ -352,15 +362,16 @@ pub async fn history(
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
-    caller.require_owner_or(&customer, READERS)?;
     let page = cid_kit::page_request(&query)?;
-    refresh(&db, &state, customer.as_str(), &ctx).await?;
-    let today = state.today();
+    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let customer = match rows.first() {
+        Some(r) => r.customer_id.clone(),
+        None => path.into_inner(),
+    };
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
     let rows = db
         .read(move |c| {
-            store::history(c, customer.as_str(), today, before, limit + 1).map_err(ApiError::from)
+            store::history(c, &customer, today, before, limit + 1).map_err(ApiError::from)
         })
         .await?;
     let locale = ctx.locale;
@@ -487,11 +498,7 @@ pub async fn claim(
     })
     .await?;
     if res.status() == StatusCode::OK {
-        // Deliver now; the outbox job retries whatever does not land.
-        let (db, client) = (db.get_ref().clone(), state.client.clone());
-        tokio::spawn(async move {
-            let _ = outbox::deliver_due(&db, &client, Utc::now().naive_utc(), 10).await;
-        });
+        outbox::deliver_soon(&db, &state.client);
     }
     Ok(res)
 }

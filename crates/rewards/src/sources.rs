@@ -17,7 +17,8 @@ use crate::domain::occurrences::Facts;
 /// What the registry answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    Known(Facts),
+    /// The customer's standard ID (whichever format was asked for) and dates.
+    Known(String, Facts),
     /// The registry has no such customer.
     Unknown,
     /// The registry could not be asked (down, slow, failing): only rewards already issued
@@ -28,6 +29,7 @@ pub enum Lookup {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Registry {
+    customer_id: String,
     birth_date: Option<String>,
     join_date: String,
     active: bool,
@@ -52,7 +54,7 @@ pub struct Sources {
     client: ServiceClient,
     ttl: Duration,
     utc_offset_minutes: i32,
-    cache: Mutex<HashMap<String, (Instant, Facts)>>,
+    cache: Mutex<HashMap<String, (Instant, String, Facts)>>,
 }
 
 impl Sources {
@@ -72,8 +74,8 @@ impl Sources {
     }
 
     pub async fn lookup(&self, customer: &str, ctx: &RequestContext) -> Lookup {
-        if let Some(facts) = self.cached(customer) {
-            return Lookup::Known(facts);
+        if let Some((id, facts)) = self.cached(customer) {
+            return Lookup::Known(id, facts);
         }
         let call = CallContext {
             request_id: Some(ctx.request_id.clone()),
@@ -136,31 +138,34 @@ impl Sources {
         };
         // Facts without milestones are not kept: the next read asks loyalty again.
         if complete {
-            self.remember(customer, &facts);
+            self.remember(customer, &registry.customer_id, &facts);
         }
-        Lookup::Known(facts)
+        Lookup::Known(registry.customer_id, facts)
     }
 
-    fn cached(&self, customer: &str) -> Option<Facts> {
+    fn cached(&self, customer: &str) -> Option<(String, Facts)> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(customer)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, f)| f.clone())
+            .filter(|(at, ..)| at.elapsed() < self.ttl)
+            .map(|(_, id, f)| (id.clone(), f.clone()))
     }
 
-    fn remember(&self, customer: &str, facts: &Facts) {
+    fn remember(&self, customer: &str, id: &str, facts: &Facts) {
         if self.ttl.is_zero() {
             return;
         }
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_CAP {
             let ttl = self.ttl;
-            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            cache.retain(|_, (at, ..)| at.elapsed() < ttl);
             if cache.len() >= CACHE_CAP {
                 cache.clear();
             }
         }
-        cache.insert(customer.to_owned(), (Instant::now(), facts.clone()));
+        cache.insert(
+            customer.to_owned(),
+            (Instant::now(), id.to_owned(), facts.clone()),
+        );
     }
 }

@@ -350,6 +350,30 @@ async fn only_the_owner_or_staff_see_and_claim_rewards() {
     );
     let res = w.claim(&owner, &agent, &reward, None).await;
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
+    // Staff may use the short ID: the same rewards, none issued twice.
+    let parts: Vec<&str> = owner.split('-').collect();
+    let short = format!("{}{}", parts[0], parts[2]);
+    let ids = |v: Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["rewardId"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let by_short = w
+        .get(&format!("/{short}/special-dates"), Some(&agent))
+        .await;
+    assert_eq!(by_short.status(), 200);
+    let by_standard = w
+        .get(&format!("/{owner}/special-dates"), Some(&agent))
+        .await;
+    assert_eq!(
+        ids(by_short.json().await.unwrap()),
+        ids(by_standard.json().await.unwrap())
+    );
     // Unknown things.
     let res = w
         .get(
@@ -452,4 +476,50 @@ async fn with_the_registry_down_issued_rewards_are_still_listed_and_claimable() 
 fn migrations_match_and_run_down_and_up_again() {
     cid_testkit::migrations::assert_same_folders(env!("CARGO_MANIFEST_DIR"));
     cid_testkit::migrations::assert_up_down_up(cid_rewards::SERVICE, &cid_rewards::MIGRATIONS);
+}
+
+#[tokio::test]
+async fn history_pages_newest_first_with_a_cursor() {
+    let w = World::start().await;
+    let id = w.customer("u-pages", Some(&born_on(w.today()))).await;
+    let dates = w.special_dates(&id).await;
+    let token = w.customer_token(&id);
+    for occurrence in [w.today().year().to_string(), "open-now".to_owned()] {
+        let reward = World::find_occurrence(&dates, &occurrence)["rewardId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(w.claim(&id, &token, &reward, None).await.status(), 200);
+    }
+    let first: Value = w
+        .get(&format!("/{id}/history?limit=1"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["data"].as_array().unwrap().len(), 1);
+    let cursor = first["page"]["nextCursor"].as_str().unwrap().to_owned();
+    let second: Value = w
+        .get(
+            &format!("/{id}/history?limit=1&cursor={cursor}"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["data"].as_array().unwrap().len(), 1);
+    assert_eq!(second["page"]["nextCursor"], Value::Null);
+    let mut seen = vec![
+        first["data"][0]["occurrence"].as_str().unwrap().to_owned(),
+        second["data"][0]["occurrence"].as_str().unwrap().to_owned(),
+    ];
+    seen.sort();
+    let mut expected = vec![w.today().year().to_string(), "open-now".to_owned()];
+    expected.sort();
+    assert_eq!(seen, expected);
+    let res = w
+        .get(&format!("/{id}/history?cursor=garbage"), Some(&token))
+        .await;
+    assert_eq!(res.status(), 400);
 }
