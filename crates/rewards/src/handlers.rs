@@ -270,6 +270,7 @@ async fn refresh(
                 occurrence: i.occurrence.clone(),
                 claimed: i.claimed_at.is_some(),
                 valid_from: i.valid_from,
+                valid_until: i.valid_until,
             })
         })
         .collect();

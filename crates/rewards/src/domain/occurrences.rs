@@ -48,13 +48,14 @@ pub struct Existing {
     pub occurrence: String,
     pub claimed: bool,
     pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Insert(Desired),
-    /// An unclaimed, not yet started birthday or anniversary whose date changed in the
-    /// registry (a corrected birth date) follows the new date.
+    /// An unclaimed birthday, anniversary or holiday that has not opened yet follows a
+    /// corrected date (a fixed birth date, an Eid moved to its announced day).
     Move {
         id: i64,
         to: Desired,
@@ -212,10 +213,10 @@ pub fn plan(existing: &[Existing], desired: Vec<Desired>, today: NaiveDate) -> V
         {
             None => changes.push(Change::Insert(d)),
             Some(e)
-                if matches!(e.kind, Kind::Birthday | Kind::Anniversary)
+                if e.kind != Kind::Milestone
                     && !e.claimed
                     && e.valid_from > today
-                    && e.valid_from != d.valid_from =>
+                    && (e.valid_from, e.valid_until) != (d.valid_from, d.valid_until) =>
             {
                 changes.push(Change::Move { id: e.id, to: d });
             }
@@ -384,6 +385,41 @@ mod tests {
     }
 
     #[test]
+    fn a_holiday_not_yet_open_follows_its_corrected_dates() {
+        let today = day(2026, 11, 27);
+        let eid = |start, end| Holiday {
+            key: "eid-al-fitr-2027".into(),
+            name_en: "Eid al-Fitr".into(),
+            name_ar: "عيد الفطر".into(),
+            start,
+            end,
+        };
+        let issued = Existing {
+            id: 3,
+            kind: Kind::Holiday,
+            occurrence: "eid-al-fitr-2027".into(),
+            claimed: false,
+            valid_from: day(2027, 3, 10),
+            valid_until: day(2027, 3, 16),
+        };
+        let f = facts(None, day(2026, 11, 1));
+        let same = desired(&f, &[eid(day(2027, 3, 10), day(2027, 3, 16))], today);
+        assert!(
+            plan(std::slice::from_ref(&issued), same, today)
+                .iter()
+                .all(|c| !matches!(c, Change::Move { .. }))
+        );
+        let moved = desired(&f, &[eid(day(2027, 3, 9), day(2027, 3, 15))], today);
+        let changes = plan(&[issued], moved, today);
+        assert!(
+            changes.iter().any(
+                |c| matches!(c, Change::Move { id: 3, to } if to.valid_from == day(2027, 3, 9))
+            ),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
     fn planning_inserts_missing_and_moves_only_unclaimed_future_birthdays() {
         let today = day(2026, 11, 27);
         let f = facts(Some(day(1990, 12, 10)), day(2020, 1, 1));
@@ -394,6 +430,7 @@ mod tests {
             occurrence: "2026".into(),
             claimed,
             valid_from: from,
+            valid_until: from + Days::new(29),
         };
         // Nothing issued yet: everything is inserted; issuing again changes nothing.
         assert_eq!(plan(&[], wanted.clone(), today).len(), wanted.len());
@@ -406,6 +443,7 @@ mod tests {
                 occurrence: d.occurrence.clone(),
                 claimed: false,
                 valid_from: d.valid_from,
+                valid_until: d.valid_until,
             })
             .collect();
         assert!(plan(&issued, wanted.clone(), today).is_empty());
