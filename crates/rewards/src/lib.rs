@@ -195,3 +195,70 @@ pub fn app_spec(
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
     Ok(spec.with_jobs(vec![outbox]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(holidays: Vec<(&str, &str, &str)>) -> RewardsSettings {
+        RewardsSettings {
+            holidays: holidays
+                .into_iter()
+                .map(|(key, start, end)| HolidaySetting {
+                    key: key.into(),
+                    name_en: "Day".into(),
+                    name_ar: "يوم".into(),
+                    start: start.into(),
+                    end: end.into(),
+                })
+                .collect(),
+            ..RewardsSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_calendar_is_sorted_and_bad_entries_stop_start_up_naming_the_entry() {
+        let ok = with(vec![
+            ("b-2027", "2027-03-10", "2027-03-16"),
+            ("a-2026", "2026-09-23", "2026-09-23"),
+        ]);
+        let keys: Vec<_> = ok.calendar().unwrap().into_iter().map(|h| h.key).collect();
+        assert_eq!(keys, vec!["a-2026", "b-2027"]);
+        for (bad, why) in [
+            (
+                vec![("Eid 2027", "2027-03-10", "2027-03-16")],
+                "key must be",
+            ),
+            (
+                vec![
+                    ("x", "2027-03-10", "2027-03-16"),
+                    ("x", "2028-03-10", "2028-03-16"),
+                ],
+                "listed twice",
+            ),
+            (vec![("x", "10 March 2027", "2027-03-16")], "YYYY-MM-DD"),
+            (vec![("x", "2027-02-30", "2027-03-16")], "YYYY-MM-DD"),
+            (
+                vec![("x", "2027-03-16", "2027-03-10")],
+                "end is before start",
+            ),
+        ] {
+            let err = with(bad).calendar().unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        }
+        let mut offset = RewardsSettings::default();
+        offset.utc_offset_minutes = 900;
+        assert!(offset.calendar().is_err());
+    }
+
+    #[test]
+    fn the_shipped_calendar_loads() {
+        let settings = Settings::load_from(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+            "local",
+        )
+        .unwrap();
+        let config: RewardsSettings = settings.section(SERVICE).unwrap();
+        assert!(config.calendar().unwrap().len() >= 8);
+    }
+}
