@@ -246,8 +246,10 @@ mod tests {
             let err = with(bad).calendar().unwrap_err().to_string();
             assert!(err.contains(why), "{err}");
         }
-        let mut offset = RewardsSettings::default();
-        offset.utc_offset_minutes = 900;
+        let offset = RewardsSettings {
+            utc_offset_minutes: 900,
+            ..RewardsSettings::default()
+        };
         assert!(offset.calendar().is_err());
     }
 
