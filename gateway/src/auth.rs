@@ -7,13 +7,25 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
+use cid_common::Role;
 use cid_kit::{ApiError, Verifier};
 
 const CAPACITY: usize = 4096;
 
+/// Who a verified token names: what rate limits are counted against.
+#[derive(Debug)]
+pub struct TokenCaller {
+    pub subject: String,
+    pub roles: Vec<Role>,
+}
+
+/// Header value → (valid until, whose).
+type Verified = HashMap<Box<[u8]>, (i64, Rc<TokenCaller>)>;
+
 thread_local! {
-    static VERIFIED: RefCell<HashMap<Box<[u8]>, i64>> = RefCell::new(HashMap::new());
+    static VERIFIED: RefCell<Verified> = RefCell::new(HashMap::new());
 }
 
 fn now() -> i64 {
@@ -22,25 +34,41 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Verifies an `Authorization` header value.
-pub fn check(verifier: &Verifier, header: &[u8], leeway: i64) -> Result<(), ApiError> {
+/// Verifies an `Authorization` header value and tells whose it is.
+pub fn check(
+    verifier: &Verifier,
+    header: &[u8],
+    leeway: i64,
+) -> Result<Option<Rc<TokenCaller>>, ApiError> {
     let now = now();
-    let hit = VERIFIED.with(|m| m.borrow().get(header).copied());
-    if hit.is_some_and(|valid_until| now < valid_until) {
-        return Ok(());
+    let hit = VERIFIED.with(|m| {
+        m.borrow()
+            .get(header)
+            .filter(|(valid_until, _)| now < *valid_until)
+            .map(|(_, caller)| caller.clone())
+    });
+    if hit.is_some() {
+        return Ok(hit);
     }
-    let claims = verifier.verify_header(Some(header))?;
-    if let Some(claims) = claims {
-        VERIFIED.with(|m| {
-            let mut m = m.borrow_mut();
+    let Some(claims) = verifier.verify_header(Some(header))? else {
+        return Ok(None);
+    };
+    let caller = Rc::new(TokenCaller {
+        subject: claims.sub,
+        roles: claims.roles,
+    });
+    VERIFIED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= CAPACITY {
+            m.retain(|_, (until, _)| *until > now);
             if m.len() >= CAPACITY {
-                m.retain(|_, until| *until > now);
-                if m.len() >= CAPACITY {
-                    m.clear();
-                }
+                m.clear();
             }
-            m.insert(header.into(), claims.exp.saturating_add(leeway));
-        });
-    }
-    Ok(())
+        }
+        m.insert(
+            header.into(),
+            (claims.exp.saturating_add(leeway), caller.clone()),
+        );
+    });
+    Ok(Some(caller))
 }

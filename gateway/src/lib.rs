@@ -10,6 +10,7 @@ pub mod auth;
 pub mod docs;
 pub mod pool;
 pub mod proxy;
+pub mod ratelimit;
 pub mod respond;
 pub mod settings;
 pub mod upstream;
@@ -46,6 +47,7 @@ pub struct Gateway {
     default_locale: Locale,
     access_log: bool,
     cors_origins: Vec<String>,
+    limiter: Option<ratelimit::Limiter>,
     metrics: Metrics,
     docs: docs::DocsCache,
     swagger: Arc<utoipa_swagger_ui::Config<'static>>,
@@ -150,6 +152,7 @@ impl Gateway {
             default_locale: settings.default_locale(),
             access_log: settings.log.access_log,
             cors_origins: gw.cors_origins,
+            limiter: ratelimit::Limiter::new(gw.rate_limit),
             metrics,
             docs: docs::DocsCache::default(),
             swagger: docs::swagger_config(),
@@ -234,7 +237,7 @@ impl Gateway {
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(
-                "X-Request-Id, Idempotency-Replay, Retry-After, Content-Language",
+                "X-Request-Id, Idempotency-Replay, Retry-After, Content-Language, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset",
             ),
         );
     }

@@ -3,7 +3,7 @@
 //! request ID, `traceparent`) → send (pooled keep-alive client, timeout, breaker, safe retry)
 //! → response filter → log.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 
 use crate::Gateway;
 use crate::pool::{self, SendError};
+use crate::ratelimit::{self, Budget, Verdict};
 use crate::respond::{Body, problem};
 use crate::upstream::{Group, group_of};
 
@@ -160,11 +161,10 @@ impl Gateway {
                 &ctx.request_id,
             );
         }
-        if let Some(auth) = req.headers().get(header::AUTHORIZATION)
-            && let Err(e) = crate::auth::check(&self.verifier, auth.as_bytes(), self.leeway)
-        {
-            return ctx.fail(e.code, None);
-        }
+        let budget = match self.admit(&req, peer, ctx) {
+            Ok(budget) => budget,
+            Err(refusal) => return *refusal,
+        };
 
         // Phase: build the upstream request.
         let (mut parts, body) = req.into_parts();
@@ -229,7 +229,7 @@ impl Gateway {
         }
 
         // Phase: response filter.
-        match outcome {
+        let mut res = match outcome {
             Ok(res) => {
                 let (mut parts, body) = res.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
@@ -242,6 +242,60 @@ impl Gateway {
                 &ctx.request_id,
             ),
             Err(code) => ctx.fail(code, Some(&group.name)),
+        };
+        if let Some(budget) = budget {
+            rate_headers(res.headers_mut(), budget);
+        }
+        res
+    }
+
+    /// Phase: request filter for who is calling — the token (401 when invalid) and the
+    /// caller's and the client IP's rate limits (429 when spent). Synchronous, so nothing of
+    /// the token cache is held across the send.
+    fn admit(
+        &self,
+        req: &Request<Incoming>,
+        peer: SocketAddr,
+        ctx: &Ctx,
+    ) -> Result<Option<Budget>, Box<Response<Body>>> {
+        let caller = match req.headers().get(header::AUTHORIZATION) {
+            Some(auth) => crate::auth::check(&self.verifier, auth.as_bytes(), self.leeway)
+                .map_err(|e| Box::new(ctx.fail(e.code, None)))?,
+            None => None,
+        };
+        let Some(limiter) = &self.limiter else {
+            return Ok(None);
+        };
+        if caller
+            .as_ref()
+            .is_some_and(|c| c.roles.iter().any(|r| limiter.exempts(r.as_str())))
+        {
+            return Ok(None);
+        }
+        let ip = limiter
+            .trusts_forwarded_for()
+            .then(|| {
+                req.headers()
+                    .get(&X_FORWARDED_FOR)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            })
+            .flatten()
+            .unwrap_or_else(|| peer.ip());
+        let strict = ratelimit::is_strict(req.method(), req.uri().path());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match limiter.check(caller.as_ref().map(|c| c.subject.as_str()), ip, strict, now) {
+            Verdict::Allowed(budget) => Ok(Some(budget)),
+            Verdict::Limited(budget) => {
+                let mut res = ctx.fail(ErrorCode::RateLimited, None);
+                rate_headers(res.headers_mut(), budget);
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(budget.reset));
+                Err(Box::new(res))
+            }
         }
     }
 
@@ -279,6 +333,20 @@ impl Gateway {
             }
         }
     }
+}
+
+static RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+static RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// `RateLimit-*` headers of the tightest budget that applied.
+fn rate_headers(headers: &mut HeaderMap, budget: Budget) {
+    headers.insert(RATELIMIT_LIMIT.clone(), HeaderValue::from(budget.limit));
+    headers.insert(
+        RATELIMIT_REMAINING.clone(),
+        HeaderValue::from(budget.remaining),
+    );
+    headers.insert(RATELIMIT_RESET.clone(), HeaderValue::from(budget.reset));
 }
 
 /// Headers every response gets, whoever wrote it.

@@ -33,6 +33,9 @@ pub struct GatewaySettings {
     /// Allowed CORS origins (`*` for any); empty disables CORS headers.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Per-caller and per-IP limits (SPEC §4).
+    #[serde(default)]
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
 }
 
 impl Default for GatewaySettings {
@@ -49,6 +52,7 @@ impl Default for GatewaySettings {
             breaker_open_ms: 5_000,
             threads: None,
             cors_origins: Vec::new(),
+            rate_limit: crate::ratelimit::RateLimitSettings::default(),
         }
     }
 }

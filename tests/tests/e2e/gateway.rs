@@ -357,3 +357,96 @@ async fn stopping_the_gateway_drains_and_closes_its_port() {
     s.stop_gateway().await;
     assert!(s.client.get(s.url("/health")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn rate_limits_count_per_caller_per_ip_and_strictly_on_claims_with_headers_and_429() {
+    let echo = echo_server();
+    let s = start_gateway(
+        gateway_settings_for(
+            &[("loyalty", &echo), ("rewards", &echo)],
+            json!({"rate_limit": {"enabled": true, "per_caller_per_minute": 3,
+                "per_ip_per_minute": 8, "strict_per_minute": 1, "exempt_roles": ["service"]}}),
+        ),
+        None,
+    )
+    .await;
+    let get = |token: String| {
+        s.client
+            .get(s.url("/api/customer-id/loyalty/CID-1"))
+            .bearer_auth(token)
+            .send()
+    };
+    let amal = s.token("CID-1", &[Role::Customer]);
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let res = get(amal.clone()).await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["ratelimit-limit"], "3");
+        remaining.push(
+            res.headers()["ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(remaining, vec!["2", "1", "0"]);
+    let refused = get(amal.clone()).await.unwrap();
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(refused.headers()["ratelimit-remaining"], "0");
+    let p = cid_testkit::problem(refused, 429, "RATE_LIMITED").await;
+    assert!(p["requestId"].is_string());
+
+    // Another caller has its own budget; a claim has the strict one.
+    let badr = s.token("CID-2", &[Role::Customer]);
+    let claim = || {
+        s.client
+            .post(s.url("/api/customer-id/rewards/CID-2/claim"))
+            .bearer_auth(&badr)
+            .json(&json!({"rewardId": "r-1"}))
+            .send()
+    };
+    let first = claim().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["ratelimit-limit"], "1");
+    cid_testkit::problem(claim().await.unwrap(), 429, "RATE_LIMITED").await;
+    assert_eq!(get(badr.clone()).await.unwrap().status(), 200);
+
+    // Service tokens are not limited; the IP budget (8) covers everyone else, tokens or not.
+    let service = s.token("orders", &[Role::Service]);
+    for _ in 0..10 {
+        assert_eq!(get(service.clone()).await.unwrap().status(), 200);
+    }
+    let anonymous = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 200, "6th of 8 from this IP");
+    assert_eq!(
+        get(s.token("CID-3", &[Role::Customer]))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "8th of 8");
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 429, "RATE_LIMITED").await;
+}

@@ -1,0 +1,306 @@
+//! Rate limits at the gateway (SPEC §4): per caller (the token's subject) and per client IP,
+//! with a stricter budget on the endpoints that move value or guard accounts (reward claims,
+//! referral tracking and links, 2FA). Fixed one-minute windows, shared by every event-loop
+//! thread; answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+//! (seconds until the window ends), and a refusal is a 429 with `Retry-After`.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use http::Method;
+use serde::Deserialize;
+
+const WINDOW_SECS: u64 = 60;
+const SHARDS: usize = 16;
+/// Keys per shard before the finished windows are swept out.
+const SHARD_SWEEP_AT: usize = 4096;
+
+/// `[gateway.rate_limit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Requests a minute for one token subject.
+    pub per_caller_per_minute: u32,
+    /// Requests a minute from one client IP, with or without a token.
+    pub per_ip_per_minute: u32,
+    /// Requests a minute for one caller (or IP, without a token) on the strict endpoints.
+    pub strict_per_minute: u32,
+    /// Token roles that are not limited (machine-to-machine callers).
+    #[serde(default)]
+    pub exempt_roles: Vec<String>,
+    /// Count the client IP as the first `X-Forwarded-For` entry (only behind a trusted
+    /// load balancer that sets it); otherwise the TCP peer.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_caller_per_minute: 600,
+            per_ip_per_minute: 1200,
+            strict_per_minute: 20,
+            exempt_roles: vec!["service".into()],
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// The endpoints with the strict budget: reward claims, referral tracking and links, 2FA.
+pub fn is_strict(method: &Method, path: &str) -> bool {
+    if *method != Method::POST {
+        return false;
+    }
+    let Some(rest) = path.strip_prefix("/api/customer-id/") else {
+        return false;
+    };
+    let (group, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    match group {
+        "rewards" => tail.ends_with("/claim"),
+        "referral" => tail.ends_with("/track") || tail.ends_with("/generate-link"),
+        "security" => tail.contains("2fa/"),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Caller(Box<str>),
+    Ip(IpAddr),
+    StrictCaller(Box<str>),
+    StrictIp(IpAddr),
+}
+
+/// The most restrictive budget that applied, for the response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window ends.
+    pub reset: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed(Budget),
+    Limited(Budget),
+}
+
+pub struct Limiter {
+    settings: RateLimitSettings,
+    hasher: std::collections::hash_map::RandomState,
+    shards: Vec<Mutex<HashMap<Key, (u64, u32)>>>,
+}
+
+impl Limiter {
+    pub fn new(settings: RateLimitSettings) -> Option<Self> {
+        settings.enabled.then(|| Self {
+            settings,
+            hasher: std::collections::hash_map::RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        })
+    }
+
+    pub fn trusts_forwarded_for(&self) -> bool {
+        self.settings.trust_forwarded_for
+    }
+
+    pub fn exempts(&self, role: &str) -> bool {
+        self.settings.exempt_roles.iter().any(|r| r == role)
+    }
+
+    fn shard(&self, key: &Key) -> &Mutex<HashMap<Key, (u64, u32)>> {
+        let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+        &self.shards[index]
+    }
+
+    /// Takes one from `key`'s budget unless it is spent; returns the count before.
+    fn try_take(&self, key: &Key, limit: u32, window: u64) -> Result<u32, ()> {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        if shard.len() >= SHARD_SWEEP_AT {
+            shard.retain(|_, (w, _)| *w == window);
+        }
+        let slot = shard.entry(key.clone()).or_insert((window, 0));
+        if slot.0 != window {
+            *slot = (window, 0);
+        }
+        if slot.1 >= limit {
+            return Err(());
+        }
+        slot.1 += 1;
+        Ok(slot.1 - 1)
+    }
+
+    /// Gives back what a request took from budgets before another budget refused it.
+    fn give_back(&self, key: &Key, window: u64) {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = shard.get_mut(key)
+            && slot.0 == window
+        {
+            slot.1 = slot.1.saturating_sub(1);
+        }
+    }
+
+    /// Counts one request of `caller` (a token subject) from `ip` at `now` (seconds since
+    /// the epoch) against each of its budgets; when one is spent, nothing is counted.
+    pub fn check(&self, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
+        let window = now / WINDOW_SECS;
+        let reset = WINDOW_SECS - now % WINDOW_SECS;
+        let s = &self.settings;
+        let mut keys = vec![(Key::Ip(ip), s.per_ip_per_minute)];
+        if let Some(c) = caller {
+            keys.push((Key::Caller(c.into()), s.per_caller_per_minute));
+        }
+        if strict {
+            keys.push(match caller {
+                Some(c) => (Key::StrictCaller(c.into()), s.strict_per_minute),
+                None => (Key::StrictIp(ip), s.strict_per_minute),
+            });
+        }
+        let mut tightest: Option<Budget> = None;
+        for (i, (key, limit)) in keys.iter().enumerate() {
+            match self.try_take(key, *limit, window) {
+                Ok(used) => {
+                    let remaining = limit.saturating_sub(used + 1);
+                    if tightest.is_none_or(|t| remaining < t.remaining) {
+                        tightest = Some(Budget {
+                            limit: *limit,
+                            remaining,
+                            reset,
+                        });
+                    }
+                }
+                Err(()) => {
+                    for (taken, _) in &keys[..i] {
+                        self.give_back(taken, window);
+                    }
+                    return Verdict::Limited(Budget {
+                        limit: *limit,
+                        remaining: 0,
+                        reset,
+                    });
+                }
+            }
+        }
+        Verdict::Allowed(tightest.unwrap_or(Budget {
+            limit: s.per_ip_per_minute,
+            remaining: s.per_ip_per_minute,
+            reset,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(caller: u32, ip: u32, strict: u32) -> Limiter {
+        Limiter::new(RateLimitSettings {
+            per_caller_per_minute: caller,
+            per_ip_per_minute: ip,
+            strict_per_minute: strict,
+            ..RateLimitSettings::default()
+        })
+        .unwrap()
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    const OTHER_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9));
+
+    #[test]
+    fn a_caller_gets_its_budget_per_window_and_the_next_window_starts_afresh() {
+        let l = limiter(3, 100, 100);
+        let t = 6_000; // the start of a window
+        let remaining: Vec<_> = (0..3)
+            .map(|_| match l.check(Some("a"), IP, false, t) {
+                Verdict::Allowed(b) => b.remaining,
+                Verdict::Limited(_) => panic!("limited too early"),
+            })
+            .collect();
+        assert_eq!(remaining, vec![2, 1, 0]);
+        assert_eq!(
+            l.check(Some("a"), IP, false, t + 59),
+            Verdict::Limited(Budget {
+                limit: 3,
+                remaining: 0,
+                reset: 1
+            })
+        );
+        // Another caller from the same IP is not affected; the next window is fresh.
+        assert!(matches!(
+            l.check(Some("b"), IP, false, t + 1),
+            Verdict::Allowed(_)
+        ));
+        assert!(
+            matches!(l.check(Some("a"), IP, false, t + 60), Verdict::Allowed(b) if b.remaining == 2)
+        );
+    }
+
+    #[test]
+    fn the_ip_budget_covers_every_caller_and_anonymous_requests() {
+        let l = limiter(100, 2, 100);
+        assert!(matches!(l.check(None, IP, false, 0), Verdict::Allowed(_)));
+        assert!(matches!(
+            l.check(Some("a"), IP, false, 0),
+            Verdict::Allowed(_)
+        ));
+        assert!(matches!(l.check(Some("b"), IP, false, 0), Verdict::Limited(b) if b.limit == 2));
+        assert!(matches!(
+            l.check(None, OTHER_IP, false, 0),
+            Verdict::Allowed(_)
+        ));
+    }
+
+    #[test]
+    fn strict_endpoints_have_their_own_smaller_budget_and_refusals_count_nothing() {
+        let l = limiter(10, 100, 1);
+        assert!(
+            matches!(l.check(Some("a"), IP, true, 0), Verdict::Allowed(b) if b.remaining == 0 && b.limit == 1)
+        );
+        assert!(matches!(l.check(Some("a"), IP, true, 0), Verdict::Limited(b) if b.limit == 1));
+        // The refused strict request did not use the caller's general budget.
+        assert!(
+            matches!(l.check(Some("a"), IP, false, 0), Verdict::Allowed(b) if b.remaining == 8)
+        );
+    }
+
+    #[test]
+    fn strict_paths() {
+        let post = Method::POST;
+        assert!(is_strict(&post, "/api/customer-id/rewards/CID-1/claim"));
+        assert!(is_strict(&post, "/api/customer-id/referral/CID-1/track"));
+        assert!(is_strict(
+            &post,
+            "/api/customer-id/referral/CID-1/generate-link"
+        ));
+        assert!(is_strict(
+            &post,
+            "/api/customer-id/security/CID-1/2fa/enable"
+        ));
+        assert!(is_strict(&post, "/api/customer-id/security/2fa/verify"));
+        assert!(!is_strict(
+            &Method::GET,
+            "/api/customer-id/rewards/CID-1/claim"
+        ));
+        assert!(!is_strict(&post, "/api/customer-id/loyalty/CID-1/redeem"));
+        assert!(!is_strict(
+            &post,
+            "/api/customer-id/rewards/claim-x/details"
+        ));
+    }
+
+    #[test]
+    fn disabled_means_no_limiter() {
+        assert!(
+            Limiter::new(RateLimitSettings {
+                enabled: false,
+                ..RateLimitSettings::default()
+            })
+            .is_none()
+        );
+    }
+}
