@@ -166,6 +166,8 @@ pub enum FieldIssue {
     TooManyDecimals {
         max: u32,
     },
+    /// Holds a control character (NUL, an escape, …); see `text::is_forbidden_control`.
+    ControlCharacters,
 }
 
 impl FieldIssue {
@@ -207,6 +209,8 @@ impl FieldIssue {
             (Self::TooManyDecimals { max }, Locale::Ar) => {
                 format!("يجب ألا يزيد عن {max} منازل عشرية")
             }
+            (Self::ControlCharacters, Locale::En) => "must not contain control characters".into(),
+            (Self::ControlCharacters, Locale::Ar) => "يجب ألا يحتوي على محارف تحكم".into(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod locale;
 pub mod page;
+pub mod text;
 pub mod time;
 
 pub use auth::{Claims, Role};

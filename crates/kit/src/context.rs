@@ -93,8 +93,20 @@ pub async fn layer(
     );
     crate::telemetry::set_parent(&span, &ctx.trace);
 
-    let res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_boxed_body(),
+    let refused = crate::target::check(req.path(), req.query_string());
+    let outcome = match refused {
+        Some(error) => {
+            let response = actix_web::ResponseError::error_response(&error);
+            Ok(req.into_response(response))
+        }
+        None => next
+            .call(req)
+            .instrument(span.clone())
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
+    };
+    let res = match outcome {
+        Ok(res) => res,
         Err(err) => {
             // Raised outside any handler (the request is gone): answer with the rendered
             // problem through actix's own error path.

@@ -3,7 +3,14 @@
 //! `DbConnection` is a diesel `MultiConnection`; the pool manager picks the backend from the URL
 //! scheme and reports the real connection error. Writes go through [`Db::write`], which keeps
 //! read-then-write sequences safe under concurrency on both backends.
+//!
+//! A connection that saw a connection-class error (the server went away, the transaction
+//! manager broke) is discarded when it goes back to the pool, so the pool heals within one
+//! request of the database coming back instead of handing out dead connections until r2d2's
+//! idle limits retire them.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -73,6 +80,71 @@ impl From<r2d2::PoolError> for DbError {
     }
 }
 
+/// Whether `e` means the connection itself is unusable (as opposed to the statement failing):
+/// the server closed it or cannot be reached, or a failed rollback left it mid-transaction.
+pub fn is_connection_error(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        e,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | Error::BrokenTransactionManager
+    )
+}
+
+/// Whether `e` means "the database cannot serve this now, try again shortly" — a lost
+/// connection, or SQLite still locked by another process after the busy timeout.
+pub fn is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    is_connection_error(e)
+        || matches!(e, Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if info.message().contains("database is locked"))
+}
+
+/// A pooled connection and whether it has been seen to fail as a connection.
+pub struct PoolConn {
+    conn: DbConnection,
+    lost: Arc<AtomicBool>,
+}
+
+impl PoolConn {
+    fn new(mut conn: DbConnection) -> Self {
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
+        // Every statement diesel runs passes here, including BEGIN/COMMIT/ROLLBACK, so the
+        // first connection-class error marks the connection whatever code ran it.
+        let watch = move |event: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::FinishQuery { error: Some(e), .. } =
+                event
+                && is_connection_error(e)
+            {
+                flag.store(true, Ordering::Relaxed);
+            }
+        };
+        conn.set_instrumentation(watch);
+        Self { conn, lost }
+    }
+
+    /// True once a connection-class error was seen on this connection.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
+    }
+}
+
+impl Deref for PoolConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 /// Chooses and establishes the concrete backend itself so that a failed connection reports
 /// libpq's or SQLite's own message instead of a generic "invalid URL".
 #[derive(Debug, Clone)]
@@ -124,20 +196,25 @@ impl Manager {
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = PoolConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.connect_now()
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        self.connect_now().map(PoolConn::new)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
         conn.batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        std::thread::panicking()
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        let broken = std::thread::panicking() || conn.is_lost() || conn.conn.is_broken();
+        if broken {
+            tracing::warn!("discarding a broken database connection");
+        }
+        broken
     }
 }
 
@@ -260,10 +337,44 @@ pub fn ensure_postgres_database(url: &str) -> Result<(), DbError> {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+/// While the last checkout failed, later ones wait at most this long: during an outage
+/// requests get their 503 quickly, and r2d2 keeps reconnecting in the background (every
+/// ≤ acquire_timeout / 2), so the first checkout after the database returns succeeds.
+const CHECKOUT_WHILE_DOWN: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+struct Checkout {
+    pool: Pool,
+    down: Arc<AtomicBool>,
+    timeout: Duration,
+}
+
+impl Checkout {
+    fn get(&self) -> Result<PooledConnection, DbError> {
+        let timeout = if self.down.load(Ordering::Relaxed) {
+            self.timeout.min(CHECKOUT_WHILE_DOWN)
+        } else {
+            self.timeout
+        };
+        match self.pool.get_timeout(timeout) {
+            Ok(conn) => {
+                if self.down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("database reachable again");
+                }
+                Ok(conn)
+            }
+            Err(e) => {
+                self.down.store(true, Ordering::Relaxed);
+                Err(e.into())
+            }
+        }
+    }
+}
+
 /// The database handle every service keeps in its state.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool,
+    checkout: Checkout,
     backend: Backend,
     /// SQLite allows one writer; queueing in-process writers here is fairer and faster than
     /// letting them spin on `SQLITE_BUSY`.
@@ -328,7 +439,11 @@ impl Db {
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let permits = Arc::new(tokio::sync::Semaphore::new(opts.pool_size.max(1) as usize));
         Ok(Self {
-            pool,
+            checkout: Checkout {
+                pool,
+                down: Arc::new(AtomicBool::new(false)),
+                timeout: opts.acquire_timeout,
+            },
             backend,
             write_lock,
             permits,
@@ -340,7 +455,7 @@ impl Db {
     }
 
     pub fn pool(&self) -> &Pool {
-        &self.pool
+        &self.checkout.pool
     }
 
     /// Runs `f` on a pooled connection off the async executor, in the caller's tracing span.
@@ -350,14 +465,14 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let checkout = self.checkout.clone();
         let span = tracing::Span::current();
         let permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             span.in_scope(|| {
-                let mut conn = pool.get().map_err(DbError::from)?;
-                f(&mut conn)
+                let mut conn = checkout.get()?;
+                f(&mut conn.conn)
             })
         })
         .await
@@ -372,30 +487,36 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let checkout = self.checkout.clone();
         let lock = self.write_lock.clone();
         let span = tracing::Span::current();
         let permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             span.in_scope(|| {
-                let mut conn = pool.get().map_err(DbError::from)?;
+                let mut conn = checkout.get()?;
                 let _guard = lock
                     .as_ref()
                     .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-                (*conn).transaction(f)
+                conn.conn.transaction(f)
             })
         })
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Waits for a permit at most the acquire timeout: while the database is down every
+    /// permit holder waits for a connection, and the queue behind them must not grow without
+    /// bound.
     async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbError> {
-        self.permits
-            .clone()
-            .acquire_owned()
+        match tokio::time::timeout(self.checkout.timeout, self.permits.clone().acquire_owned())
             .await
-            .map_err(|e| DbError::Task(e.to_string()))
+        {
+            Ok(permit) => permit.map_err(|e| DbError::Task(e.to_string())),
+            Err(_) => Err(DbError::Unavailable(
+                "timed out waiting for a database connection".into(),
+            )),
+        }
     }
 
     /// A cheap reachability check for `/ready`.

@@ -106,8 +106,8 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::new(ErrorCode::Conflict)
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                tracing::error!(error = %info.message(), "database connection closed");
+            e if crate::db::is_unavailable(&e) => {
+                tracing::error!(error = %e, "database unavailable");
                 ApiError::new(ErrorCode::DatabaseUnavailable).retry_after(1)
             }
             other => ApiError::internal(other),

@@ -92,25 +92,71 @@ impl FromRequest for JsonBody {
 }
 
 /// Parses `raw` (empty means `{}`) into `T`, mapping serde's complaint to a field error.
+///
+/// The body must be a JSON object (a struct also reads from an array, which must not pass
+/// for one), and no string in it — key or value, at any depth — may hold a control
+/// character: one rule here instead of a check per field.
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let text: &[u8] = if raw.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         raw
     };
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    let value = result.map_err(|e| {
+    let value: serde_json::Value =
+        serde_json::from_slice(text).map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
+    if !value.is_object() {
+        return Err(ApiError::field(
+            "body",
+            FieldIssue::WrongType {
+                expected: "an object".into(),
+            },
+        ));
+    }
+    let mut controls = Vec::new();
+    find_controls(&value, "", &mut controls);
+    if !controls.is_empty() {
+        return Err(ApiError::validation(controls));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::new(ErrorCode::MalformedJson);
+        ApiError::validation(vec![field_error(&path, &e.into_inner().to_string())])
+    })
+}
+
+/// Collects a field error for every string (or key) holding a forbidden control character.
+fn find_controls(value: &serde_json::Value, path: &str, out: &mut Vec<FieldError>) {
+    use cid_common::text::has_forbidden_control;
+    let here = |p: &str| {
+        if p.is_empty() {
+            "body".to_owned()
+        } else {
+            p.to_owned()
         }
-        ApiError::validation(vec![field_error(&path, &inner.to_string())])
-    })?;
-    de.end()
-        .map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
-    Ok(value)
+    };
+    match value {
+        serde_json::Value::String(s) if has_forbidden_control(s) => {
+            out.push(FieldError::new(here(path), FieldIssue::ControlCharacters));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_controls(item, &format!("{}[{i}]", here(path)), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let field = join(if path.is_empty() { "." } else { path }, key);
+                if has_forbidden_control(key) {
+                    out.push(FieldError::new(
+                        field.escape_default().to_string(),
+                        FieldIssue::ControlCharacters,
+                    ));
+                } else {
+                    find_controls(item, &field, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn join(path: &str, name: &str) -> String {
@@ -188,6 +234,8 @@ fn describe(expected: &str) -> String {
         "a boolean".into()
     } else if e.contains("struct") || e.contains("map") {
         "an object".into()
+    } else if e.starts_with("enum") || e.contains("variant") {
+        "a string".into()
     } else {
         e.to_owned()
     }
@@ -259,5 +307,39 @@ mod tests {
             ErrorCode::MalformedJson
         );
         assert_eq!(err("[1,2]").code, ErrorCode::ValidationFailed);
+    }
+
+    #[test]
+    fn only_an_object_passes_for_a_body() {
+        for body in ["[true]", "[1, \"x\"]", "5", "\"text\"", "true", "null"] {
+            let e = err(body);
+            assert_eq!(e.code, ErrorCode::ValidationFailed, "{body}");
+            assert_eq!(e.fields[0].field, "body", "{body}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_any_string_naming_the_field() {
+        let e = err(r#"{"points": 1, "reason": "a\u0000b"}"#);
+        assert_eq!(
+            e.fields,
+            vec![FieldError::new("reason", FieldIssue::ControlCharacters)]
+        );
+        let e = err(r#"{"points": 1, "reason": "\u001b[31mred"}"#);
+        assert_eq!(e.fields[0].field, "reason");
+        // Nested strings and keys count too, even ones the type would refuse anyway.
+        let e = parse::<serde_json::Value>(br#"{"a": {"b": ["ok", "x\u0007"]}}"#).unwrap_err();
+        assert_eq!(e.fields[0].field, "a.b[1]");
+        let e = err(r#"{"points": 1, "reason": "x", "k\u0000": 1}"#);
+        assert_eq!(e.fields[0].issue, FieldIssue::ControlCharacters);
+        // Line breaks and tabs are text.
+        assert!(parse::<Earn>(br#"{"points": 1, "reason": "two\nlines\tok"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_wrong_type_on_an_enum_field_is_a_field_error() {
+        let e = err(r#"{"points": 1, "reason": "x", "kind": 5}"#);
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.fields[0].field, "kind");
     }
 }

@@ -1,6 +1,7 @@
 //! What every service needs at run time: settings, database, telemetry, auth, idempotency,
 //! request context and the app builder. Services stay thin by leaning on this crate.
 
+pub mod allow;
 pub mod auth;
 pub mod client;
 pub mod context;
@@ -13,6 +14,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod server;
 pub mod settings;
+pub mod target;
 pub mod telemetry;
 pub mod trace;
 

@@ -43,7 +43,12 @@ impl Metrics {
         }
     }
 
+    /// Records one answer. Every label has a bounded set of values whatever a client sends:
+    /// the method is one of the standard ones or `OTHER`, the route is a registered pattern
+    /// or `unmatched`, the status a three-digit code.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
+        let status = status.clamp(100, 599);
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
@@ -57,5 +62,35 @@ impl Metrics {
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// The method as a metrics label: standard methods by name, anything else `OTHER`.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Metrics::new("test");
+        for i in 0..100 {
+            m.observe(&format!("ZZ{i}"), "unmatched", 404, Duration::ZERO);
+        }
+        m.observe("GET", "/x", 200, Duration::ZERO);
+        let text = m.render();
+        assert!(text.contains(r#"method="OTHER""#));
+        assert!(!text.contains("ZZ"));
+        assert_eq!(
+            text.matches("cid_http_requests_total{").count(),
+            2,
+            "{text}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -11,6 +12,7 @@ use cid_common::{Envelope, ErrorCode};
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use crate::allow::MethodTable;
 use crate::auth::Verifier;
 use crate::context::{self, ContextConfig};
 use crate::db::Db;
@@ -63,6 +65,8 @@ pub struct AppSpec {
     pub body_limit: usize,
     /// The service's own periodic chores (the kit adds the idempotency purge).
     pub jobs: Vec<Job>,
+    /// How long a stop waits for in-flight requests and running jobs.
+    pub shutdown_grace: Duration,
 }
 
 impl AppSpec {
@@ -84,6 +88,7 @@ impl AppSpec {
             workers: 2,
             body_limit: 64 * 1024,
             jobs: Vec::new(),
+            shutdown_grace: settings.server.shutdown_grace(),
         })
     }
 
@@ -99,41 +104,106 @@ pub struct Running {
     pub handle: ServerHandle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    stop_jobs: tokio::sync::watch::Sender<bool>,
+    grace: Duration,
 }
 
 impl Running {
-    pub async fn stop(self) {
-        for job in &self.jobs {
-            job.abort();
-        }
+    /// Stops accepting connections, lets in-flight requests finish and running jobs (an
+    /// outbox send, a sweep) complete their current round — all within the grace period —
+    /// then returns.
+    pub async fn stop(mut self) {
+        let _ = self.stop_jobs.send(true);
         self.handle.stop(true).await;
         let _ = self.task.await;
+        let jobs = futures_util::future::join_all(self.jobs.iter_mut());
+        if tokio::time::timeout(self.grace, jobs).await.is_err() {
+            tracing::warn!("jobs still running after the grace period; stopping them");
+            for job in &self.jobs {
+                job.abort();
+            }
+        }
     }
 }
 
-async fn run_job(job: Job, db: Db) {
-    let mut every = tokio::time::interval(job.every);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
+/// Resolves at the first SIGTERM (container stop, pod deletion) or SIGINT (Ctrl-C), with
+/// the signal's name. The handlers are installed when this is called, not when awaited, so
+/// a signal arriving in between is not missed.
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        })
+    }
+}
+
+/// Runs `job` every `job.every`; after a failure (the database or a peer is down) it retries
+/// sooner than a long period would and later than a short one would — 1, 2, 4 s, then every
+/// 5 s — so a chore resumes within seconds of the outage ending without spinning during it.
+async fn run_job(job: Job, db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut failures: u32 = 0;
+    while !*stop.borrow() {
         match (job.run)(db.clone()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(job = job.name, items = n, "job done"),
-            Err(e) => tracing::warn!(job = job.name, error = %e, "job failed"),
+            Ok(n) => {
+                if failures > 0 {
+                    tracing::info!(job = job.name, after_failures = failures, "job recovered");
+                }
+                failures = 0;
+                if n > 0 {
+                    tracing::info!(job = job.name, items = n, "job done");
+                }
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                if failures == 1 || failures.is_multiple_of(20) {
+                    tracing::warn!(job = job.name, failures, error = %e, "job failed; backing off");
+                } else {
+                    tracing::debug!(job = job.name, failures, error = %e, "job failed again");
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(next_run_in(job.every, failures)) => {}
+            _ = stop.changed() => {}
         }
     }
+}
+
+/// The wait before a job's next run after `failures` consecutive failures.
+pub fn next_run_in(every: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return every;
+    }
+    let backoff = Duration::from_secs(1u64 << (failures - 1).min(3));
+    backoff.min(Duration::from_secs(5))
 }
 
 /// Builds the server on `listener` and spawns it on the current tokio runtime.
 pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
+    let (stop_jobs, stop) = tokio::sync::watch::channel(false);
     let jobs = spec
         .jobs
         .iter()
         .cloned()
         .chain([Job::purge_idempotency_keys()])
-        .map(|job| tokio::spawn(run_job(job, spec.db.clone())))
+        .map(|job| tokio::spawn(run_job(job, spec.db.clone(), stop.clone())))
         .collect();
+    let grace = spec.shutdown_grace;
     let server = build(spec, listener)?;
     let handle = server.handle();
     let task = tokio::spawn(server);
@@ -142,12 +212,16 @@ pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
         handle,
         task,
         jobs,
+        stop_jobs,
+        grace,
     })
 }
 
 pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
     let metrics = web::Data::new(Metrics::new(spec.service));
+    let methods = web::Data::new(MethodTable::from_openapi(&spec.openapi));
     let workers = spec.workers.max(1);
+    let grace = spec.shutdown_grace.as_secs().max(1);
     let server = HttpServer::new(move || {
         let spec = spec.clone();
         let configure = spec.configure.clone();
@@ -160,6 +234,7 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
             .app_data(web::Data::new(spec.context.clone()))
             .app_data(web::Data::new(BodyLimit(spec.body_limit)))
             .app_data(metrics.clone())
+            .app_data(methods.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 tracing::debug!(error = %e, "bad query string");
                 ApiError::new(ErrorCode::ValidationFailed).into()
@@ -183,16 +258,34 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
                 }),
             )
             .configure(|cfg| configure(cfg))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::new(ErrorCode::NotFound))
-            }))
+            .default_service(web::to(unmatched))
     })
     .workers(workers)
     .disable_signals()
-    .shutdown_timeout(5)
+    .shutdown_timeout(grace)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// No route took the request: 405 with `Allow` when the path is known under other methods,
+/// else 404.
+async fn unmatched(
+    req: actix_web::HttpRequest,
+    methods: web::Data<MethodTable>,
+) -> Result<HttpResponse, ApiError> {
+    match methods.allow(req.path()) {
+        Some(allow) => {
+            let mut res = actix_web::ResponseError::error_response(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+            ));
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+            }
+            Ok(res)
+        }
+        None => Err(ApiError::new(ErrorCode::NotFound)),
+    }
 }
 
 async fn health(ctx: web::Data<ContextConfig>) -> HttpResponse {
@@ -214,20 +307,41 @@ async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
         .body(metrics.render())
 }
 
-/// The whole `main` of a service binary: settings → telemetry → serve until Ctrl-C.
+/// The whole `main` of a service binary: settings → telemetry → serve until SIGTERM or
+/// SIGINT, then stop gracefully and return (exit status 0).
 pub async fn run_main(
     service: &'static str,
     build: Build,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let settings = crate::Settings::load()?;
     crate::telemetry::init(&settings.log, service);
+    let signal = shutdown_signal()?;
     let endpoint = settings.endpoint(service)?;
     let listener = TcpListener::bind((endpoint.host.as_str(), endpoint.port))?;
     let spec = build(&settings, &settings.database_url(service))?;
     tracing::info!(service, addr = %listener.local_addr()?, "listening");
     let running = start(spec, listener)?;
-    tokio::signal::ctrl_c().await?;
+    let name = signal.await;
+    tracing::info!(service, signal = name, "stopping: finishing in-flight work");
     running.stop().await;
+    tracing::info!(service, "stopped");
     crate::telemetry::shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_job_backs_off_to_five_seconds_and_a_healthy_one_keeps_its_period() {
+        let every = Duration::from_millis(200);
+        assert_eq!(next_run_in(every, 0), every);
+        let waits: Vec<u64> = (1..=6).map(|n| next_run_in(every, n).as_secs()).collect();
+        assert_eq!(waits, vec![1, 2, 4, 5, 5, 5]);
+        assert_eq!(
+            next_run_in(Duration::from_secs(3600), 1),
+            Duration::from_secs(1)
+        );
+    }
 }

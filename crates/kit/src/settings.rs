@@ -63,6 +63,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub server: ServerSettings,
     /// Per group: where its service listens and where others reach it.
     pub services: BTreeMap<String, ServiceEndpoint>,
     /// Sections owned by one crate (`gateway`, `loyalty`, …), read with [`Settings::section`].
@@ -103,6 +105,34 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub acquire_timeout_ms: u64,
+}
+
+/// `[server]`: how every binary (a service, the gateway, `cid up`) starts and stops.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// After SIGTERM or SIGINT: how long in-flight requests and outbox sends may take to
+    /// finish before the process exits anyway, in seconds.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_secs: u64,
+}
+
+fn default_grace() -> u64 {
+    10
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            shutdown_grace_secs: default_grace(),
+        }
+    }
+}
+
+impl ServerSettings {
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace_secs)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,8 @@ use cid_kit::server::{AppSpec, Running};
 use cid_kit::settings::{Settings, config_dir};
 use diesel::connection::SimpleConnection;
 
+pub mod fault;
+
 /// The environment variable that switches the tests to PostgreSQL.
 pub const PG_ENV: &str = "CID_TEST_DATABASE_URL";
 
@@ -67,6 +69,35 @@ impl TestDb {
         matches!(self.cleanup, Cleanup::Postgres { .. })
     }
 
+    /// On PostgreSQL, ends every session of this database from the server side (as an
+    /// administrator's `pg_terminate_backend` or a server restart does); returns how many.
+    pub fn terminate_connections(&self) -> usize {
+        let Cleanup::Postgres { admin_url, name } = &self.cleanup else {
+            return 0;
+        };
+        #[derive(diesel::QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = cid_kit::db::Manager::new(admin_url)
+            .and_then(|m| {
+                m.connect_now()
+                    .map_err(|e| cid_kit::DbError::Unavailable(e.to_string()))
+            })
+            .expect("connect as administrator");
+        let ended: Vec<Ended> = diesel::RunQueryDsl::load(
+            diesel::sql_query(
+                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind::<diesel::sql_types::Text, _>(name),
+            &mut conn,
+        )
+        .expect("terminate sessions");
+        ended.first().map_or(0, |e| e.n as usize)
+    }
+
     /// A direct connection, for arranging data a test cannot create through HTTP.
     pub fn connect(&self) -> cid_kit::DbConnection {
         cid_kit::db::Manager::new(&self.url)
@@ -103,6 +134,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     build: cid_kit::server::Build,
+    /// The URL the service connects with: the test database's, or a fault proxy's in front.
+    db_url: String,
     port: u16,
     running: Option<Running>,
 }
@@ -121,7 +154,18 @@ impl TestApp {
     ) -> Self {
         cid_kit::telemetry::init(&settings.log, service);
         let db = TestDb::new(service);
-        let running = launch(build, &settings, &db, 0);
+        let db_url = db.url.clone();
+        Self::launch_on(service, build, settings, db, db_url)
+    }
+
+    fn launch_on(
+        _service: &str,
+        build: cid_kit::server::Build,
+        settings: Settings,
+        db: TestDb,
+        db_url: String,
+    ) -> Self {
+        let running = launch(build, &settings, &db_url, 0);
         Self {
             base: format!("http://{}", running.addr),
             port: running.addr.port(),
@@ -129,14 +173,37 @@ impl TestApp {
             settings,
             client: reqwest::Client::new(),
             build,
+            db_url,
             running: Some(running),
         }
+    }
+
+    /// On PostgreSQL: the service reaches its database through a [`fault::TcpFault`] the
+    /// test can cut and restore. `None` on SQLite, which has no connection to lose.
+    pub async fn spawn_with_db_fault(
+        service: &str,
+        build: cid_kit::server::Build,
+        settings: Settings,
+    ) -> Option<(Self, fault::TcpFault)> {
+        cid_kit::telemetry::init(&settings.log, service);
+        let db = TestDb::new(service);
+        if !db.is_postgres() {
+            return None;
+        }
+        let (host, port) = fault::postgres_addr(&db.url)?;
+        let upstream = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .ok()?
+            .next()?;
+        let proxy = fault::TcpFault::start(upstream).await;
+        let url = fault::postgres_url_via(&db.url, proxy.port)?;
+        Some((Self::launch_on(service, build, settings, db, url), proxy))
     }
 
     /// Starts the stopped service again on the same port and database.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.running = Some(launch(self.build, &self.settings, &self.db, self.port));
+        self.running = Some(launch(self.build, &self.settings, &self.db_url, self.port));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -154,8 +221,8 @@ impl TestApp {
     }
 }
 
-fn launch(build: cid_kit::server::Build, settings: &Settings, db: &TestDb, port: u16) -> Running {
-    let mut spec: AppSpec = build(settings, &db.url).expect("build service");
+fn launch(build: cid_kit::server::Build, settings: &Settings, db_url: &str, port: u16) -> Running {
+    let mut spec: AppSpec = build(settings, db_url).expect("build service");
     spec.workers = 1;
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind test port");
     cid_kit::server::start(spec, listener).expect("start service")

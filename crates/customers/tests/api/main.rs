@@ -3,4 +3,6 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod helpers;
+mod recovery;
 mod registry;
