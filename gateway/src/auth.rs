@@ -34,6 +34,17 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Whose an `Authorization` header value is, if it was verified before and is still valid.
+pub fn cached(header: &[u8]) -> Option<Rc<TokenCaller>> {
+    let now = now();
+    VERIFIED.with(|m| {
+        m.borrow()
+            .get(header)
+            .filter(|(valid_until, _)| now < *valid_until)
+            .map(|(_, caller)| caller.clone())
+    })
+}
+
 /// Verifies an `Authorization` header value and tells whose it is.
 pub fn check(
     verifier: &Verifier,
@@ -41,14 +52,8 @@ pub fn check(
     leeway: i64,
 ) -> Result<Option<Rc<TokenCaller>>, ApiError> {
     let now = now();
-    let hit = VERIFIED.with(|m| {
-        m.borrow()
-            .get(header)
-            .filter(|(valid_until, _)| now < *valid_until)
-            .map(|(_, caller)| caller.clone())
-    });
-    if hit.is_some() {
-        return Ok(hit);
+    if let Some(hit) = cached(header) {
+        return Ok(Some(hit));
     }
     let Some(claims) = verifier.verify_header(Some(header))? else {
         return Ok(None);

@@ -173,10 +173,9 @@ impl Gateway {
         let origin = req.headers().get(header::ORIGIN).cloned();
         let method = req.method().clone();
         let path = req.uri().path();
-        let mut res = if method == Method::OPTIONS
-            && origin.is_some()
-            && !self.cors_origins.is_empty()
-        {
+        let mut res = if let Some(refused) = refuse_method(&method, &ctx) {
+            refused
+        } else if method == Method::OPTIONS && origin.is_some() && !self.cors_origins.is_empty() {
             full(StatusCode::NO_CONTENT, "text/plain", "")
         } else if path.starts_with("/api/customer-id/") {
             match path {
@@ -192,6 +191,12 @@ impl Gateway {
                 ),
                 ("/ready", &Method::GET) => self.ready().await,
                 ("/metrics", &Method::GET) => self.metrics_text(),
+                ("/health" | "/ready" | "/metrics", _) => {
+                    let mut res = ctx.fail(ErrorCode::MethodNotAllowed, None);
+                    res.headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("GET"));
+                    res
+                }
                 _ => ctx.fail(ErrorCode::NotFound, None),
             }
         };
@@ -282,6 +287,39 @@ impl Gateway {
         let _ = TextEncoder::new().encode(&self.metrics.registry.gather(), &mut buf);
         full(StatusCode::OK, "text/plain; version=0.0.4", buf)
     }
+}
+
+/// The methods the gateway forwards; anything else is answered here, never sent on.
+const FORWARDED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// 405 with `Allow` for TRACE and CONNECT (known to HTTP, never served here), 501 for a
+/// method HTTP does not define; `None` for the methods the services use.
+fn refuse_method(method: &Method, ctx: &Ctx) -> Option<Response<Body>> {
+    let known = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    if known.contains(method) {
+        return None;
+    }
+    if *method == Method::TRACE || *method == Method::CONNECT {
+        let mut res = ctx.fail(ErrorCode::MethodNotAllowed, None);
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(FORWARDED_METHODS));
+        return Some(res);
+    }
+    let name: String = method.as_str().chars().take(32).collect();
+    Some(respond::problem(
+        ErrorCode::MethodNotImplemented,
+        &[("method".into(), name)],
+        ctx.locale,
+        &ctx.request_id,
+    ))
 }
 
 /// A started gateway.

@@ -258,20 +258,17 @@ impl Gateway {
         peer: SocketAddr,
         ctx: &Ctx,
     ) -> Result<Option<Budget>, Box<Response<Body>>> {
-        let caller = match req.headers().get(header::AUTHORIZATION) {
-            Some(auth) => crate::auth::check(&self.verifier, auth.as_bytes(), self.leeway)
-                .map_err(|e| Box::new(ctx.fail(e.code, None)))?,
-            None => None,
-        };
+        let auth = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
         let Some(limiter) = &self.limiter else {
+            if let Some(auth) = auth {
+                crate::auth::check(&self.verifier, auth, self.leeway)
+                    .map_err(|e| Box::new(ctx.fail(e.code, None)))?;
+            }
             return Ok(None);
         };
-        if caller
-            .as_ref()
-            .is_some_and(|c| c.roles.iter().any(|r| limiter.exempts(r.as_str())))
-        {
-            return Ok(None);
-        }
         let ip = limiter
             .trusts_forwarded_for()
             .then(|| {
@@ -283,19 +280,46 @@ impl Gateway {
             })
             .flatten()
             .unwrap_or_else(|| peer.ip());
-        let strict = ratelimit::is_strict(req.method(), req.uri().path());
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        match limiter.check(caller.as_ref().map(|c| c.subject.as_str()), ip, strict, now) {
-            Verdict::Allowed(budget) => Ok(Some(budget)),
-            Verdict::Limited(budget) => {
-                let mut res = ctx.fail(ErrorCode::RateLimited, None);
-                rate_headers(res.headers_mut(), budget);
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(budget.reset));
-                Err(Box::new(res))
+        let limited = |budget: Budget| {
+            let mut res = ctx.fail(ErrorCode::RateLimited, None);
+            rate_headers(res.headers_mut(), budget);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(budget.reset));
+            Box::new(res)
+        };
+        // A token not seen before pays the IP's budget before its signature is checked;
+        // a known good one is counted below with its caller.
+        let ip_charged = auth.is_some_and(|a| crate::auth::cached(a).is_none());
+        if ip_charged && let Verdict::Limited(budget) = limiter.check_ip(ip, now) {
+            return Err(limited(budget));
+        }
+        let caller = match auth {
+            Some(auth) => crate::auth::check(&self.verifier, auth, self.leeway)
+                .map_err(|e| Box::new(ctx.fail(e.code, None)))?,
+            None => None,
+        };
+        if caller
+            .as_ref()
+            .is_some_and(|c| c.roles.iter().any(|r| limiter.exempts(r.as_str())))
+        {
+            if ip_charged {
+                limiter.refund_ip(ip, now);
             }
+            return Ok(None);
+        }
+        let strict = ratelimit::is_strict(req.method(), req.uri().path());
+        let subject = caller.as_ref().map(|c| c.subject.as_str());
+        let verdict = if ip_charged {
+            limiter.check_after_ip(subject, ip, strict, now)
+        } else {
+            limiter.check(subject, ip, strict, now)
+        };
+        match verdict {
+            Verdict::Allowed(budget) => Ok(Some(budget)),
+            Verdict::Limited(budget) => Err(limited(budget)),
         }
     }
 
@@ -349,8 +373,16 @@ fn rate_headers(headers: &mut HeaderMap, budget: Budget) {
     headers.insert(RATELIMIT_RESET.clone(), HeaderValue::from(budget.reset));
 }
 
-/// Headers every response gets, whoever wrote it.
+/// Headers every response gets, whoever wrote it: the request and trace IDs, `nosniff`, and
+/// `no-store` unless the upstream chose its own caching.
 pub fn finish_headers(headers: &mut HeaderMap, ctx: &Ctx) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_REQUEST_ID.clone(), v);
     }

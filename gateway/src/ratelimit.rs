@@ -148,10 +148,47 @@ impl Limiter {
     /// Counts one request of `caller` (a token subject) from `ip` at `now` (seconds since
     /// the epoch) against each of its budgets; when one is spent, nothing is counted.
     pub fn check(&self, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
+        self.check_budgets(caller, ip, strict, now, true)
+    }
+
+    /// Counts one request against the client IP's budget alone: a token not verified yet is
+    /// charged here before its signature costs anything, so a flood of bad tokens spends
+    /// the IP's budget like any other traffic.
+    pub fn check_ip(&self, ip: IpAddr, now: u64) -> Verdict {
+        self.check_budgets(None, ip, false, now, true)
+    }
+
+    /// Returns what [`Limiter::check_ip`] took, for a token that turned out to be exempt.
+    pub fn refund_ip(&self, ip: IpAddr, now: u64) {
+        self.give_back(&Key::Ip(ip), now / WINDOW_SECS);
+    }
+
+    /// [`Limiter::check`] for a request whose IP budget [`Limiter::check_ip`] already took.
+    pub fn check_after_ip(
+        &self,
+        caller: Option<&str>,
+        ip: IpAddr,
+        strict: bool,
+        now: u64,
+    ) -> Verdict {
+        self.check_budgets(caller, ip, strict, now, false)
+    }
+
+    fn check_budgets(
+        &self,
+        caller: Option<&str>,
+        ip: IpAddr,
+        strict: bool,
+        now: u64,
+        count_ip: bool,
+    ) -> Verdict {
         let window = now / WINDOW_SECS;
         let reset = WINDOW_SECS - now % WINDOW_SECS;
         let s = &self.settings;
-        let mut keys = vec![(Key::Ip(ip), s.per_ip_per_minute)];
+        let mut keys = Vec::with_capacity(3);
+        if count_ip {
+            keys.push((Key::Ip(ip), s.per_ip_per_minute));
+        }
         if let Some(c) = caller {
             keys.push((Key::Caller(c.into()), s.per_caller_per_minute));
         }

@@ -42,10 +42,63 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
+}
+
+/// The `aud` claim: one audience (a string) or several (an array), as RFC 7519 allows and
+/// identity providers issue both. One audience is written back as a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience(pub Vec<String>);
+
+impl Audience {
+    pub fn one(aud: impl Into<String>) -> Self {
+        Self(vec![aud.into()])
+    }
+
+    pub fn contains(&self, aud: &str) -> bool {
+        self.0.iter().any(|a| a == aud)
+    }
+}
+
+impl Serialize for Audience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(a) => Self(vec![a]),
+            OneOrMany::Many(a) => Self(a),
+        })
+    }
 }
 
 fn known_roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Role>, D::Error> {
     let raw: Vec<String> = Vec::deserialize(d)?;
     Ok(raw.iter().filter_map(|r| Role::parse(r)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audience_is_a_string_or_an_array() {
+        let one: Audience = serde_json::from_str(r#""customer-id""#).unwrap();
+        let many: Audience = serde_json::from_str(r#"["other", "customer-id"]"#).unwrap();
+        assert!(one.contains("customer-id") && many.contains("customer-id"));
+        assert!(!many.contains("nobody"));
+        assert_eq!(serde_json::to_string(&one).unwrap(), r#""customer-id""#);
+    }
 }

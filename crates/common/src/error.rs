@@ -57,6 +57,9 @@ error_codes! {
         "No resource exists at this address.", "لا يوجد مورد على هذا العنوان.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "Method not allowed",
         "This method is not allowed on this resource.", "هذه الطريقة غير مسموحة على هذا المورد.";
+    MethodNotImplemented = "METHOD_NOT_IMPLEMENTED", 501, "Method not implemented",
+        "The method {method} is not supported by this server.",
+        "الطريقة {method} غير مدعومة في هذا الخادم.";
     TierNotFound = "TIER_NOT_FOUND", 404, "Tier not found",
         "There is no tier named '{tier}'.", "لا يوجد مستوى باسم '{tier}'.";
     EntryNotFound = "ENTRY_NOT_FOUND", 404, "Ledger entry not found",

@@ -14,6 +14,9 @@ use crate::settings::AuthSettings;
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
+    leeway: i64,
+    /// Longest `exp - iat` accepted, when set (production).
+    max_lifetime: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,29 +57,52 @@ impl Verifier {
         validation.set_audience(&[&s.audience]);
         validation.set_issuer(&[&s.issuer]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = s.leeway_secs;
-        Ok(Self { key, validation })
+        Ok(Self {
+            key,
+            validation,
+            leeway: i64::try_from(s.leeway_secs).unwrap_or(i64::MAX),
+            max_lifetime: s
+                .max_token_lifetime_secs
+                .map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+        })
     }
 
     /// The claims of a valid token; anything else (bad signature, `alg: none`, wrong issuer
     /// or audience, expired) is `INVALID_TOKEN`.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 tracing::debug!(reason = %e, "token rejected");
                 ApiError::new(ErrorCode::InvalidToken)
-            })
+            })?;
+        let now = chrono::Utc::now().timestamp();
+        // A token issued in the future was minted by a clock (or a forger) not to be trusted,
+        // and one living longer than allowed would outlast a revocation window.
+        let issued_ahead = claims.iat > now.saturating_add(self.leeway);
+        let too_long = self
+            .max_lifetime
+            .is_some_and(|max| claims.exp.saturating_sub(claims.iat) > max);
+        if issued_ahead || too_long {
+            tracing::debug!(issued_ahead, too_long, "token rejected");
+            return Err(ApiError::new(ErrorCode::InvalidToken));
+        }
+        Ok(claims)
     }
 
     /// Verifies the `Authorization` header value, if any. `Ok(None)` when absent.
     pub fn verify_header(&self, header: Option<&[u8]>) -> Result<Option<Claims>, ApiError> {
         let Some(raw) = header else { return Ok(None) };
         let text = std::str::from_utf8(raw).map_err(|_| ApiError::new(ErrorCode::InvalidToken))?;
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
+        // Authentication schemes are case-insensitive (RFC 9110 §11.1).
+        let (scheme, token) = text
+            .split_once(' ')
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(ApiError::new(ErrorCode::InvalidToken));
+        }
         self.verify(token.trim()).map(Some)
     }
 }
@@ -111,7 +137,7 @@ pub fn mint(
         exp: now + ttl_secs,
         iat: now,
         iss: s.issuer.clone(),
-        aud: s.audience.clone(),
+        aud: cid_common::auth::Audience::one(s.audience.clone()),
     };
     jsonwebtoken::encode(&Header::new(alg), &claims, &key)
         .map_err(|e| AuthConfigError::Key(e.to_string()))
@@ -182,5 +208,90 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
             roles: claims.roles,
         }),
         None => Err(ApiError::new(ErrorCode::Unauthorized)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Secret;
+
+    fn settings(max_lifetime: Option<u64>) -> AuthSettings {
+        AuthSettings {
+            algorithm: "HS256".into(),
+            jwt_secret: Secret::new("test-secret-test-secret-test-secret"),
+            public_key_pem: None,
+            private_key_pem: None,
+            issuer: "cid".into(),
+            audience: "customer-id".into(),
+            leeway_secs: 30,
+            max_token_lifetime_secs: max_lifetime,
+        }
+    }
+
+    fn signed(s: &AuthSettings, claims: serde_json::Value) -> String {
+        let key = EncodingKey::from_secret(s.jwt_secret.expose().as_bytes());
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    }
+
+    fn claims(aud: serde_json::Value, iat_offset: i64, exp_offset: i64) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        serde_json::json!({"sub": "C1", "roles": ["customer"], "iss": "cid", "aud": aud,
+            "iat": now + iat_offset, "exp": now + exp_offset})
+    }
+
+    #[test]
+    fn an_audience_array_naming_ours_is_accepted_and_one_without_it_refused() {
+        let s = settings(None);
+        let v = Verifier::from_settings(&s).unwrap();
+        let ok = signed(
+            &s,
+            claims(serde_json::json!(["web", "customer-id"]), 0, 600),
+        );
+        assert_eq!(v.verify(&ok).unwrap().sub, "C1");
+        let other = signed(&s, claims(serde_json::json!(["web", "admin"]), 0, 600));
+        assert!(v.verify(&other).is_err());
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_other_schemes_are_refused() {
+        let s = settings(None);
+        let v = Verifier::from_settings(&s).unwrap();
+        let token = signed(&s, claims(serde_json::json!("customer-id"), 0, 600));
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let header = format!("{scheme} {token}");
+            assert!(v.verify_header(Some(header.as_bytes())).is_ok(), "{scheme}");
+        }
+        for header in [
+            format!("Basic {token}"),
+            token.clone(),
+            format!("Bearer{token}"),
+        ] {
+            assert!(
+                v.verify_header(Some(header.as_bytes())).is_err(),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn future_iat_future_nbf_and_overlong_lifetimes_are_refused() {
+        let s = settings(Some(3600));
+        let v = Verifier::from_settings(&s).unwrap();
+        let aud = serde_json::json!("customer-id");
+        assert!(v.verify(&signed(&s, claims(aud.clone(), 0, 3600))).is_ok());
+        assert!(
+            v.verify(&signed(&s, claims(aud.clone(), 0, 3601 + 60)))
+                .is_err()
+        );
+        assert!(
+            v.verify(&signed(&s, claims(aud.clone(), 600, 1200)))
+                .is_err()
+        );
+        let mut nbf = claims(aud.clone(), 0, 1200);
+        nbf["nbf"] = serde_json::json!(chrono::Utc::now().timestamp() + 600);
+        assert!(v.verify(&signed(&s, nbf)).is_err());
+        // Within the leeway is fine.
+        assert!(v.verify(&signed(&s, claims(aud, 10, 600))).is_ok());
     }
 }

@@ -128,6 +128,15 @@ pub async fn layer(
         header::CONTENT_LANGUAGE,
         HeaderValue::from_static(ctx.locale.as_str()),
     );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Answers carry personal data (balances, profiles, tokens' subjects); no shared or
+    // browser cache may keep them unless a handler says otherwise.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Ok(v) = HeaderValue::from_str(&ctx.trace.header()) {
         h.insert(TRACERESPONSE, v);
     }

@@ -94,8 +94,11 @@ pub struct AuthSettings {
     pub private_key_pem: Option<Secret>,
     pub issuer: String,
     pub audience: String,
-    /// Clock skew tolerated on `exp`.
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway_secs: u64,
+    /// Longest lifetime (`exp - iat`) a token may have, in seconds; unset means no limit.
+    #[serde(default)]
+    pub max_token_lifetime_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -274,6 +274,20 @@ pub mod bad_tokens {
         )
     }
 
+    /// `nbf` an hour ahead: not valid yet.
+    pub fn not_yet_valid(s: &Settings) -> String {
+        let mut c = claims(s, 7200, &s.auth.audience);
+        c["nbf"] = serde_json::json!(chrono::Utc::now().timestamp() + 3600);
+        sign(s, s.auth.jwt_secret.expose(), &c)
+    }
+
+    /// `iat` an hour ahead: minted by a clock that cannot be trusted.
+    pub fn issued_in_the_future(s: &Settings) -> String {
+        let mut c = claims(s, 7200, &s.auth.audience);
+        c["iat"] = serde_json::json!(chrono::Utc::now().timestamp() + 3600);
+        sign(s, s.auth.jwt_secret.expose(), &c)
+    }
+
     pub fn alg_none(s: &Settings) -> String {
         let header = serde_json::json!({"alg": "none", "typ": "JWT"});
         format!(
@@ -290,6 +304,8 @@ pub mod bad_tokens {
             ("wrong signature", wrong_signature(s)),
             ("wrong audience", wrong_audience(s)),
             ("alg none", alg_none(s)),
+            ("not yet valid", not_yet_valid(s)),
+            ("issued in the future", issued_in_the_future(s)),
             ("garbage", "not.a.token".into()),
         ]
     }

@@ -441,3 +441,118 @@ async fn rate_limits_count_per_caller_per_ip_and_strictly_on_claims_with_headers
     assert_eq!(anonymous().await.unwrap().status(), 200, "8th of 8");
     cid_testkit::problem(anonymous().await.unwrap(), 429, "RATE_LIMITED").await;
 }
+
+#[tokio::test]
+async fn invalid_tokens_spend_the_ip_budget_and_are_then_refused_with_429() {
+    let echo = echo_server();
+    let s = start_gateway(
+        gateway_settings_for(
+            &[("loyalty", &echo)],
+            json!({"rate_limit": {"enabled": true, "per_caller_per_minute": 100,
+                "per_ip_per_minute": 5, "strict_per_minute": 100}}),
+        ),
+        None,
+    )
+    .await;
+    let bad = cid_testkit::bad_tokens::wrong_signature(&s.settings);
+    for _ in 0..5 {
+        let res = s
+            .client
+            .get(s.url("/api/customer-id/loyalty/CID-1"))
+            .bearer_auth(&bad)
+            .send()
+            .await
+            .unwrap();
+        cid_testkit::problem(res, 401, "INVALID_TOKEN").await;
+    }
+    // The budget is spent: neither another bad token nor an anonymous call gets through.
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/CID-1"))
+        .bearer_auth(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    cid_testkit::problem(res, 429, "RATE_LIMITED").await;
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 429, "RATE_LIMITED").await;
+}
+
+#[tokio::test]
+async fn invented_methods_are_501_and_trace_405_without_reaching_a_service() {
+    let s = stack().await;
+    for (method, status, code) in [
+        ("ZZ123", 501, "METHOD_NOT_IMPLEMENTED"),
+        ("PROPFIND", 501, "METHOD_NOT_IMPLEMENTED"),
+        ("TRACE", 405, "METHOD_NOT_ALLOWED"),
+    ] {
+        let res = s
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                s.url("/api/customer-id/loyalty/tiers/all"),
+            )
+            .send()
+            .await
+            .unwrap();
+        cid_testkit::problem(res, status, code).await;
+    }
+    // Nothing reached loyalty: its metrics saw no such method.
+    let loyalty = s.loyalty.as_ref().unwrap();
+    let text = s
+        .client
+        .get(loyalty.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("method=\"OTHER\"") && !text.contains("TRACE"));
+    // A wrong method on a service route is the service's 405 with Allow.
+    let res = s
+        .client
+        .delete(s.url("/api/customer-id/loyalty/tiers/all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
+    cid_testkit::problem(res, 405, "METHOD_NOT_ALLOWED").await;
+    let res = s.client.post(s.url("/health")).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
+    cid_testkit::problem(res, 405, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn every_answer_is_nosniff_personal_ones_no_store_and_docs_framed_by_nobody() {
+    let s = stack().await;
+    let me = s.token("CID-1", &[Role::Customer]);
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/CID-1"))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let res = s.client.get(s.url("/nowhere")).send().await.unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/docs/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"));
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+}

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod hardening;
 mod helpers;
 mod recovery;
 mod registry;

@@ -247,3 +247,24 @@ fn both_backends_have_the_same_migration_folders() {
 fn migrations_go_up_down_and_up_again() {
     cid_testkit::migrations::assert_up_down_up("referral", &cid_referral::MIGRATIONS);
 }
+
+#[tokio::test]
+async fn a_referral_code_with_a_nul_is_a_400_naming_it_not_a_server_error() {
+    let app = spawn_app().await;
+    let res = track(&app, "CID-1", "AB\u{0}CDEFG", "CID-2", "signup").await;
+    let body = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
+    assert_eq!(body["errors"][0]["field"], "referralCode");
+    // A JSON array where the object belongs never regenerates a code.
+    let first = link(&app, "CID-1", json!({})).await;
+    let res = app
+        .client
+        .post(url(&app, "/CID-1/generate-link"))
+        .bearer_auth(app.token("CID-1", &[Role::Customer]))
+        .header("content-type", "application/json")
+        .body("[true]")
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
+    assert_eq!(link(&app, "CID-1", json!({})).await["code"], first["code"]);
+}

@@ -523,3 +523,16 @@ async fn history_pages_newest_first_with_a_cursor() {
         .await;
     assert_eq!(res.status(), 400);
 }
+
+#[tokio::test]
+async fn reward_ids_with_control_characters_are_a_400_not_a_server_error() {
+    let w = World::start().await;
+    let id = w.customer("nul-user", None).await;
+    let token = w.customer_token(&id);
+    let res = w.claim(&id, &token, "a\u{0}b", None).await;
+    let body = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
+    assert_eq!(body["errors"][0]["field"], "rewardId");
+    let res = w.get("/a%00b/details", Some(&token)).await;
+    let body = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
+    assert_eq!(body["errors"][0]["field"], "path");
+}
