@@ -42,4 +42,4 @@ build:
 	$(CARGO) build --workspace
 
 release:
-	$(CARGO) build --release -p cid -p cid-gateway -p cid-loyalty
+	$(CARGO) build --release -p cid -p cid-gateway -p cid-customers -p cid-loyalty -p cid-referral -p cid-rewards

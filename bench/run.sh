@@ -14,12 +14,12 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-account catalog}
-SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083
+SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084
 # PostgreSQL when one answers on 127.0.0.1 (then the Express stack the services replace is
 # measured too), else the embedded SQLite default.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1/cid_bench_$$_{service}?sslmode=disable"
-  DROP_DB="cid_bench_$$_loyalty"
+  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers"
 fi
 
 missing=()
@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-cargo build -q --release -p cid -p cid-loyalty -p cid-gateway
+cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-gateway
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -39,7 +39,9 @@ cleanup() {
   wait 2>/dev/null || true
   rm -rf "$work"
   if [ -n "${DROP_DB:-}" ]; then
-    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$DROP_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    for db in $DROP_DB; do
+      psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+    done
   fi
 }
 trap cleanup EXIT
@@ -48,9 +50,13 @@ export CID_ENV=local CID__LOG__ACCESS_LOG=false CID__LOG__LEVEL=warn CID__LOG__F
 default_url='sqlite://{data_dir}/{service}.db'
 export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-$default_url}"
 export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
+export CID__SERVICES__CUSTOMERS__PORT=$REGISTRY_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
+# Loyalty resolves the customer of every write through the registry.
+target/release/cid-customers & pids+=($!)
+wait_for "http://127.0.0.1:$REGISTRY_PORT/health"
 target/release/cid-loyalty & pids+=($!)
 SVC_PID=$!
 wait_for "http://127.0.0.1:$SVC_PORT/health"
@@ -99,10 +105,13 @@ if [[ "${BENCH_DATABASE_URL:-}" == postgres* ]] && command -v npm >/dev/null 2>&
     echo "npm install failed: skipping the Express comparison" >&2
   fi
 fi
+BENCH_ID=$(curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"userId\": \"bench-$$\", \"userType\": \"buyer\"}" \
+  "http://127.0.0.1:$REGISTRY_PORT/api/customer-id/customers" | sed 's/.*"customerId":"\([^"]*\)".*/\1/')
 for i in 1 2 3 4 5; do
   curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"purchaseAmount\": $((i * 100)), \"orderId\": \"BENCH-$$-$i\"}" \
-    "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/BENCH-1/points" >/dev/null
+    "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/$BENCH_ID/points" >/dev/null
 done
 
 # wrk latency → milliseconds
@@ -138,7 +147,7 @@ run_wrk() { # url pid → "rps p50 p99 cpu_us_per_request"
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${CID__DATABASE__URL%%:*}"
-declare -A PATHS=([account]=/api/customer-id/loyalty/BENCH-1 [catalog]=/api/customer-id/loyalty/tiers/all)
+declare -A PATHS=([account]=/api/customer-id/loyalty/$BENCH_ID [catalog]=/api/customer-id/loyalty/tiers/all)
 for name in $SCENARIOS; do
   path=${PATHS[$name]}
   declare -A rps=() p50=() p99=() cpu=()

@@ -51,6 +51,8 @@ pub struct Gateway {
     metrics: Metrics,
     docs: docs::DocsCache,
     swagger: Arc<utoipa_swagger_ui::Config<'static>>,
+    /// How long a stop lets open requests finish.
+    shutdown_grace: Duration,
 }
 
 /// Request counters and latency histograms per group, resolved once so the request path
@@ -156,6 +158,7 @@ impl Gateway {
             metrics,
             docs: docs::DocsCache::default(),
             swagger: docs::swagger_config(),
+            shutdown_grace: settings.server.shutdown_grace(),
         })
     }
 
@@ -330,7 +333,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets in-flight requests finish (up to 5 s) and returns.
+    /// Stops accepting, lets in-flight requests finish (up to `server.shutdown_grace_secs`)
+    /// and returns.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let threads = self.threads;
@@ -410,5 +414,5 @@ async fn serve(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    let _ = tokio::time::timeout(gateway.shutdown_grace, graceful.shutdown()).await;
 }

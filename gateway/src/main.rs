@@ -1,4 +1,5 @@
-//! The gateway on its own: settings → telemetry → serve.
+//! The gateway on its own: settings → telemetry → serve until SIGTERM or SIGINT, then drain
+//! and exit 0.
 
 /// mimalloc: the request path allocates many small, short-lived buffers.
 #[global_allocator]
@@ -11,12 +12,14 @@ use cid_kit::Settings;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load()?;
     cid_kit::telemetry::init(&settings.log, "gateway");
+    let signal = cid_kit::server::shutdown_signal()?;
     let gw: GatewaySettings = settings.section("gateway")?;
     let listener = std::net::TcpListener::bind((gw.host.as_str(), gw.port))?;
     let gateway = Gateway::from_settings(&settings)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
     let running = cid_gateway::start(gateway, listener)?;
-    tokio::signal::ctrl_c().await?;
+    let name = signal.await;
+    tracing::info!(signal = name, "stopping: draining open requests");
     running.stop().await;
     cid_kit::telemetry::shutdown();
     Ok(())

@@ -171,6 +171,7 @@ fn write_openapi(out: &std::path::Path) -> Result<(), BoxError> {
 async fn up() -> Result<(), BoxError> {
     let settings = Settings::load()?;
     cid_kit::telemetry::init(&settings.log, "cid");
+    let signal = cid_kit::server::shutdown_signal()?;
     let mut running = Vec::new();
     for s in SERVICES {
         let endpoint = settings.endpoint(s.name)?;
@@ -220,13 +221,12 @@ async fn up() -> Result<(), BoxError> {
     println!(
         "\nMore tokens: cargo run -q -p cid -- token --sub ID --role customer|agent|admin|service"
     );
-    println!("Ctrl-C stops everything.");
-    tokio::signal::ctrl_c().await?;
-    println!("\nstopping…");
+    println!("Ctrl-C (or SIGTERM) stops everything, letting requests in flight finish.");
+    let name = signal.await;
+    println!("\n{name}: stopping…");
+    // The gateway first, so nothing new reaches the services while they drain.
     gateway.stop().await;
-    for (_, r) in running {
-        r.stop().await;
-    }
+    futures_util::future::join_all(running.into_iter().map(|(_, r)| r.stop())).await;
     cid_kit::telemetry::shutdown();
     Ok(())
 }

@@ -30,6 +30,21 @@ impl CustomerId {
         &self.0
     }
 
+    /// Whether this is the registry's standard form, `<PREFIX>-<YYYY>-<NNNNNN>` (a prefix of
+    /// 1–8 uppercase letters): the form every service stores, so it needs no resolving.
+    pub fn is_standard_form(&self) -> bool {
+        let mut parts = self.0.splitn(3, '-');
+        let (Some(prefix), Some(year), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        (1..=8).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_uppercase())
+            && year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && n.len() >= 6
+            && n.bytes().all(|b| b.is_ascii_digit())
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -52,6 +67,22 @@ mod tests {
             Ok("CID-2026_000001".into())
         );
         assert!(CustomerId::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn the_standard_form_is_told_from_aliases() {
+        let id = |s: &str| CustomerId::parse(s).unwrap();
+        assert!(id("CID-2026-000562").is_standard_form());
+        assert!(id("CID-2026-1234567").is_standard_form());
+        for alias in [
+            "CID000562",
+            "562",
+            "cid-2026-000562",
+            "CID-26-000562",
+            "CID-2026-562",
+        ] {
+            assert!(!id(alias).is_standard_form(), "{alias}");
+        }
     }
 
     #[test]

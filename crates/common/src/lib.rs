@@ -5,6 +5,7 @@
 //! pagination and the JWT claims.
 
 pub mod auth;
+pub mod contracts;
 pub mod envelope;
 pub mod error;
 pub mod ids;

@@ -12,6 +12,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;
+pub mod registry;
 pub mod server;
 pub mod settings;
 pub mod target;
@@ -23,6 +24,7 @@ pub use context::RequestContext;
 pub use db::{Db, DbConnection, DbError, Migrations};
 pub use error::ApiError;
 pub use json::{JsonBody, Validate};
+pub use registry::Registry;
 pub use settings::Settings;
 
 use cid_common::CustomerId;

@@ -65,6 +65,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub server: ServerSettings,
+    #[serde(default)]
+    pub registry: RegistrySettings,
     /// Per group: where its service listens and where others reach it.
     pub services: BTreeMap<String, ServiceEndpoint>,
     /// Sections owned by one crate (`gateway`, `loyalty`, …), read with [`Settings::section`].
@@ -135,6 +137,36 @@ impl Default for ServerSettings {
 impl ServerSettings {
     pub fn shutdown_grace(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// `[registry]`: how services resolve customers through the customer registry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// How long a resolved customer is reused, in seconds (a deactivation takes effect for
+    /// writes within this long); 0 asks the registry every time.
+    #[serde(default = "default_registry_cache")]
+    pub cache_secs: u64,
+    /// Timeout of one registry call, in milliseconds.
+    #[serde(default = "default_registry_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_registry_cache() -> u64 {
+    30
+}
+
+fn default_registry_timeout() -> u64 {
+    2000
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        Self {
+            cache_secs: default_registry_cache(),
+            timeout_ms: default_registry_timeout(),
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Owns the points ledger (`ledger_entries`, append-only) and the cached account state
 //! (`loyalty_accounts`): earning, redemption, reversal, expiry and tiers (SPEC §3.2).
-//! Calls no other service. Events (points earned/redeemed/expired, tier changed) arrive with
-//! the outbox in a later issue.
+//! Calls the customer registry to resolve the customer of every write (and aliases on
+//! reads). Events (points earned/redeemed/expired, tier changed) arrive with the outbox in a
+//! later issue.
 
 pub mod domain;
 pub mod error;
@@ -32,6 +33,13 @@ pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
 };
 
+/// What handlers need besides the database.
+pub struct LoyaltyState {
+    pub policy: Policy,
+    /// Where every write's customer is resolved.
+    pub registry: cid_kit::Registry,
+}
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::ApiDoc::openapi()
 }
@@ -47,14 +55,16 @@ pub fn app_spec(
         &DbOptions::from_settings(settings),
         &MIGRATIONS,
     )?;
-    let policy_value = policy;
-    let policy = web::Data::new(policy);
+    let state = web::Data::new(LoyaltyState {
+        policy,
+        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+    });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
-        cfg.app_data(policy.clone());
+        cfg.app_data(state.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec.with_jobs(vec![jobs::expiry_job(policy_value)]))
+    Ok(spec.with_jobs(vec![jobs::expiry_job(policy)]))
 }
 
 /// Starts the service on `listener` in the current runtime.

@@ -9,7 +9,7 @@ use cid_common::time::rfc3339;
 use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Role};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, Validate};
+use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, RequestContext, Validate};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -138,14 +138,17 @@ pub struct StatsResponse {
 pub async fn generate_link(
     path: web::Path<String>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
-    caller.require_owner_or(&customer, WRITERS)?;
+    let customer = state
+        .registry
+        .writable(&path, &caller, WRITERS, &ctx)
+        .await?;
     let request = body.parse::<LinkRequest>()?;
-    let id = customer.into_inner();
+    let id = customer.customer_id;
     let code = db
         .write(move |c| {
             let now = Utc::now().naive_utc();
@@ -258,7 +261,8 @@ fn track_tx(
             r
         }
         Action::Complete(id) => {
-            let r = store::complete(conn, id, now, REFERRER_POINTS, REFEREE_POINTS)?;
+            let r = store::complete(conn, id, now, REFERRER_POINTS, REFEREE_POINTS)?
+                .ok_or_else(|| ReferralError::Completed(referee.to_owned()))?;
             payout(conn, &r, now)?;
             r
         }
@@ -280,22 +284,32 @@ pub async fn track(
     req: HttpRequest,
     path: web::Path<String>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let referrer = cid_kit::customer_id(&path)?.into_inner();
+    let referrer = cid_kit::customer_id(&path)?;
     caller.require_any(WRITERS)?;
     let t = body.parse::<TrackRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
+    // Both sides by their standard IDs: an alias of oneself is still a self-referral.
+    let referrer = state
+        .registry
+        .require_active(&referrer, &ctx)
+        .await?
+        .customer_id;
+    let referee = cid_kit::customer_id(&t.referred_customer_id)?;
+    let referee = state
+        .registry
+        .require_active(&referee, &ctx)
+        .await?
+        .customer_id;
     let event = match t.event {
         EventKind::Signup => Event::Signup,
         EventKind::FirstPurchase => Event::FirstPurchase,
     };
-    let (code, referee) = (
-        t.referral_code.trim().to_uppercase(),
-        t.referred_customer_id,
-    );
+    let code = t.referral_code.trim().to_uppercase();
     let res = idempotency::execute(&db, scope, StatusCode::OK, move |c| {
         track_tx(c, &referrer, &referee, &code, event).map_err(ApiError::from)
     })
@@ -314,14 +328,17 @@ pub async fn history(
     path: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
+    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let page = cid_kit::page_request(&query)?;
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
+    let id = state.registry.canonical(&customer, &ctx).await;
     let rows = db
-        .read(move |c| store::page(c, customer.as_str(), before, limit + 1).map_err(ApiError::from))
+        .read(move |c| store::page(c, &id, before, limit + 1).map_err(ApiError::from))
         .await?;
     Ok(cid_kit::page_response(
         rows,
@@ -331,9 +348,9 @@ pub async fn history(
     ))
 }
 
-async fn summary(db: &Db, customer: CustomerId) -> Result<StatsResponse, ApiError> {
+async fn summary(db: &Db, customer: String) -> Result<StatsResponse, ApiError> {
     let rows = db
-        .read(move |c| store::summary(c, customer.as_str()).map_err(ApiError::from))
+        .read(move |c| store::summary(c, &customer).map_err(ApiError::from))
         .await?;
     let mut s = StatsResponse::default();
     let mut last: Option<NaiveDateTime> = None;
@@ -360,10 +377,13 @@ async fn summary(db: &Db, customer: CustomerId) -> Result<StatsResponse, ApiErro
 pub async fn rewards(
     path: web::Path<String>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
+    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
+    let customer = state.registry.canonical(&customer, &ctx).await;
     let s = summary(&db, customer).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(RewardsResponse {
         total_rewards: s.total_rewards,
@@ -380,9 +400,12 @@ pub async fn rewards(
 pub async fn stats(
     path: web::Path<String>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
+    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
+    let customer = state.registry.canonical(&customer, &ctx).await;
     Ok(HttpResponse::Ok().json(Envelope::ok(summary(&db, customer).await?)))
 }

@@ -58,6 +58,8 @@ impl Default for ReferralSettings {
 pub struct ReferralState {
     pub link_base: String,
     pub client: ServiceClient,
+    /// Where every write's customers are resolved.
+    pub registry: cid_kit::Registry,
 }
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -81,6 +83,7 @@ pub fn app_spec(
         Duration::from_millis(config.outbox_interval_ms.max(100)),
     );
     let state = web::Data::new(ReferralState {
+        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
         link_base: config.link_base,
         client,
     });

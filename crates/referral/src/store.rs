@@ -104,14 +104,15 @@ pub fn insert(conn: &mut DbConnection, new: &NewReferral) -> QueryResult<Referra
         .first(conn)
 }
 
+/// Completes a pending referral; `None` when it was no longer pending.
 pub fn complete(
     conn: &mut DbConnection,
     id: i64,
     now: NaiveDateTime,
     referrer: i32,
     referee: i32,
-) -> QueryResult<Referral> {
-    diesel::update(r::table.find(id).filter(r::status.eq("pending")))
+) -> QueryResult<Option<Referral>> {
+    let changed = diesel::update(r::table.find(id).filter(r::status.eq("pending")))
         .set((
             r::status.eq("completed"),
             r::completed_at.eq(Some(now)),
@@ -119,7 +120,15 @@ pub fn complete(
             r::referee_points.eq(referee),
         ))
         .execute(conn)?;
-    r::table.find(id).select(Referral::as_select()).first(conn)
+    // Zero rows: a concurrent track completed it first (and paid); this one must say so.
+    if changed == 0 {
+        return Ok(None);
+    }
+    r::table
+        .find(id)
+        .select(Referral::as_select())
+        .first(conn)
+        .map(Some)
 }
 
 /// A referrer's referrals, newest first, after the cursor `before`.

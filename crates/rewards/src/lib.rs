@@ -182,6 +182,7 @@ pub fn app_spec(
         utc_offset_minutes: config.utc_offset_minutes,
         calendar,
         sources: sources::Sources::new(
+            cid_kit::Registry::from_settings(settings, SERVICE)?,
             client.clone(),
             Duration::from_secs(config.facts_cache_secs),
             config.utc_offset_minutes,

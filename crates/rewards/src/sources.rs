@@ -1,6 +1,7 @@
 //! Where a customer's special dates come from: the registry (`birthDate`, `joinDate`,
-//! `active`) and loyalty (milestones), fetched with `ServiceClient` and reused for a short
-//! while so that listing rewards does not cost two calls every time.
+//! `active`, through the kit's shared [`Registry`]) and loyalty (milestones, with
+//! `ServiceClient`), reused for a short while so that listing rewards does not cost two calls
+//! every time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate};
 use cid_kit::RequestContext;
-use cid_kit::client::{CallContext, CallError, ServiceClient};
+use cid_kit::client::{CallContext, ServiceClient};
+use cid_kit::registry::{self, Registry};
 use reqwest::Method;
 use serde::Deserialize;
 
@@ -28,15 +30,6 @@ pub enum Lookup {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Registry {
-    customer_id: String,
-    birth_date: Option<String>,
-    join_date: String,
-    active: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Milestone {
     milestone: String,
     reached_at: String,
@@ -51,6 +44,7 @@ struct Milestones {
 const CACHE_CAP: usize = 10_000;
 
 pub struct Sources {
+    registry: Registry,
     client: ServiceClient,
     ttl: Duration,
     utc_offset_minutes: i32,
@@ -58,8 +52,14 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn new(client: ServiceClient, ttl: Duration, utc_offset_minutes: i32) -> Self {
+    pub fn new(
+        registry: Registry,
+        client: ServiceClient,
+        ttl: Duration,
+        utc_offset_minutes: i32,
+    ) -> Self {
         Self {
+            registry,
             client,
             ttl,
             utc_offset_minutes,
@@ -73,6 +73,11 @@ impl Sources {
         Some((at + chrono::Duration::minutes(i64::from(self.utc_offset_minutes))).date())
     }
 
+    /// The registry every rewards write resolves its customer through.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     pub async fn lookup(&self, customer: &str, ctx: &RequestContext) -> Lookup {
         if let Some((id, facts)) = self.cached(customer) {
             return Lookup::Known(id, facts);
@@ -82,23 +87,10 @@ impl Sources {
             trace: Some(ctx.trace.clone()),
             idempotency_key: None,
         };
-        let registry: Registry = match self
-            .client
-            .call::<(), _>(
-                "customers",
-                Method::GET,
-                &format!("/api/customer-id/customers/{customer}"),
-                None,
-                &call,
-            )
-            .await
-        {
-            Ok(r) => r,
-            Err(CallError::Status { status: 404, .. }) => return Lookup::Unknown,
-            Err(e) => {
-                tracing::warn!(customer, error = %e, "registry unavailable; issuing nothing new");
-                return Lookup::Unavailable;
-            }
+        let registry = match self.registry.lookup(customer, ctx).await {
+            registry::Lookup::Known(found) => found,
+            registry::Lookup::Unknown => return Lookup::Unknown,
+            registry::Lookup::Unavailable => return Lookup::Unavailable,
         };
         let Some(join_date) = self.day(&registry.join_date) else {
             tracing::warn!(customer, "registry sent an unreadable joinDate");
@@ -113,7 +105,10 @@ impl Sources {
             .call::<(), Milestones>(
                 "loyalty",
                 Method::GET,
-                &format!("/api/customer-id/loyalty/{customer}/milestones"),
+                &format!(
+                    "/api/customer-id/loyalty/{}/milestones",
+                    registry.customer_id
+                ),
                 None,
                 &call,
             )

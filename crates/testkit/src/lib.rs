@@ -129,6 +129,8 @@ impl Drop for TestDb {
 
 /// A service running in-process on a random port with its own fresh database.
 pub struct TestApp {
+    /// The service's group name, e.g. `loyalty`.
+    pub service: String,
     pub base: String,
     pub db: TestDb,
     pub settings: Settings,
@@ -138,6 +140,8 @@ pub struct TestApp {
     db_url: String,
     port: u16,
     running: Option<Running>,
+    /// Services this one calls, started for the test and kept running as long as it is.
+    pub peers: Vec<TestApp>,
 }
 
 impl TestApp {
@@ -159,7 +163,7 @@ impl TestApp {
     }
 
     fn launch_on(
-        _service: &str,
+        service: &str,
         build: cid_kit::server::Build,
         settings: Settings,
         db: TestDb,
@@ -167,6 +171,7 @@ impl TestApp {
     ) -> Self {
         let running = launch(build, &settings, &db_url, 0);
         Self {
+            service: service.to_owned(),
             base: format!("http://{}", running.addr),
             port: running.addr.port(),
             db,
@@ -175,7 +180,71 @@ impl TestApp {
             build,
             db_url,
             running: Some(running),
+            peers: Vec::new(),
         }
+    }
+
+    /// Starts a service wired to `peers` (already running services it calls, such as the
+    /// customer registry), which then live as long as it does.
+    pub async fn spawn_beside(
+        service: &str,
+        build: cid_kit::server::Build,
+        peers: Vec<TestApp>,
+    ) -> Self {
+        let mut settings = settings();
+        for peer in &peers {
+            if let Some(endpoint) = settings.services.get_mut(&peer.service) {
+                endpoint.url = Some(peer.base.clone());
+            }
+        }
+        let mut app = Self::spawn_with(service, build, settings).await;
+        app.peers = peers;
+        app
+    }
+
+    /// The running peer named `service` (or this app itself).
+    pub fn peer(&self, service: &str) -> &TestApp {
+        if self.service == service {
+            return self;
+        }
+        self.peers
+            .iter()
+            .find(|p| p.service == service)
+            .unwrap_or_else(|| panic!("{service} is not running beside {}", self.service))
+    }
+
+    /// Registers a new customer with the registry running beside this app (or this app,
+    /// when it is the registry) and returns their standard customer ID.
+    pub async fn register_customer(&self) -> String {
+        let registry = self.peer("customers");
+        let user = uuid::Uuid::new_v4().simple().to_string();
+        let res = self
+            .client
+            .post(registry.url("/api/customer-id/customers"))
+            .bearer_auth(registry.token("signup", &[Role::Service]))
+            .json(&serde_json::json!({"userId": user, "userType": "buyer"}))
+            .send()
+            .await
+            .expect("register a customer");
+        assert_eq!(res.status(), 201, "registering a customer");
+        let body: serde_json::Value = res.json().await.expect("registry answer");
+        body["data"]["customerId"]
+            .as_str()
+            .expect("customerId")
+            .to_owned()
+    }
+
+    /// Deactivates a customer in the registry running beside this app.
+    pub async fn deactivate_customer(&self, id: &str) {
+        let registry = self.peer("customers");
+        let res = self
+            .client
+            .delete(registry.url(&format!("/api/customer-id/customers/{id}")))
+            .bearer_auth(registry.token("admin", &[Role::Admin]))
+            .send()
+            .await
+            .expect("deactivate a customer");
+        assert_eq!(res.status(), 200, "deactivating {id}");
     }
 
     /// On PostgreSQL: the service reaches its database through a [`fault::TcpFault`] the

@@ -8,10 +8,11 @@ use crate::helpers::*;
 #[tokio::test]
 async fn requests_reach_loyalty_through_the_gateway_with_the_same_answers() {
     let s = stack().await;
+    let gw1 = s.loyalty.as_ref().unwrap().register_customer().await;
     let svc = s.token("orders", &[Role::Service]);
     let res = s
         .client
-        .post(s.url("/api/customer-id/loyalty/GW-1/points"))
+        .post(s.url(&format!("/api/customer-id/loyalty/{gw1}/points")))
         .bearer_auth(&svc)
         .json(&json!({"points": 40, "reason": "via gateway"}))
         .send()
@@ -21,7 +22,7 @@ async fn requests_reach_loyalty_through_the_gateway_with_the_same_answers() {
     let direct: Value = s
         .client
         .get(format!(
-            "{}/api/customer-id/loyalty/GW-1",
+            "{}/api/customer-id/loyalty/{gw1}",
             s.loyalty.as_ref().unwrap().base
         ))
         .bearer_auth(&svc)
@@ -33,7 +34,7 @@ async fn requests_reach_loyalty_through_the_gateway_with_the_same_answers() {
         .unwrap();
     let via: Value = s
         .client
-        .get(s.url("/api/customer-id/loyalty/GW-1"))
+        .get(s.url(&format!("/api/customer-id/loyalty/{gw1}")))
         .bearer_auth(&svc)
         .send()
         .await

@@ -91,9 +91,15 @@ pub async fn start_gateway(settings: cid_kit::Settings, loyalty: Option<TestApp>
     }
 }
 
-/// The real loyalty service behind the gateway.
+/// Loyalty with the customer registry it resolves every write's customer through.
+pub async fn loyalty_with_registry() -> TestApp {
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    TestApp::spawn_beside(cid_loyalty::SERVICE, cid_loyalty::app_spec, vec![registry]).await
+}
+
+/// The real loyalty service (and its registry) behind the gateway.
 pub async fn stack() -> Stack {
-    let loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let loyalty = loyalty_with_registry().await;
     let settings = gateway_settings(&loyalty.base, json!({}));
     start_gateway(settings, Some(loyalty)).await
 }

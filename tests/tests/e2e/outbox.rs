@@ -46,13 +46,14 @@ async fn points(loyalty: &TestApp, id: &str) -> (i64, usize) {
 
 #[tokio::test]
 async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
-    let mut loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let mut loyalty = crate::helpers::loyalty_with_registry().await;
+    let out1 = loyalty.register_customer().await;
     let (_keep, db, client) = producer(&loyalty);
     let now = Utc::now().naive_utc();
     let message = Message {
         target: "loyalty".into(),
         method: reqwest::Method::POST,
-        path: "/api/customer-id/loyalty/OUT-1/points".into(),
+        path: format!("/api/customer-id/loyalty/{out1}/points"),
         body: json!({"points": 500, "reason": "Birthday reward", "type": "birthday"}),
         idempotency_key: "reward-claim:R1".into(),
     };
@@ -83,7 +84,7 @@ async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
         outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
         1
     );
-    assert_eq!(points(&loyalty, "OUT-1").await, (500, 1));
+    assert_eq!(points(&loyalty, &out1).await, (500, 1));
 
     // An acknowledgement lost after loyalty applied the credit: the message goes again and
     // loyalty replays instead of crediting twice.
@@ -99,7 +100,7 @@ async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
         outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
         1
     );
-    assert_eq!(points(&loyalty, "OUT-1").await, (500, 1));
+    assert_eq!(points(&loyalty, &out1).await, (500, 1));
     assert_eq!(
         outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
         0,
@@ -109,7 +110,8 @@ async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
 
 #[tokio::test]
 async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
-    let loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let loyalty = crate::helpers::loyalty_with_registry().await;
+    let sc1 = loyalty.register_customer().await;
     let (_keep, _db, client) = producer(&loyalty);
     let ctx = cid_kit::client::CallContext {
         request_id: Some("req-77".into()),
@@ -119,7 +121,7 @@ async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
         .call(
             "loyalty",
             reqwest::Method::POST,
-            "/api/customer-id/loyalty/SC-1/points",
+            &format!("/api/customer-id/loyalty/{sc1}/points"),
             Some(&json!({"type": "review"})),
             &ctx,
         )
@@ -132,7 +134,7 @@ async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
     );
     let history: Value = loyalty
         .client
-        .get(loyalty.url("/api/customer-id/loyalty/SC-1/history"))
+        .get(loyalty.url(&format!("/api/customer-id/loyalty/{sc1}/history")))
         .bearer_auth(loyalty.token("admin", &[Role::Admin]))
         .send()
         .await
@@ -146,7 +148,7 @@ async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
         .call::<_, Value>(
             "loyalty",
             reqwest::Method::POST,
-            "/api/customer-id/loyalty/SC-1/redeem",
+            &format!("/api/customer-id/loyalty/{sc1}/redeem"),
             Some(&json!({"points": 999, "rewardId": "x"})),
             &ctx,
         )

@@ -8,9 +8,15 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_completed_referral_pays_both_sides_exactly_once_even_with_loyalty_down() {
-    let mut loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
+    let mut loyalty = loyalty_with_registry().await;
+    let (amal, badr) = (
+        loyalty.register_customer().await,
+        loyalty.register_customer().await,
+    );
     let mut settings = cid_testkit::settings();
     settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
+    settings.services.get_mut("customers").unwrap().url =
+        Some(loyalty.peer("customers").base.clone());
     settings.sections.insert(
         "referral".into(),
         json!({"link_base": "https://m.example", "outbox_interval_ms": 200}),
@@ -29,8 +35,8 @@ async fn a_completed_referral_pays_both_sides_exactly_once_even_with_loyalty_dow
 
     let link: Value = s
         .client
-        .post(s.url("/api/customer-id/referral/AMAL/generate-link"))
-        .bearer_auth(s.token("AMAL", &[Role::Customer]))
+        .post(s.url(&format!("/api/customer-id/referral/{amal}/generate-link")))
+        .bearer_auth(s.token(&amal, &[Role::Customer]))
         .json(&json!({}))
         .send()
         .await
@@ -41,9 +47,9 @@ async fn a_completed_referral_pays_both_sides_exactly_once_even_with_loyalty_dow
     let code = link["data"]["referralCode"].as_str().unwrap().to_owned();
     let track = |event: &'static str| {
         s.client
-            .post(s.url("/api/customer-id/referral/AMAL/track"))
+            .post(s.url(&format!("/api/customer-id/referral/{amal}/track")))
             .bearer_auth(&service)
-            .json(&json!({"referralCode": code, "referredCustomerId": "BADR", "event": event}))
+            .json(&json!({"referralCode": code, "referredCustomerId": badr, "event": event}))
             .send()
     };
     assert_eq!(track("signup").await.unwrap().status(), 200);
@@ -55,28 +61,27 @@ async fn a_completed_referral_pays_both_sides_exactly_once_even_with_loyalty_dow
         200,
         "the customer's flow does not wait for loyalty"
     );
-    assert_eq!(balance(&s, "AMAL").await, None, "loyalty is down");
+    assert_eq!(balance(&s, &amal).await, None, "loyalty is down");
 
     loyalty.restart().await;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while balance(&s, "AMAL").await != Some((100, 1)) || balance(&s, "BADR").await != Some((50, 1))
-    {
+    while balance(&s, &amal).await != Some((100, 1)) || balance(&s, &badr).await != Some((50, 1)) {
         assert!(
             Instant::now() < deadline,
             "payout did not land: {:?} {:?}",
-            balance(&s, "AMAL").await,
-            balance(&s, "BADR").await
+            balance(&s, &amal).await,
+            balance(&s, &badr).await
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Further delivery rounds change nothing.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(balance(&s, "AMAL").await, Some((100, 1)));
-    assert_eq!(balance(&s, "BADR").await, Some((50, 1)));
+    assert_eq!(balance(&s, &amal).await, Some((100, 1)));
+    assert_eq!(balance(&s, &badr).await, Some((50, 1)));
     let stats: Value = s
         .client
-        .get(s.url("/api/customer-id/referral/AMAL/stats"))
-        .bearer_auth(s.token("AMAL", &[Role::Customer]))
+        .get(s.url(&format!("/api/customer-id/referral/{amal}/stats")))
+        .bearer_auth(s.token(&amal, &[Role::Customer]))
         .send()
         .await
         .unwrap()

@@ -10,9 +10,14 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_birthday_today_goes_from_the_registry_to_loyalty_once_even_with_loyalty_down() {
     let customers = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
-    let mut loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
     let mut settings = cid_testkit::settings();
     settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
+    let mut loyalty = TestApp::spawn_with(
+        cid_loyalty::SERVICE,
+        cid_loyalty::app_spec,
+        settings.clone(),
+    )
+    .await;
     settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
     settings
         .sections

@@ -1,6 +1,7 @@
 //! Request and response bodies of the registry API (camelCase on the wire).
 
 use chrono::NaiveDate;
+use cid_common::contracts::customers::RegistryCustomer;
 use cid_common::time::rfc3339;
 use cid_common::{FieldError, FieldIssue};
 use cid_kit::Validate;
@@ -147,23 +148,20 @@ impl Validate for Profile {
 }
 
 /// A customer and all formats of their ID.
+/// A customer: the part other services rely on (the shared contract) and the profile.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerResponse {
-    /// The standard form, `<PREFIX>-<YYYY>-<NNNNNN>`.
-    pub customer_id: String,
+    #[serde(flatten)]
+    pub registry: RegistryCustomer,
+    /// The same as `customerId`.
     pub standard_id: String,
-    pub short_id: String,
-    pub numeric_id: i64,
     pub user_id: String,
     pub user_type: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub birth_date: Option<String>,
     pub locale: Option<String>,
-    pub active: bool,
-    pub join_date: String,
     pub deactivated_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -172,19 +170,21 @@ pub struct CustomerResponse {
 impl From<&Customer> for CustomerResponse {
     fn from(c: &Customer) -> Self {
         Self {
-            customer_id: c.customer_id.clone(),
+            registry: RegistryCustomer {
+                customer_id: c.customer_id.clone(),
+                short_id: c.short_id.clone(),
+                numeric_id: c.id,
+                active: c.active,
+                birth_date: c.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                join_date: rfc3339(c.join_date),
+            },
             standard_id: c.customer_id.clone(),
-            short_id: c.short_id.clone(),
-            numeric_id: c.id,
             user_id: c.user_id.clone(),
             user_type: c.user_type.clone(),
             name: c.name.clone(),
             email: c.email.clone(),
             phone: c.phone.clone(),
-            birth_date: c.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
             locale: c.locale.clone(),
-            active: c.active,
-            join_date: rfc3339(c.join_date),
             deactivated_at: c.deactivated_at.map(rfc3339),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),

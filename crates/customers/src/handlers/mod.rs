@@ -222,30 +222,31 @@ const CSV_HEADER: [&str; 13] = [
 
 fn csv_row(c: &Customer) -> String {
     let r = CustomerResponse::from(c);
-    let numeric = r.numeric_id.to_string();
-    let active = r.active.to_string();
+    let (p, id) = (&r, &r.registry);
+    let numeric = id.numeric_id.to_string();
+    let active = id.active.to_string();
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let (name, email, phone, birth, locale, deact) = (
         opt(&r.name),
         opt(&r.email),
         opt(&r.phone),
-        opt(&r.birth_date),
+        opt(&id.birth_date),
         opt(&r.locale),
         opt(&r.deactivated_at),
     );
     csv::record([
-        r.customer_id.as_str(),
-        &r.short_id,
+        id.customer_id.as_str(),
+        &id.short_id,
         &numeric,
-        &r.user_id,
-        &r.user_type,
+        &p.user_id,
+        &p.user_type,
         &name,
         &email,
         &phone,
         &birth,
         &locale,
         &active,
-        &r.join_date,
+        &id.join_date,
         &deact,
     ])
 }

@@ -12,10 +12,11 @@ use cid_common::{Envelope, Role};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::{ApiError, Caller, Db, JsonBody, RequestContext};
 
+use crate::LoyaltyState;
 use crate::domain::earn::{EARN_CURRENCY, METHODS};
 use crate::domain::tier::{self, CATALOG, Tier};
 use crate::error::LoyaltyError;
-use crate::ops::{self, Policy, Who};
+use crate::ops::{self, Who};
 use crate::store::entries;
 use dto::{
     AccountResponse, EarnMethodResponse, EarnRequest, EntryResponse, ExpiryResponse,
@@ -80,12 +81,12 @@ pub async fn account(
     caller: Caller,
     ctx: RequestContext,
     db: web::Data<Db>,
-    policy: web::Data<Policy>,
+    state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
-    let policy = **policy;
-    let id = customer.as_str().to_owned();
+    let policy = state.policy;
+    let id = state.registry.canonical(&customer, &ctx).await;
     let now = Utc::now().naive_utc();
     let read = {
         let id = id.clone();
@@ -142,17 +143,18 @@ pub async fn history(
     path: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
+    state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let page = cid_kit::page_request(&query)?;
     let limit = i64::from(page.limit);
     let before = page.cursor.map(|c| c.0);
+    let id = state.registry.canonical(&customer, &ctx).await;
     let rows = db
-        .read(move |c| {
-            entries::page(c, customer.as_str(), before, limit + 1).map_err(ApiError::from)
-        })
+        .read(move |c| entries::page(c, &id, before, limit + 1).map_err(ApiError::from))
         .await?;
     Ok(cid_kit::page_response(
         rows,
@@ -171,13 +173,15 @@ pub async fn history(
 pub async fn milestones(
     path: web::Path<String>,
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
+    state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::domain::milestones;
     use crate::store::accounts;
     let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
-    let id = customer.into_inner();
+    let id = state.registry.canonical(&customer, &ctx).await;
     let body = db
         .read(move |c| {
             let reversed: std::collections::HashSet<i64> =
@@ -216,17 +220,18 @@ pub async fn earn(
     caller: Caller,
     ctx: RequestContext,
     db: web::Data<Db>,
-    policy: web::Data<Policy>,
+    state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
+    let id = cid_kit::customer_id(&path)?;
     caller.require_any(CREDITORS)?;
     let earning = body.parse::<EarnRequest>()?.into_earning()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
-    let (policy, who) = (**policy, who(&caller, &ctx));
+    let customer = state.registry.require_active(&id, &ctx).await?;
+    let (policy, who) = (state.policy, who(&caller, &ctx));
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let now = Utc::now().naive_utc();
-        ops::earn(c, &policy, customer.as_str(), &earning, &who, now)
+        ops::earn(c, &policy, &customer.customer_id, &earning, &who, now)
             .map(MovementResponse::from)
             .map_err(ApiError::from)
     })
@@ -246,21 +251,27 @@ pub async fn redeem(
     caller: Caller,
     ctx: RequestContext,
     db: web::Data<Db>,
-    policy: web::Data<Policy>,
+    state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
-    caller.require_owner_or(&customer, &[Role::Admin])?;
+    let id = cid_kit::customer_id(&path)?;
+    if !caller.has(Role::Customer) {
+        caller.require_any(&[Role::Admin])?;
+    }
     let request = body.parse::<RedeemRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
-    let (policy, who) = (**policy, who(&caller, &ctx));
+    let customer = state
+        .registry
+        .writable(id.as_str(), &caller, &[Role::Admin], &ctx)
+        .await?;
+    let (policy, who) = (state.policy, who(&caller, &ctx));
     let reward = request.reward_id.trim().to_owned();
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let now = Utc::now().naive_utc();
         ops::redeem(
             c,
             &policy,
-            customer.as_str(),
+            &customer.customer_id,
             request.points,
             &reward,
             &who,
@@ -285,20 +296,29 @@ pub async fn reversal(
     caller: Caller,
     ctx: RequestContext,
     db: web::Data<Db>,
-    policy: web::Data<Policy>,
+    state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
+    let id = cid_kit::customer_id(&path)?;
     caller.require_any(CREDITORS)?;
     let request = body.parse::<ReversalRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
-    let (policy, who) = (**policy, who(&caller, &ctx));
+    let customer = state.registry.require_active(&id, &ctx).await?;
+    let (policy, who) = (state.policy, who(&caller, &ctx));
     let (target, reason) = (request.target(), request.reason.trim().to_owned());
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let now = Utc::now().naive_utc();
-        ops::reverse(c, &policy, customer.as_str(), &target, &reason, &who, now)
-            .map(MovementResponse::from)
-            .map_err(ApiError::from)
+        ops::reverse(
+            c,
+            &policy,
+            &customer.customer_id,
+            &target,
+            &reason,
+            &who,
+            now,
+        )
+        .map(MovementResponse::from)
+        .map_err(ApiError::from)
     })
     .await
 }

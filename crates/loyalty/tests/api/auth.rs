@@ -6,7 +6,8 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_customer_token_for_a_gets_403_on_every_route_of_b() {
     let app = spawn_app().await;
-    let a = customer(&app, "CUST-A");
+    let cust_a = app.register_customer().await;
+    let a = customer(&app, &cust_a);
     let base = app.url("/api/customer-id/loyalty/CUST-B");
     let requests = [
         app.client.get(&base),
@@ -32,7 +33,8 @@ async fn a_customer_token_for_a_gets_403_on_every_route_of_b() {
 #[tokio::test]
 async fn a_customer_cannot_earn_or_reverse_on_their_own_account() {
     let app = spawn_app().await;
-    let me = customer(&app, "SELF");
+    let myself = app.register_customer().await;
+    let me = customer(&app, &myself);
     let base = app.url("/api/customer-id/loyalty/SELF");
     let res = app
         .client
@@ -52,30 +54,31 @@ async fn a_customer_cannot_earn_or_reverse_on_their_own_account() {
         .await
         .unwrap();
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
-    assert_eq!(account(&app, "SELF").await["data"]["points"], 0);
+    assert_eq!(account(&app, &myself).await["data"]["points"], 0);
 }
 
 #[tokio::test]
 async fn the_owner_and_staff_may_read_and_the_owner_may_redeem() {
     let app = spawn_app().await;
-    earn_ok(&app, "OWNER", 10).await;
+    let owner = app.register_customer().await;
+    earn_ok(&app, &owner, 10).await;
     for tok in [
-        customer(&app, "OWNER"),
+        customer(&app, &owner),
         app.token("agent-1", &[Role::Agent]),
         admin(&app),
     ] {
         let res = app
             .client
-            .get(app.url("/api/customer-id/loyalty/OWNER"))
+            .get(app.url(&format!("/api/customer-id/loyalty/{owner}")))
             .bearer_auth(tok)
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let res = redeem(&app, "OWNER", &app.token("agent-1", &[Role::Agent]), 1).await;
+    let res = redeem(&app, &owner, &app.token("agent-1", &[Role::Agent]), 1).await;
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
-    let res = redeem(&app, "OWNER", &customer(&app, "OWNER"), 1).await;
+    let res = redeem(&app, &owner, &customer(&app, &owner), 1).await;
     assert_eq!(res.status(), 201);
 }
 

@@ -53,6 +53,7 @@ async fn tier_benefits_are_case_insensitive_and_unknown_tiers_are_404() {
 #[tokio::test]
 async fn earn_methods_list_the_rates_that_earning_applies() {
     let app = spawn_app().await;
+    let c_review = app.register_customer().await;
     let res = app
         .client
         .get(app.url("/api/customer-id/loyalty/earn/methods"))
@@ -80,7 +81,7 @@ async fn earn_methods_list_the_rates_that_earning_applies() {
         (1, 100, 50, 500)
     );
     // The review rate really applies when a review is credited without an amount.
-    let res = earn(&app, "C-REVIEW", serde_json::json!({"type": "review"})).await;
+    let res = earn(&app, &c_review, serde_json::json!({"type": "review"})).await;
     let moved: Value = res.json().await.unwrap();
     assert_eq!(moved["data"]["entry"]["points"], 50);
 }

@@ -5,9 +5,10 @@ use crate::helpers::*;
 #[tokio::test]
 async fn two_hundred_concurrent_redeems_never_overdraw() {
     let app = spawn_app().await;
-    earn_ok(&app, "RACE", 1000).await;
-    let tok = customer(&app, "RACE");
-    let sends = (0..200).map(|_| redeem(&app, "RACE", &tok, 10));
+    let race = app.register_customer().await;
+    earn_ok(&app, &race, 1000).await;
+    let tok = customer(&app, &race);
+    let sends = (0..200).map(|_| redeem(&app, &race, &tok, 10));
     let results = futures_util::future::join_all(sends).await;
     let (mut ok, mut short) = (0, 0);
     for res in results {
@@ -25,8 +26,8 @@ async fn two_hundred_concurrent_redeems_never_overdraw() {
         }
     }
     assert_eq!((ok, short), (100, 100));
-    assert_eq!(account(&app, "RACE").await["data"]["points"], 0);
-    let history = full_history(&app, "RACE").await;
+    assert_eq!(account(&app, &race).await["data"]["points"], 0);
+    let history = full_history(&app, &race).await;
     let sum: i64 = history.iter().map(|e| e["points"].as_i64().unwrap()).sum();
     assert_eq!(sum, 0, "the ledger sums to the balance");
     assert_eq!(history.len(), 101);

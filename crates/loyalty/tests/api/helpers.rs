@@ -2,8 +2,10 @@ use cid_common::Role;
 use cid_testkit::TestApp;
 use serde_json::{Value, json};
 
+/// Loyalty with the customer registry beside it (every write resolves its customer there).
 pub async fn spawn_app() -> TestApp {
-    TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    TestApp::spawn_beside(cid_loyalty::SERVICE, cid_loyalty::app_spec, vec![registry]).await
 }
 
 pub fn service(app: &TestApp) -> String {

@@ -38,13 +38,14 @@ async fn unknown_customer_gets_the_zero_account() {
 #[tokio::test]
 async fn earn_credits_the_balance_and_writes_a_ledger_entry_with_balance_after() {
     let app = spawn_app().await;
-    earn_ok(&app, "C1", 300).await;
-    let moved = earn_ok(&app, "C1", 900).await;
+    let c1 = app.register_customer().await;
+    earn_ok(&app, &c1, 300).await;
+    let moved = earn_ok(&app, &c1, 900).await;
     assert_eq!(moved["data"]["balance"], 1200);
     assert_eq!(moved["data"]["entry"]["balanceAfter"], 1200);
     assert_eq!(moved["data"]["tier"], "silver");
     assert_eq!(moved["data"]["tierChanged"], true);
-    let d = account(&app, "C1").await["data"].clone();
+    let d = account(&app, &c1).await["data"].clone();
     assert_eq!(
         (
             d["points"].clone(),
@@ -61,9 +62,10 @@ async fn earn_credits_the_balance_and_writes_a_ledger_entry_with_balance_after()
 #[tokio::test]
 async fn purchase_amount_earns_one_point_per_whole_riyal_and_counts_as_spend() {
     let app = spawn_app().await;
+    let c2 = app.register_customer().await;
     let res = earn(
         &app,
-        "C2",
+        &c2,
         json!({"purchaseAmount": 123.99, "currency": "SAR", "orderId": "ORD-1"}),
     )
     .await;
@@ -71,57 +73,55 @@ async fn purchase_amount_earns_one_point_per_whole_riyal_and_counts_as_spend() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["entry"]["points"], 123);
     assert_eq!(body["data"]["entry"]["type"], "purchase");
-    assert_eq!(account(&app, "C2").await["data"]["totalSpent"], 123.99);
+    assert_eq!(account(&app, &c2).await["data"]["totalSpent"], 123.99);
     // The same order cannot earn twice.
-    let again = earn(
-        &app,
-        "C2",
-        json!({"purchaseAmount": 10, "orderId": "ORD-1"}),
-    )
-    .await;
+    let again = earn(&app, &c2, json!({"purchaseAmount": 10, "orderId": "ORD-1"})).await;
     cid_testkit::problem(again, 409, "ORDER_ALREADY_CREDITED").await;
-    let usd = earn(&app, "C2", json!({"purchaseAmount": 10, "currency": "USD"})).await;
+    let usd = earn(&app, &c2, json!({"purchaseAmount": 10, "currency": "USD"})).await;
     cid_testkit::problem(usd, 422, "UNSUPPORTED_CURRENCY").await;
 }
 
 #[tokio::test]
 async fn redeem_spends_points_and_fails_with_422_when_short() {
     let app = spawn_app().await;
-    earn_ok(&app, "C3", 100).await;
-    let tok = customer(&app, "C3");
-    let res = redeem(&app, "C3", &tok, 60).await;
+    let c3 = app.register_customer().await;
+    earn_ok(&app, &c3, 100).await;
+    let tok = customer(&app, &c3);
+    let res = redeem(&app, &c3, &tok, 60).await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["balance"], 40);
     assert_eq!(body["data"]["entry"]["type"], "redeem");
     assert_eq!(body["data"]["entry"]["rewardId"], "RW-1");
-    let res = redeem(&app, "C3", &tok, 41).await;
+    let res = redeem(&app, &c3, &tok, 41).await;
     let p = cid_testkit::problem(res, 422, "INSUFFICIENT_POINTS").await;
     assert!(p["detail"].as_str().unwrap().contains("40"));
-    assert_eq!(account(&app, "C3").await["data"]["points"], 40);
+    assert_eq!(account(&app, &c3).await["data"]["points"], 40);
 }
 
 #[tokio::test]
 async fn redeeming_never_demotes_a_tier() {
     let app = spawn_app().await;
-    earn_ok(&app, "C4", 1500).await;
-    let res = redeem(&app, "C4", &admin(&app), 1400).await;
+    let c4 = app.register_customer().await;
+    earn_ok(&app, &c4, 1500).await;
+    let res = redeem(&app, &c4, &admin(&app), 1400).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["tier"], "silver");
-    assert_eq!(account(&app, "C4").await["data"]["tier"], "silver");
+    assert_eq!(account(&app, &c4).await["data"]["tier"], "silver");
 }
 
 #[tokio::test]
 async fn reversal_undoes_an_order_once_with_a_linked_entry() {
     let app = spawn_app().await;
+    let c5 = app.register_customer().await;
     earn(
         &app,
-        "C5",
+        &c5,
         json!({"purchaseAmount": 500, "orderId": "ORD-9"}),
     )
     .await;
-    earn_ok(&app, "C5", 100).await;
-    let url = app.url("/api/customer-id/loyalty/C5/reversal");
+    earn_ok(&app, &c5, 100).await;
+    let url = app.url(&format!("/api/customer-id/loyalty/{c5}/reversal"));
     let send = |body: Value| {
         app.client
             .post(&url)
@@ -136,13 +136,13 @@ async fn reversal_undoes_an_order_once_with_a_linked_entry() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["entry"]["points"], -500);
     assert_eq!(body["data"]["balance"], 100);
-    let original = full_history(&app, "C5")
+    let original = full_history(&app, &c5)
         .await
         .into_iter()
         .find(|e| e["orderId"] == "ORD-9")
         .unwrap();
     assert_eq!(body["data"]["entry"]["relatedEntryId"], original["id"]);
-    assert_eq!(account(&app, "C5").await["data"]["totalSpent"], 0.0);
+    assert_eq!(account(&app, &c5).await["data"]["totalSpent"], 0.0);
 
     let again = send(json!({"orderId": "ORD-9", "reason": "refund"}))
         .await
@@ -161,14 +161,15 @@ async fn reversal_undoes_an_order_once_with_a_linked_entry() {
 #[tokio::test]
 async fn history_pages_with_a_cursor_newest_first() {
     let app = spawn_app().await;
+    let c6 = app.register_customer().await;
     for i in 1..=5 {
-        earn_ok(&app, "C6", i).await;
+        earn_ok(&app, &c6, i).await;
     }
-    let url = app.url("/api/customer-id/loyalty/C6/history?limit=2");
+    let url = app.url(&format!("/api/customer-id/loyalty/{c6}/history?limit=2"));
     let first: Value = app
         .client
         .get(&url)
-        .bearer_auth(customer(&app, "C6"))
+        .bearer_auth(customer(&app, &c6))
         .send()
         .await
         .unwrap()
@@ -187,7 +188,7 @@ async fn history_pages_with_a_cursor_newest_first() {
     let second: Value = app
         .client
         .get(format!("{url}&cursor={cursor}"))
-        .bearer_auth(customer(&app, "C6"))
+        .bearer_auth(customer(&app, &c6))
         .send()
         .await
         .unwrap()
@@ -195,7 +196,7 @@ async fn history_pages_with_a_cursor_newest_first() {
         .await
         .unwrap();
     assert_eq!(second["data"][0]["points"], 3);
-    let all = full_history(&app, "C6").await;
+    let all = full_history(&app, &c6).await;
     assert_eq!(all.len(), 5);
     for bad in ["limit=0", "limit=101", "limit=abc", "cursor=%%%"] {
         let res = app
@@ -212,18 +213,19 @@ async fn history_pages_with_a_cursor_newest_first() {
 #[tokio::test]
 async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiring_first() {
     let app = spawn_app().await;
+    let c7 = app.register_customer().await;
     let policy = Policy::default();
     let now = Utc::now().naive_utc();
     let mut conn = app.db.connect();
     // 100 earned 13 months ago (expired), 50 earned 11 months ago (expires first), 70 now.
     let old = now.checked_sub_months(Months::new(13)).unwrap();
     let mid = now.checked_sub_months(Months::new(11)).unwrap();
-    ops::earn(&mut conn, &policy, "C7", &earning(100), &who(), old).unwrap();
-    ops::earn(&mut conn, &policy, "C7", &earning(50), &who(), mid).unwrap();
+    ops::earn(&mut conn, &policy, &c7, &earning(100), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, &c7, &earning(50), &who(), mid).unwrap();
     drop(conn);
-    earn_ok(&app, "C7", 70).await;
+    earn_ok(&app, &c7, 70).await;
 
-    let d = account(&app, "C7").await["data"].clone();
+    let d = account(&app, &c7).await["data"].clone();
     assert_eq!(d["points"], 120);
     let expired: Vec<_> = d["pointsHistory"]
         .as_array()
@@ -237,11 +239,11 @@ async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiri
     assert_eq!(d["nextExpiry"]["points"], 50);
 
     // Spending 60 empties the 50-point lot that expires first, then takes 10 of the new one.
-    redeem(&app, "C7", &admin(&app), 60).await;
-    let d = account(&app, "C7").await["data"].clone();
+    redeem(&app, &c7, &admin(&app), 60).await;
+    let d = account(&app, &c7).await["data"].clone();
     assert_eq!(d["points"], 60);
     assert_eq!(d["nextExpiry"]["points"], 60);
-    let sum: i64 = full_history(&app, "C7")
+    let sum: i64 = full_history(&app, &c7)
         .await
         .iter()
         .map(|e| e["points"].as_i64().unwrap())
@@ -252,6 +254,8 @@ async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiri
 #[tokio::test]
 async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     let app = spawn_app().await;
+    let c8 = app.register_customer().await;
+    let c9 = app.register_customer().await;
     let policy = Policy::default();
     let now = Utc::now().naive_utc();
     let months_ago = |m| now.checked_sub_months(Months::new(m)).unwrap();
@@ -260,7 +264,7 @@ async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     ops::earn(
         &mut conn,
         &policy,
-        "C8",
+        &c8,
         &earning(2000),
         &who(),
         months_ago(13),
@@ -269,7 +273,7 @@ async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     ops::earn(
         &mut conn,
         &policy,
-        "C8",
+        &c8,
         &earning(4000),
         &who(),
         months_ago(11),
@@ -279,31 +283,33 @@ async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     ops::earn(
         &mut conn,
         &policy,
-        "C9",
+        &c9,
         &earning(6000),
         &who(),
         months_ago(14),
     )
     .unwrap();
     drop(conn);
-    let kept = account(&app, "C8").await["data"].clone();
+    let kept = account(&app, &c8).await["data"].clone();
     assert_eq!(
         (kept["tier"].clone(), kept["qualifyingPoints"].clone()),
         (json!("gold"), json!(4000))
     );
-    let dropped = account(&app, "C9").await["data"].clone();
+    let dropped = account(&app, &c9).await["data"].clone();
     assert_eq!(dropped["tier"], "bronze");
 }
 
 #[tokio::test]
 async fn the_expiry_sweep_expires_due_points_of_accounts_nobody_touched() {
     let app = spawn_app().await;
+    let sweep_1 = app.register_customer().await;
+    let sweep_2 = app.register_customer().await;
     let policy = Policy::default();
     let now = Utc::now().naive_utc();
     let old = now.checked_sub_months(Months::new(13)).unwrap();
     let mut conn = app.db.connect();
-    ops::earn(&mut conn, &policy, "SWEEP-1", &earning(70), &who(), old).unwrap();
-    ops::earn(&mut conn, &policy, "SWEEP-2", &earning(30), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, &sweep_1, &earning(70), &who(), old).unwrap();
+    ops::earn(&mut conn, &policy, &sweep_2, &earning(30), &who(), old).unwrap();
     ops::earn(&mut conn, &policy, "FRESH", &earning(10), &who(), now).unwrap();
     drop(conn);
     let db =
@@ -314,7 +320,7 @@ async fn the_expiry_sweep_expires_due_points_of_accounts_nobody_touched() {
         .unwrap();
 
     assert_eq!(settled, 2);
-    for id in ["SWEEP-1", "SWEEP-2"] {
+    for id in [&sweep_1, &sweep_2] {
         let history = full_history(&app, id).await;
         assert_eq!(history[0]["type"], "expire", "{id}");
         assert_eq!(history[0]["actor"], "system:expiry");

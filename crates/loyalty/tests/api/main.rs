@@ -11,4 +11,5 @@ mod idempotency;
 mod ledger;
 mod migrations;
 mod milestones;
+mod registry;
 mod validation;

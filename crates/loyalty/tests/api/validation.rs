@@ -22,6 +22,7 @@ async fn post_raw(
 #[tokio::test]
 async fn bad_earn_bodies_are_400_naming_the_field_in_english_and_arabic() {
     let app = spawn_app().await;
+    let c1 = app.register_customer().await;
     let cases = [
         (r#"{"reason": "x"}"#, "points"),
         (r#"{"points": 0, "reason": "x"}"#, "points"),
@@ -50,7 +51,7 @@ async fn bad_earn_bodies_are_400_naming_the_field_in_english_and_arabic() {
         }
     }
     assert_eq!(
-        account(&app, "C1").await["data"]["points"],
+        account(&app, &c1).await["data"]["points"],
         0,
         "nothing was stored"
     );

@@ -7,8 +7,15 @@ use cid_common::Role;
 use cid_testkit::TestApp;
 use serde_json::{Value, json};
 
+/// Referral with the customer registry beside it (writes resolve both customers there).
 async fn spawn_app() -> TestApp {
-    TestApp::spawn(cid_referral::SERVICE, cid_referral::app_spec).await
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    TestApp::spawn_beside(
+        cid_referral::SERVICE,
+        cid_referral::app_spec,
+        vec![registry],
+    )
+    .await
 }
 
 fn url(app: &TestApp, path: &str) -> String {
@@ -58,7 +65,10 @@ async fn stats(app: &TestApp, customer: &str) -> Value {
 #[tokio::test]
 async fn the_link_is_stable_until_regenerated_and_always_matches_the_code() {
     let app = spawn_app().await;
-    let first = link(&app, "REF-A", json!({})).await;
+    let ref_a = app.register_customer().await;
+    let new_1 = app.register_customer().await;
+    let ref_b = app.register_customer().await;
+    let first = link(&app, &ref_a, json!({})).await;
     let code = first["referralCode"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 8);
     assert_eq!(
@@ -66,10 +76,10 @@ async fn the_link_is_stable_until_regenerated_and_always_matches_the_code() {
         format!("https://marketplace.example/ref/{code}")
     );
     assert_eq!(
-        link(&app, "REF-A", json!({})).await["referralCode"],
+        link(&app, &ref_a, json!({})).await["referralCode"],
         code.as_str()
     );
-    let fresh = link(&app, "REF-A", json!({"regenerate": true})).await;
+    let fresh = link(&app, &ref_a, json!({"regenerate": true})).await;
     let new_code = fresh["referralCode"].as_str().unwrap();
     assert_ne!(new_code, code);
     assert_eq!(
@@ -77,12 +87,12 @@ async fn the_link_is_stable_until_regenerated_and_always_matches_the_code() {
         format!("https://marketplace.example/ref/{new_code}")
     );
     // The retired code no longer tracks.
-    let res = track(&app, "REF-A", &code, "NEW-1", "signup").await;
+    let res = track(&app, &ref_a, &code, &new_1, "signup").await;
     cid_testkit::problem(res, 404, "REFERRAL_CODE_NOT_FOUND").await;
     let res = app
         .client
-        .post(url(&app, "/REF-A/generate-link"))
-        .bearer_auth(app.token("REF-B", &[Role::Customer]))
+        .post(url(&app, &format!("/{ref_a}/generate-link")))
+        .bearer_auth(app.token(&ref_b, &[Role::Customer]))
         .json(&json!({}))
         .send()
         .await
@@ -93,18 +103,21 @@ async fn the_link_is_stable_until_regenerated_and_always_matches_the_code() {
 #[tokio::test]
 async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
     let app = spawn_app().await;
-    let code = link(&app, "REF-C", json!({})).await["referralCode"]
+    let ref_c = app.register_customer().await;
+    let new_2 = app.register_customer().await;
+    let new_3 = app.register_customer().await;
+    let code = link(&app, &ref_c, json!({})).await["referralCode"]
         .as_str()
         .unwrap()
         .to_owned();
-    let res = track(&app, "REF-C", &code, "NEW-2", "signup").await;
+    let res = track(&app, &ref_c, &code, &new_2, "signup").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<Value>().await.unwrap()["data"]["status"],
         "pending"
     );
-    track(&app, "REF-C", &code, "NEW-3", "signup").await;
-    let s = stats(&app, "REF-C").await;
+    track(&app, &ref_c, &code, &new_3, "signup").await;
+    let s = stats(&app, &ref_c).await;
     assert_eq!(
         (
             s["totalReferrals"].clone(),
@@ -115,7 +128,7 @@ async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
     );
     assert_eq!(s["conversionRate"], 0.0);
 
-    let done = track(&app, "REF-C", &code, "NEW-2", "first_purchase").await;
+    let done = track(&app, &ref_c, &code, &new_2, "first_purchase").await;
     let d: Value = done.json::<Value>().await.unwrap()["data"].clone();
     assert_eq!(
         (
@@ -125,10 +138,10 @@ async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
         ),
         (json!("completed"), json!(100), json!(50))
     );
-    let again = track(&app, "REF-C", &code, "NEW-2", "first_purchase").await;
+    let again = track(&app, &ref_c, &code, &new_2, "first_purchase").await;
     cid_testkit::problem(again, 409, "REFERRAL_COMPLETED").await;
 
-    let s = stats(&app, "REF-C").await;
+    let s = stats(&app, &ref_c).await;
     assert_eq!(
         (
             s["totalReferrals"].clone(),
@@ -144,8 +157,8 @@ async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
     assert!(s["lastReferral"].is_string());
     let r: Value = app
         .client
-        .get(url(&app, "/REF-C/rewards"))
-        .bearer_auth(app.token("REF-C", &[Role::Customer]))
+        .get(url(&app, &format!("/{ref_c}/rewards")))
+        .bearer_auth(app.token(&ref_c, &[Role::Customer]))
         .send()
         .await
         .unwrap()
@@ -158,8 +171,8 @@ async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
     );
     let h: Value = app
         .client
-        .get(url(&app, "/REF-C/history?limit=1"))
-        .bearer_auth(app.token("REF-C", &[Role::Customer]))
+        .get(url(&app, &format!("/{ref_c}/history?limit=1")))
+        .bearer_auth(app.token(&ref_c, &[Role::Customer]))
         .send()
         .await
         .unwrap()
@@ -173,45 +186,50 @@ async fn tracking_follows_signup_then_first_purchase_and_counts_exactly() {
 #[tokio::test]
 async fn self_double_and_unknown_referrals_are_refused() {
     let app = spawn_app().await;
-    let a = link(&app, "REF-D", json!({})).await["referralCode"]
+    let ref_d = app.register_customer().await;
+    let ref_e = app.register_customer().await;
+    let new_4 = app.register_customer().await;
+    let new_5 = app.register_customer().await;
+    let new_6 = app.register_customer().await;
+    let a = link(&app, &ref_d, json!({})).await["referralCode"]
         .as_str()
         .unwrap()
         .to_owned();
-    let b = link(&app, "REF-E", json!({})).await["referralCode"]
+    let b = link(&app, &ref_e, json!({})).await["referralCode"]
         .as_str()
         .unwrap()
         .to_owned();
     cid_testkit::problem(
-        track(&app, "REF-D", &a, "REF-D", "signup").await,
+        track(&app, &ref_d, &a, &ref_d, "signup").await,
         422,
         "SELF_REFERRAL",
     )
     .await;
     assert_eq!(
-        track(&app, "REF-D", &a, "NEW-4", "signup").await.status(),
+        track(&app, &ref_d, &a, &new_4, "signup").await.status(),
         200
     );
     cid_testkit::problem(
-        track(&app, "REF-E", &b, "NEW-4", "signup").await,
+        track(&app, &ref_e, &b, &new_4, "signup").await,
         409,
         "ALREADY_REFERRED",
     )
     .await;
     cid_testkit::problem(
-        track(&app, "REF-E", "ZZZZZZZZ", "NEW-5", "signup").await,
+        track(&app, &ref_e, "ZZZZZZZZ", &new_5, "signup").await,
         404,
         "REFERRAL_CODE_NOT_FOUND",
     )
     .await;
     // Someone else's code under this referrer's path is unknown to this referrer.
     cid_testkit::problem(
-        track(&app, "REF-E", &a, "NEW-6", "signup").await,
+        track(&app, &ref_e, &a, &new_6, "signup").await,
         404,
         "REFERRAL_CODE_NOT_FOUND",
     )
     .await;
-    assert_eq!(stats(&app, "REF-E").await["totalReferrals"], 0);
-    let res = track(&app, "REF-D", &a, "bad id!", "signup").await;
+    assert_eq!(stats(&app, &ref_e).await["totalReferrals"], 0);
+    let res = track(&app, &ref_d, &a, "bad id!", "signup").await;
     let p = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
     assert_eq!(p["errors"][0]["field"], "referredCustomerId");
 }
@@ -219,18 +237,29 @@ async fn self_double_and_unknown_referrals_are_refused() {
 #[tokio::test]
 async fn only_service_and_admin_track_and_customers_see_only_their_own() {
     let app = spawn_app().await;
-    let code = link(&app, "REF-F", json!({})).await["referralCode"]
+    let ref_f = app.register_customer().await;
+    let new_7 = app.register_customer().await;
+    let ref_g = app.register_customer().await;
+    let code = link(&app, &ref_f, json!({})).await["referralCode"]
         .as_str()
         .unwrap()
         .to_owned();
-    let res = app.client.post(url(&app, "/REF-F/track")).bearer_auth(app.token("REF-F", &[Role::Customer]))
-        .json(&json!({"referralCode": code, "referredCustomerId": "NEW-7", "event": "first_purchase"})).send().await.unwrap();
+    let res = app
+        .client
+        .post(url(&app, &format!("/{ref_f}/track")))
+        .bearer_auth(app.token(&ref_f, &[Role::Customer]))
+        .json(
+            &json!({"referralCode": code, "referredCustomerId": &new_7, "event": "first_purchase"}),
+        )
+        .send()
+        .await
+        .unwrap();
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
     for path in ["stats", "rewards", "history"] {
         let res = app
             .client
-            .get(url(&app, &format!("/REF-F/{path}")))
-            .bearer_auth(app.token("REF-G", &[Role::Customer]))
+            .get(url(&app, &format!("/{ref_f}/{path}")))
+            .bearer_auth(app.token(&ref_g, &[Role::Customer]))
             .send()
             .await
             .unwrap();
@@ -251,20 +280,109 @@ fn migrations_go_up_down_and_up_again() {
 #[tokio::test]
 async fn a_referral_code_with_a_nul_is_a_400_naming_it_not_a_server_error() {
     let app = spawn_app().await;
-    let res = track(&app, "CID-1", "AB\u{0}CDEFG", "CID-2", "signup").await;
+    let cid_1 = app.register_customer().await;
+    let cid_2 = app.register_customer().await;
+    let res = track(&app, &cid_1, "AB\u{0}CDEFG", &cid_2, "signup").await;
     let body = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
     assert_eq!(body["errors"][0]["field"], "referralCode");
     // A JSON array where the object belongs never regenerates a code.
-    let first = link(&app, "CID-1", json!({})).await;
+    let first = link(&app, &cid_1, json!({})).await;
     let res = app
         .client
-        .post(url(&app, "/CID-1/generate-link"))
-        .bearer_auth(app.token("CID-1", &[Role::Customer]))
+        .post(url(&app, &format!("/{cid_1}/generate-link")))
+        .bearer_auth(app.token(&cid_1, &[Role::Customer]))
         .header("content-type", "application/json")
         .body("[true]")
         .send()
         .await
         .unwrap();
     cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
-    assert_eq!(link(&app, "CID-1", json!({})).await["code"], first["code"]);
+    assert_eq!(link(&app, &cid_1, json!({})).await["code"], first["code"]);
+}
+
+#[tokio::test]
+async fn referrals_between_customers_the_registry_never_issued_are_404_and_pay_nothing() {
+    let app = spawn_app().await;
+    let real = app.register_customer().await;
+    let code = link(&app, &real, json!({})).await["referralCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (referrer, referee) in [("GHOST-A", "GHOST-B"), (real.as_str(), "GHOST-B")] {
+        let res = track(&app, referrer, &code, referee, "first_purchase").await;
+        cid_testkit::problem(res, 404, "CUSTOMER_NOT_FOUND").await;
+    }
+    let res = app
+        .client
+        .post(url(&app, "/GHOST-A/generate-link"))
+        .bearer_auth(app.token("admin", &[Role::Admin]))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 404, "CUSTOMER_NOT_FOUND").await;
+    assert_eq!(stats(&app, &real).await["totalReferrals"], 0);
+    // A deactivated referee is refused too.
+    let gone = app.register_customer().await;
+    app.deactivate_customer(&gone).await;
+    let res = track(&app, &real, &code, &gone, "signup").await;
+    cid_testkit::problem(res, 409, "CUSTOMER_INACTIVE").await;
+}
+
+#[tokio::test]
+async fn referring_oneself_by_an_alias_is_still_a_self_referral() {
+    let app = spawn_app().await;
+    let me = app.register_customer().await;
+    let code = link(&app, &me, json!({})).await["referralCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record: Value = app
+        .client
+        .get(
+            app.peer("customers")
+                .url(&format!("/api/customer-id/customers/{me}")),
+        )
+        .bearer_auth(app.token("admin", &[Role::Admin]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let short = record["data"]["shortId"].as_str().unwrap();
+    let res = track(&app, &me, &code, short, "signup").await;
+    cid_testkit::problem(res, 422, "SELF_REFERRAL").await;
+}
+
+#[tokio::test]
+async fn concurrent_first_purchases_complete_once_and_the_others_are_told_409() {
+    let app = spawn_app().await;
+    let (referrer, referee) = (app.register_customer().await, app.register_customer().await);
+    let code = link(&app, &referrer, json!({})).await["referralCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        track(&app, &referrer, &code, &referee, "signup")
+            .await
+            .status(),
+        200
+    );
+    let tracks = (0..6).map(|_| track(&app, &referrer, &code, &referee, "first_purchase"));
+    let statuses: Vec<u16> = futures_util::future::join_all(tracks)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(stats(&app, &referrer).await["successfulReferrals"], 1);
 }

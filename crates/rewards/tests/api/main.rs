@@ -536,3 +536,52 @@ async fn reward_ids_with_control_characters_are_a_400_not_a_server_error() {
     let body = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
     assert_eq!(body["errors"][0]["field"], "path");
 }
+
+#[tokio::test]
+async fn a_deactivated_customer_cannot_claim_and_an_alias_claims_for_its_customer() {
+    let w = World::start().await;
+    let today = w.today();
+    let id = w.customer("u-alias", Some(&born_on(today))).await;
+    let gone = w.customer("u-gone", Some(&born_on(today))).await;
+    let admin = w.rewards.token("admin", &[Role::Admin]);
+    let reward_of = |dates: Value| {
+        World::find(&dates, "birthday")["rewardId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (mine, theirs) = (
+        reward_of(w.special_dates(&id).await),
+        reward_of(w.special_dates(&gone).await),
+    );
+    let res = w
+        .client()
+        .delete(
+            w.customers
+                .url(&format!("/api/customer-id/customers/{gone}")),
+        )
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = w
+        .claim(&gone, &w.customer_token(&gone), &theirs, None)
+        .await;
+    cid_testkit::problem(res, 409, "CUSTOMER_INACTIVE").await;
+
+    let record: Value = w
+        .client()
+        .get(w.customers.url(&format!("/api/customer-id/customers/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let short = record["data"]["shortId"].as_str().unwrap();
+    let res = w.claim(short, &w.customer_token(&id), &mine, None).await;
+    assert_eq!(res.status(), 200);
+    w.wait_for_balance(&id, 500, 1).await;
+}

@@ -19,8 +19,14 @@ impl World {
     /// one long past.
     pub async fn start() -> Self {
         let customers = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
-        let loyalty = TestApp::spawn(cid_loyalty::SERVICE, cid_loyalty::app_spec).await;
         let mut settings = cid_testkit::settings();
+        settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
+        let loyalty = TestApp::spawn_with(
+            cid_loyalty::SERVICE,
+            cid_loyalty::app_spec,
+            settings.clone(),
+        )
+        .await;
         settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
         settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
         let today = cid_rewards::domain::today(180);
