@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate bench build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -33,6 +33,11 @@ openapi-check:
 	@tmp=$$(mktemp -d) && $(CARGO) run -q -p cid -- openapi --out $$tmp >/dev/null && \
 	  if diff -ru proto-docs/openapi $$tmp; then echo "openapi: up to date"; rm -rf $$tmp; \
 	  else echo "openapi: stale, run 'make openapi'"; rm -rf $$tmp; exit 1; fi
+
+## Validate every OpenAPI document against the OpenAPI 3 schema (installs the validator).
+openapi-validate:
+	@python3 -m openapi_spec_validator --help >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator
+	@for f in proto-docs/openapi/*.json; do python3 -m openapi_spec_validator "$$f" || exit 1; done
 
 ## Load scenarios (release build): direct vs gateway vs nginx. Not part of `make test`.
 bench:

@@ -132,6 +132,33 @@ pub fn swagger_config() -> Arc<utoipa_swagger_ui::Config<'static>> {
     Arc::new(utoipa_swagger_ui::Config::new([OPENAPI_PATH]))
 }
 
+/// Component schemas two documents define differently under one name (the merge would keep
+/// only one of them, silently changing the other service's contract).
+pub fn schema_conflicts(docs: &[(String, Value)]) -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<&str, (&str, &Value)> = Default::default();
+    let mut clashes = Vec::new();
+    for (group, doc) in docs {
+        for (name, schema) in doc["components"]["schemas"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            match seen.get(name.as_str()) {
+                Some((first, other)) if *other != schema => {
+                    clashes.push(format!(
+                        "schema `{name}` differs between {first} and {group}"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (group, schema));
+                }
+            }
+        }
+    }
+    clashes
+}
+
 /// Merges the services' documents: paths, component schemas and tags side by side.
 pub fn merge(docs: &[(String, Value)], all_groups: &[String]) -> Value {
     let mut paths = Map::new();

@@ -178,6 +178,13 @@ impl Gateway {
         let path = req.uri().path();
         let mut res = if let Some(refused) = refuse_method(&method, &ctx) {
             refused
+        } else if req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > MAX_TARGET_BYTES {
+            respond::problem(
+                ErrorCode::UriTooLong,
+                &[("limit".into(), MAX_TARGET_BYTES.to_string())],
+                ctx.locale,
+                &ctx.request_id,
+            )
         } else if method == Method::OPTIONS && origin.is_some() && !self.cors_origins.is_empty() {
             full(StatusCode::NO_CONTENT, "text/plain", "")
         } else if path.starts_with("/api/customer-id/") {
@@ -291,6 +298,10 @@ impl Gateway {
         full(StatusCode::OK, "text/plain; version=0.0.4", buf)
     }
 }
+
+/// Longest path and query the gateway forwards: no route needs more, and the services' HTTP
+/// parsers would refuse a much longer one with a bare status line instead of problem+json.
+const MAX_TARGET_BYTES: usize = 8192;
 
 /// The methods the gateway forwards; anything else is answered here, never sent on.
 const FORWARDED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

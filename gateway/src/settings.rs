@@ -43,7 +43,7 @@ impl Default for GatewaySettings {
         Self {
             host: "127.0.0.1".into(),
             port: 8080,
-            body_limit_bytes: 1024 * 1024,
+            body_limit_bytes: 64 * 1024,
             timeout_ms: 10_000,
             timeouts_ms: BTreeMap::new(),
             upstreams: BTreeMap::new(),
@@ -54,5 +54,23 @@ impl Default for GatewaySettings {
             cors_origins: Vec::new(),
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_body_limit_is_the_services_limit() {
+        let settings = cid_kit::Settings::load_from(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config"),
+            "local",
+        )
+        .unwrap();
+        let gw: GatewaySettings = settings.section("gateway").unwrap();
+        let services = cid_kit::json::BodyLimit::default().0 as u64;
+        assert_eq!(gw.body_limit_bytes, services);
+        assert_eq!(GatewaySettings::default().body_limit_bytes, services);
     }
 }

@@ -22,19 +22,19 @@ struct ServiceEntry {
 }
 
 fn loyalty_doc() -> serde_json::Value {
-    serde_json::to_value(cid_loyalty::openapi()).unwrap_or_default()
+    cid_loyalty::openapi()
 }
 
 fn referral_doc() -> serde_json::Value {
-    serde_json::to_value(cid_referral::openapi()).unwrap_or_default()
+    cid_referral::openapi()
 }
 
 fn rewards_doc() -> serde_json::Value {
-    serde_json::to_value(cid_rewards::openapi()).unwrap_or_default()
+    cid_rewards::openapi()
 }
 
 fn customers_doc() -> serde_json::Value {
-    serde_json::to_value(cid_customers::openapi()).unwrap_or_default()
+    cid_customers::openapi()
 }
 
 /// Every implemented service; later services are added here.
@@ -144,6 +144,14 @@ async fn run(command: Command) -> Result<(), BoxError> {
     }
 }
 
+fn merged_document(docs: &[(String, serde_json::Value)]) -> serde_json::Value {
+    let all: Vec<String> = cid_kit::settings::GROUPS
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    cid_gateway::docs::merge(docs, &all)
+}
+
 fn write_openapi(out: &std::path::Path) -> Result<(), BoxError> {
     std::fs::create_dir_all(out)?;
     let mut docs = Vec::new();
@@ -155,11 +163,11 @@ fn write_openapi(out: &std::path::Path) -> Result<(), BoxError> {
         )?;
         docs.push((s.name.to_owned(), doc));
     }
-    let all: Vec<String> = cid_kit::settings::GROUPS
-        .iter()
-        .map(|g| (*g).to_owned())
-        .collect();
-    let merged = cid_gateway::docs::merge(&docs, &all);
+    let clashes = cid_gateway::docs::schema_conflicts(&docs);
+    if !clashes.is_empty() {
+        return Err(format!("OpenAPI schemas clash: {}", clashes.join("; ")).into());
+    }
+    let merged = merged_document(&docs);
     std::fs::write(
         out.join("merged.json"),
         serde_json::to_string_pretty(&merged)? + "\n",
@@ -229,4 +237,94 @@ async fn up() -> Result<(), BoxError> {
     futures_util::future::join_all(running.into_iter().map(|(_, r)| r.stop())).await;
     cid_kit::telemetry::shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn documents() -> Vec<(String, serde_json::Value)> {
+        SERVICES
+            .iter()
+            .map(|s| (s.name.to_owned(), (s.openapi)()))
+            .collect()
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_follow_service_handler() {
+        let docs = documents();
+        let merged = merged_document(&docs);
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in merged["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_else(|| {
+                    panic!("{method} {path} has no operationId");
+                });
+                let group = path.split('/').nth(3).unwrap().replace('-', "_");
+                assert!(id.starts_with(&format!("{group}_")), "{id} on {path}");
+                assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
+        assert!(schema_clashes_are_none(&docs));
+    }
+
+    fn schema_clashes_are_none(docs: &[(String, serde_json::Value)]) -> bool {
+        let clashes = cid_gateway::docs::schema_conflicts(docs);
+        assert!(clashes.is_empty(), "{clashes:?}");
+        true
+    }
+
+    #[test]
+    fn every_response_is_described_and_every_error_is_problem_json() {
+        for (group, doc) in documents() {
+            for (path, item) in doc["paths"].as_object().unwrap() {
+                for (method, op) in item.as_object().unwrap() {
+                    let responses = op["responses"].as_object().unwrap();
+                    for (status, res) in responses {
+                        let at = format!("{group}: {method} {path} {status}");
+                        assert!(
+                            res["description"].as_str().is_some_and(|d| !d.is_empty()),
+                            "{at}"
+                        );
+                        if status.starts_with('4') || status.starts_with('5') {
+                            let content = res["content"].as_object().unwrap();
+                            assert_eq!(
+                                content.keys().collect::<Vec<_>>(),
+                                ["application/problem+json"],
+                                "{at}"
+                            );
+                        }
+                    }
+                    for code in ["429", "503"] {
+                        assert!(
+                            responses.contains_key(code),
+                            "{group}: {method} {path} lacks {code}"
+                        );
+                    }
+                    if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                        for code in ["401", "403"] {
+                            assert!(
+                                responses.contains_key(code),
+                                "{group}: {method} {path} lacks {code}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_merge_refuses_two_schemas_under_one_name() {
+        let a = serde_json::json!({"components": {"schemas": {"Same": {"type": "string"}}}});
+        let b = serde_json::json!({"components": {"schemas": {"Same": {"type": "integer"}}}});
+        let same = serde_json::json!({"components": {"schemas": {"Same": {"type": "string"}}}});
+        let clashes =
+            cid_gateway::docs::schema_conflicts(&[("a".into(), a.clone()), ("b".into(), b)]);
+        assert_eq!(clashes.len(), 1);
+        assert!(clashes[0].contains("Same"));
+        assert!(
+            cid_gateway::docs::schema_conflicts(&[("a".into(), a), ("c".into(), same)]).is_empty()
+        );
+    }
 }

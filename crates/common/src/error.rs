@@ -47,6 +47,8 @@ error_codes! {
         "Send the request body as application/json.", "أرسل نص الطلب بصيغة application/json.";
     PayloadTooLarge = "PAYLOAD_TOO_LARGE", 413, "Payload too large",
         "The request body is larger than {limit} bytes.", "نص الطلب أكبر من {limit} بايت.";
+    UriTooLong = "URI_TOO_LONG", 414, "URI too long",
+        "The request target is longer than {limit} bytes.", "عنوان الطلب أطول من {limit} بايت.";
     Unauthorized = "UNAUTHORIZED", 401, "Authentication required",
         "A valid bearer token is required.", "مطلوب رمز دخول صالح.";
     InvalidToken = "INVALID_TOKEN", 401, "Invalid token",

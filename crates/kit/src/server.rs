@@ -75,7 +75,7 @@ impl AppSpec {
         service: &'static str,
         settings: &crate::Settings,
         db: Db,
-        openapi: utoipa::openapi::OpenApi,
+        openapi: serde_json::Value,
         configure: Configure,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         Ok(Self {
@@ -83,7 +83,7 @@ impl AppSpec {
             db,
             verifier: Verifier::from_settings(&settings.auth)?,
             context: ContextConfig::from_settings(service, settings),
-            openapi: Arc::new(openapi.to_json()?),
+            openapi: Arc::new(serde_json::to_string(&openapi)?),
             configure,
             workers: 2,
             body_limit: 64 * 1024,

@@ -133,7 +133,7 @@ pub struct StatsResponse {
 
 /// The customer's active code and link, issuing one on first use.
 #[utoipa::path(post, path = "/api/customer-id/referral/{customerId}/generate-link", tag = "referral",
-    params(("customerId" = String, Path)), request_body = LinkRequest, security(("bearer" = [])),
+    params(("customerId" = String, Path)), request_body = Option<LinkRequest>, security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<LinkResponse>)), (status = 403, body = cid_common::Problem)))]
 pub async fn generate_link(
     path: web::Path<String>,

@@ -157,8 +157,9 @@ impl RewardsState {
     }
 }
 
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::ApiDoc::openapi()
+/// The service's OpenAPI document, as served and checked in.
+pub fn openapi() -> serde_json::Value {
+    cid_kit::openapi::finish(SERVICE, routes::ApiDoc::openapi())
 }
 
 /// Connects the database (migrating it) and assembles the service.

@@ -557,3 +557,17 @@ async fn every_answer_is_nosniff_personal_ones_no_store_and_docs_framed_by_nobod
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"));
     assert_eq!(res.headers()["x-frame-options"], "DENY");
 }
+
+#[tokio::test]
+async fn an_overlong_request_target_is_a_414_problem_not_a_bare_status() {
+    let s = stack().await;
+    let long = "a".repeat(20_000);
+    let res = s
+        .client
+        .get(s.url(&format!("/api/customer-id/loyalty/{long}")))
+        .send()
+        .await
+        .unwrap();
+    let p = cid_testkit::problem(res, 414, "URI_TOO_LONG").await;
+    assert!(p["detail"].as_str().unwrap().contains("8192"));
+}

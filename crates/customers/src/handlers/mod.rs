@@ -130,7 +130,7 @@ pub async fn get(
 }
 
 /// Updates profile fields (the customer themself, service or admin); absent fields stay.
-#[utoipa::path(put, path = "/api/customer-id/customers/{id}", tag = "customers", request_body = Profile,
+#[utoipa::path(put, path = "/api/customer-id/customers/{id}", tag = "customers", request_body = Option<Profile>,
     params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 400, body = cid_common::Problem),
         (status = 409, description = "CUSTOMER_INACTIVE", body = cid_common::Problem)))]

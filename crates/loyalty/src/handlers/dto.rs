@@ -53,6 +53,7 @@ fn points_in_range(errors: &mut Vec<FieldError>, field: &str, points: i64) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EarnRequest {
     /// 1..1000000.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub points: Option<i64>,
     pub reason: Option<String>,
     #[serde(rename = "type")]
@@ -184,6 +185,7 @@ impl EarnRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RedeemRequest {
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub points: i64,
     pub reward_id: String,
 }
@@ -309,6 +311,8 @@ pub struct MovementResponse {
     pub customer_id: String,
     pub entry: EntryResponse,
     pub balance: i64,
+    /// The new balance again, under the name the reference implementation's clients read.
+    pub points: i64,
     pub tier: Tier,
     pub previous_tier: Tier,
     pub tier_changed: bool,
@@ -322,6 +326,7 @@ impl From<Movement> for MovementResponse {
             customer_id: m.entry.customer_id.clone(),
             entry: EntryResponse::from(&m.entry),
             balance: m.balance,
+            points: m.balance,
             tier: m.tier,
             previous_tier: m.previous_tier,
             tier_changed: m.tier != m.previous_tier,

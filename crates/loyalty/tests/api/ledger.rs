@@ -42,6 +42,8 @@ async fn earn_credits_the_balance_and_writes_a_ledger_entry_with_balance_after()
     earn_ok(&app, &c1, 300).await;
     let moved = earn_ok(&app, &c1, 900).await;
     assert_eq!(moved["data"]["balance"], 1200);
+    // The reference's clients read the new balance as `points`.
+    assert_eq!(moved["data"]["points"], 1200);
     assert_eq!(moved["data"]["entry"]["balanceAfter"], 1200);
     assert_eq!(moved["data"]["tier"], "silver");
     assert_eq!(moved["data"]["tierChanged"], true);
@@ -91,6 +93,7 @@ async fn redeem_spends_points_and_fails_with_422_when_short() {
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["data"]["balance"], 40);
+    assert_eq!(body["data"]["points"], 40);
     assert_eq!(body["data"]["entry"]["type"], "redeem");
     assert_eq!(body["data"]["entry"]["rewardId"], "RW-1");
     let res = redeem(&app, &c3, &tok, 41).await;

@@ -297,7 +297,10 @@ async fn a_referral_code_with_a_nul_is_a_400_naming_it_not_a_server_error() {
         .await
         .unwrap();
     cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
-    assert_eq!(link(&app, &cid_1, json!({})).await["code"], first["code"]);
+    assert_eq!(
+        link(&app, &cid_1, json!({})).await["referralCode"],
+        first["referralCode"]
+    );
 }
 
 #[tokio::test]
