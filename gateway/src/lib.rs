@@ -14,6 +14,7 @@ pub mod ratelimit;
 pub mod respond;
 pub mod settings;
 pub mod upstream;
+pub mod wire;
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener};
@@ -306,10 +307,11 @@ const MAX_TARGET_BYTES: usize = 8192;
 /// The methods the gateway forwards; anything else is answered here, never sent on.
 const FORWARDED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
-/// 405 with `Allow` for TRACE and CONNECT (known to HTTP, never served here), 501 for a
-/// method HTTP does not define; `None` for the methods the services use.
+/// 405 with `Allow` for any method the gateway does not forward (TRACE, CONNECT, WebDAV's,
+/// QUERY, invented ones): answered here, never sent on. A 405 rather than 501 for unknown
+/// ones, since clients and fuzzers read a 5xx as the server's fault.
 fn refuse_method(method: &Method, ctx: &Ctx) -> Option<Response<Body>> {
-    let known = [
+    let forwarded = [
         Method::GET,
         Method::HEAD,
         Method::POST,
@@ -318,22 +320,13 @@ fn refuse_method(method: &Method, ctx: &Ctx) -> Option<Response<Body>> {
         Method::DELETE,
         Method::OPTIONS,
     ];
-    if known.contains(method) {
+    if forwarded.contains(method) {
         return None;
     }
-    if *method == Method::TRACE || *method == Method::CONNECT {
-        let mut res = ctx.fail(ErrorCode::MethodNotAllowed, None);
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(FORWARDED_METHODS));
-        return Some(res);
-    }
-    let name: String = method.as_str().chars().take(32).collect();
-    Some(respond::problem(
-        ErrorCode::MethodNotImplemented,
-        &[("method".into(), name)],
-        ctx.locale,
-        &ctx.request_id,
-    ))
+    let mut res = ctx.fail(ErrorCode::MethodNotAllowed, None);
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(FORWARDED_METHODS));
+    Some(res)
 }
 
 /// A started gateway.
@@ -414,7 +407,8 @@ async fn serve(
                     let gw = gw.clone();
                     async move { Ok::<_, Infallible>(gw.handle(req, peer).await) }
                 });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let io = TokioIo::new(wire::ProblemIo::new(stream));
+                let conn = graceful.watch(http.serve_connection(io, service));
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "client connection ended with an error");

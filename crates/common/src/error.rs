@@ -47,6 +47,10 @@ error_codes! {
         "Send the request body as application/json.", "أرسل نص الطلب بصيغة application/json.";
     PayloadTooLarge = "PAYLOAD_TOO_LARGE", 413, "Payload too large",
         "The request body is larger than {limit} bytes.", "نص الطلب أكبر من {limit} بايت.";
+    MalformedRequest = "MALFORMED_REQUEST", 400, "Malformed request",
+        "The request is not valid HTTP/1.1.", "الطلب ليس HTTP/1.1 صالحًا.";
+    HeadersTooLarge = "HEADERS_TOO_LARGE", 431, "Headers too large",
+        "The request headers are too large.", "ترويسات الطلب كبيرة جدًا.";
     UriTooLong = "URI_TOO_LONG", 414, "URI too long",
         "The request target is longer than {limit} bytes.", "عنوان الطلب أطول من {limit} بايت.";
     Unauthorized = "UNAUTHORIZED", 401, "Authentication required",
@@ -59,9 +63,6 @@ error_codes! {
         "No resource exists at this address.", "لا يوجد مورد على هذا العنوان.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "Method not allowed",
         "This method is not allowed on this resource.", "هذه الطريقة غير مسموحة على هذا المورد.";
-    MethodNotImplemented = "METHOD_NOT_IMPLEMENTED", 501, "Method not implemented",
-        "The method {method} is not supported by this server.",
-        "الطريقة {method} غير مدعومة في هذا الخادم.";
     TierNotFound = "TIER_NOT_FOUND", 404, "Tier not found",
         "There is no tier named '{tier}'.", "لا يوجد مستوى باسم '{tier}'.";
     EntryNotFound = "ENTRY_NOT_FOUND", 404, "Ledger entry not found",

@@ -10,6 +10,8 @@ pub struct CustomerId(String);
 
 impl CustomerId {
     pub const MAX_LEN: usize = 64;
+    /// The path rule as a JSON Schema pattern (for the OpenAPI documents).
+    pub const PATTERN: &'static str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$";
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let bytes = raw.as_bytes();

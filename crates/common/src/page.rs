@@ -8,16 +8,23 @@ use crate::error::{FieldError, FieldIssue};
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
-/// An opaque position in a list ordered by a numeric key (newest first or oldest first).
+/// A position in a list ordered by a numeric key (newest first or oldest first).
+///
+/// On the wire it is the key in decimal, up to 18 digits: every such value is a valid
+/// position, so the documented pattern (`^[0-9]{0,18}$`) is exactly what the server accepts.
+/// Clients treat it as opaque. The earlier base64 form (`c1:<key>`) is still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor(pub i64);
 
 impl Cursor {
     pub fn encode(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("c1:{}", self.0))
+        self.0.to_string()
     }
 
     pub fn decode(raw: &str) -> Option<Self> {
+        if (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+            return raw.parse().ok().map(Cursor);
+        }
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
         let text = std::str::from_utf8(&bytes).ok()?;
         text.strip_prefix("c1:")?.parse().ok().map(Cursor)
@@ -74,9 +81,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_round_trips() {
+    fn cursor_round_trips_and_every_documented_value_decodes() {
         assert_eq!(Cursor::decode(&Cursor(42).encode()), Some(Cursor(42)));
         assert_eq!(Cursor::decode("not-a-cursor"), None);
+        assert_eq!(Cursor::decode("0"), Some(Cursor(0)));
+        assert_eq!(
+            Cursor::decode("999999999999999999"),
+            Some(Cursor(999_999_999_999_999_999))
+        );
+        assert_eq!(Cursor::decode("1234567890123456789"), None, "19 digits");
+        // The earlier form stays readable for clients holding one.
+        assert_eq!(
+            Cursor::decode(&URL_SAFE_NO_PAD.encode("c1:7")),
+            Some(Cursor(7))
+        );
     }
 
     #[test]

@@ -34,20 +34,28 @@ impl MethodTable {
     }
 
     /// `Some("GET, POST")` when some template matches `path`; `None` for an unknown path.
+    /// Literal segments win over parameters, as in the route tables (`/customers/export.csv`
+    /// is not `/customers/{id}`).
     pub fn allow(&self, path: &str) -> Option<String> {
         let parts: Vec<&str> = split(path).collect();
+        let matching: Vec<(usize, &Vec<String>)> = self
+            .templates
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(seg, part)| seg.as_deref().is_none_or(|lit| lit == *part))
+            })
+            .map(|(segments, methods)| (segments.iter().filter(|s| s.is_some()).count(), methods))
+            .collect();
+        let most_literal = matching.iter().map(|(n, _)| *n).max()?;
         let mut allowed: Vec<&str> = Vec::new();
-        for (segments, methods) in &self.templates {
-            let matches = segments.len() == parts.len()
-                && segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(seg, part)| seg.as_deref().is_none_or(|lit| lit == *part));
-            if matches {
-                for m in methods {
-                    if !allowed.contains(&m.as_str()) {
-                        allowed.push(m);
-                    }
+        for (_, methods) in matching.iter().filter(|(n, _)| *n == most_literal) {
+            for m in methods.iter() {
+                if !allowed.contains(&m.as_str()) {
+                    allowed.push(m);
                 }
             }
         }
@@ -78,6 +86,12 @@ mod tests {
         assert_eq!(table.allow("/api/x/C1/points").as_deref(), Some("POST"));
         assert_eq!(table.allow("/api/x/tiers/all").as_deref(), Some("GET"));
         assert_eq!(table.allow("/api/x/C1").as_deref(), Some("GET"));
+        // The literal route wins over the parameter one.
+        let table = MethodTable::from_openapi(
+            r#"{"paths": {"/c/export.csv": {"get": {}}, "/c/{id}": {"put": {}, "delete": {}}}}"#,
+        );
+        assert_eq!(table.allow("/c/export.csv").as_deref(), Some("GET"));
+        assert_eq!(table.allow("/c/C1").as_deref(), Some("PUT, DELETE"));
         assert_eq!(table.allow("/api/x/C1/nothing"), None);
         assert_eq!(table.allow("/elsewhere"), None);
     }

@@ -102,8 +102,12 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     } else {
         raw
     };
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_slice(text).map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
+    // `null` is "no body", as an empty one is.
+    if value.is_null() {
+        value = serde_json::Value::Object(Default::default());
+    }
     if !value.is_object() {
         return Err(ApiError::field(
             "body",
@@ -112,6 +116,7 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             },
         ));
     }
+    integral_floats_to_integers(&mut value);
     let mut controls = Vec::new();
     find_controls(&value, "", &mut controls);
     if !controls.is_empty() {
@@ -121,6 +126,27 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         ApiError::validation(vec![field_error(&path, &e.into_inner().to_string())])
     })
+}
+
+/// `818.0` is the integer 818 in JSON (and JSON Schema): read it as one, so an integer field
+/// takes it; number fields take integers as well.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && !n.is_i64()
+                && !n.is_u64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// Collects a field error for every string (or key) holding a forbidden control character.
@@ -276,6 +302,10 @@ mod tests {
                 expected: "an integer".into()
             }
         );
+        // An integral float is an integer; a fractional one is not.
+        assert!(
+            parse::<Earn>(br#"{"points": 818.0, "reason": "x"}"#).is_ok_and(|e| e.points == 818)
+        );
         let e = err(r#"{"points": 1.5, "reason": "x"}"#);
         assert_eq!(
             e.fields[0].issue,
@@ -311,7 +341,7 @@ mod tests {
 
     #[test]
     fn only_an_object_passes_for_a_body() {
-        for body in ["[true]", "[1, \"x\"]", "5", "\"text\"", "true", "null"] {
+        for body in ["[true]", "[1, \"x\"]", "5", "\"text\"", "true"] {
             let e = err(body);
             assert_eq!(e.code, ErrorCode::ValidationFailed, "{body}");
             assert_eq!(e.fields[0].field, "body", "{body}");

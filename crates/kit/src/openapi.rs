@@ -37,11 +37,20 @@ const METHODS: [&str; 8] = [
 /// - the problems that can happen are listed where they can: 400 where a path parameter,
 ///   query or body is read, 401 and 403 on routes that need a token, 404 where a path names a
 ///   resource, 429 (gateway rate limits) and 503 (database or a peer unavailable) everywhere;
+/// - writes naming a `{customerId}` list 409 (`CUSTOMER_INACTIVE`);
 /// - `customerId` path parameters carry their pattern, `limit` its bounds, `cursor` and
 ///   `Idempotency-Key` their lengths;
 /// - every response has a description.
 pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            refuse_controls(schema);
+        }
+    }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -72,9 +81,8 @@ fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
             shape_parameter(p);
         }
     }
-    if op.contains_key("requestBody") {
-        reads_input = true;
-    }
+    let writes = op.contains_key("requestBody");
+    reads_input |= writes;
     let secured = op
         .get("security")
         .and_then(Value::as_array)
@@ -118,10 +126,52 @@ fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
     if has_params {
         standard.push((404, "NOT_FOUND or the resource's own not-found code"));
     }
+    // A write for a customer resolves them in the registry first (API guide, "Customers in
+    // writes"): a deactivated one is a 409.
+    if path.contains("{customerId}") && writes {
+        standard.push((409, "CUSTOMER_INACTIVE, or the operation's own conflict"));
+    }
     for (code, description) in standard {
         responses
             .entry(code.to_string())
             .or_insert_with(|| json!({"description": description, "content": problem_content()}));
+    }
+}
+
+/// The characters no text may hold (`cid_common::text`), as a regex class.
+const CONTROL_CLASS: &str = "[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]";
+
+/// Marks every string property (at any depth) with the shared text rule.
+fn refuse_controls(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let is_string = match obj.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let free_text = obj.get("format").is_none() && obj.get("enum").is_none();
+    if is_string && free_text && !obj.contains_key("not") {
+        obj.insert(
+            "not".into(),
+            json!({"type": "string", "pattern": CONTROL_CLASS}),
+        );
+    }
+    for key in ["properties"] {
+        if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
+            props.values_mut().for_each(refuse_controls);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = obj.get_mut(key) {
+            refuse_controls(inner);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(refuse_controls);
+        }
     }
 }
 
@@ -149,20 +199,22 @@ fn shape_parameter(p: &mut Value) {
     let name = p["name"].as_str().unwrap_or("").to_owned();
     let location = p["in"].as_str().unwrap_or("").to_owned();
     match (location.as_str(), name.as_str()) {
-        ("path", "customerId") => {
-            p["schema"] = json!({"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        // The registry names its customers `{id}`; everyone else `{customerId}`.
+        ("path", "customerId" | "id") => {
+            p["schema"] = json!({"type": "string", "pattern": cid_common::CustomerId::PATTERN,
                 "maxLength": 64, "minLength": 1});
         }
         ("path", _) => {
             p["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 128,
-                "pattern": "^[^\\u0000-\\u001f\\u007f]+$"});
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"});
         }
         ("query", "limit") => {
             p["schema"] = json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20});
         }
         ("query", "cursor") => {
-            p["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 64});
-            p["description"] = json!("Opaque: the `nextCursor` of the previous page.");
+            p["schema"] = json!({"type": "string", "pattern": "^[0-9]{0,18}$"});
+            p["description"] =
+                json!("The `nextCursor` of the previous page (empty: the first page).");
         }
         ("header", "Idempotency-Key") => {
             p["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 255,

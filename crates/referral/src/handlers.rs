@@ -54,7 +54,10 @@ pub enum EventKind {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TrackRequest {
+    /// The code as issued (Crockford base32); case and surrounding spaces do not matter.
+    #[schema(pattern = "^[0-9A-Za-z]{1,32}$")]
     pub referral_code: String,
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
     pub referred_customer_id: String,
     pub event: EventKind,
 }
@@ -62,7 +65,8 @@ pub struct TrackRequest {
 impl Validate for TrackRequest {
     fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if self.referral_code.trim().is_empty() || self.referral_code.len() > 32 {
+        let code = self.referral_code.trim();
+        if code.is_empty() || code.chars().count() > 32 {
             errors.push(FieldError::new("referralCode", FieldIssue::InvalidFormat));
         }
         if CustomerId::parse(&self.referred_customer_id).is_err() {

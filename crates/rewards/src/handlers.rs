@@ -135,6 +135,7 @@ fn status_of(i: &Instance, today: NaiveDate) -> Status {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClaimRequest {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub reward_id: String,
 }
 

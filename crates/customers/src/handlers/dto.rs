@@ -32,12 +32,17 @@ impl UserType {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Profile {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 254, pattern = r"^[^@\s]+@[^\s.]\S*\.\S*[^\s.]$")]
     pub email: Option<String>,
+    #[schema(pattern = r"^\+?(?:[ ()-]*[0-9]){7,15}[ ()-]*$")]
     pub phone: Option<String>,
     /// `YYYY-MM-DD`, not in the future.
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub birth_date: Option<String>,
     /// `ar` or `en`.
+    #[schema(pattern = "^(ar|en)$")]
     pub locale: Option<String>,
 }
 
@@ -101,14 +106,21 @@ use chrono::Datelike;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateRequest {
+    /// 1–128 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub user_id: String,
     pub user_type: UserType,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 254, pattern = r"^[^@\s]+@[^\s.]\S*\.\S*[^\s.]$")]
     pub email: Option<String>,
+    #[schema(pattern = r"^\+?(?:[ ()-]*[0-9]){7,15}[ ()-]*$")]
     pub phone: Option<String>,
     /// `YYYY-MM-DD`, not in the future.
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub birth_date: Option<String>,
     /// `ar` or `en`.
+    #[schema(pattern = "^(ar|en)$")]
     pub locale: Option<String>,
 }
 

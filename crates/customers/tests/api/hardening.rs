@@ -85,7 +85,7 @@ async fn control_characters_in_any_text_are_a_400_naming_the_field() {
 #[tokio::test]
 async fn a_body_that_is_not_an_object_is_refused() {
     let app = spawn_app().await;
-    for raw in ["[true]", "[\"u1\", \"buyer\"]", "42", "null"] {
+    for raw in ["[true]", "[\"u1\", \"buyer\"]", "42", "\"u1\""] {
         let res = app
             .client
             .post(url(&app, ""))
@@ -97,6 +97,17 @@ async fn a_body_that_is_not_an_object_is_refused() {
             .unwrap();
         assert_eq!(first_field(res).await, "body", "{raw}");
     }
+    // `null` is no body at all: the required fields are missing.
+    let res = app
+        .client
+        .post(url(&app, ""))
+        .bearer_auth(app.token("signup", &[Role::Service]))
+        .header("content-type", "application/json")
+        .body("null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first_field(res).await, "userId");
     // A wrong type on an enum field is that field's error, not "malformed JSON".
     let res = create(&app, json!({"userId": "u1", "userType": 5})).await;
     assert_eq!(first_field(res).await, "userType");

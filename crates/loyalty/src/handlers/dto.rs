@@ -187,6 +187,7 @@ impl EarnRequest {
 pub struct RedeemRequest {
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub points: i64,
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub reward_id: String,
 }
 
@@ -209,8 +210,11 @@ impl Validate for RedeemRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReversalRequest {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub order_id: Option<String>,
+    #[schema(minimum = 1)]
     pub entry_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
