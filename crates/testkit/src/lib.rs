@@ -234,6 +234,22 @@ impl TestApp {
             .to_owned()
     }
 
+    /// What the registry beside this app (or this app) says about `id`: the `data` of
+    /// `GET /customers/{id}` (`customerId`, `shortId`, `numericId`, `active`, …).
+    pub async fn registry_record(&self, id: &str) -> serde_json::Value {
+        let registry = self.peer("customers");
+        let res = self
+            .client
+            .get(registry.url(&format!("/api/customer-id/customers/{id}")))
+            .bearer_auth(registry.token("admin", &[Role::Admin]))
+            .send()
+            .await
+            .expect("read a customer");
+        assert_eq!(res.status(), 200, "reading customer {id}");
+        let body: serde_json::Value = res.json().await.expect("registry answer");
+        body["data"].clone()
+    }
+
     /// Deactivates a customer in the registry running beside this app.
     pub async fn deactivate_customer(&self, id: &str) {
         let registry = self.peer("customers");

@@ -4,21 +4,9 @@
 
 use cid_common::Role;
 use cid_testkit::TestApp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-async fn registry_record(app: &TestApp, id: &str) -> Value {
-    let registry = app.peer("customers");
-    let res = app
-        .client
-        .get(registry.url(&format!("/api/customer-id/customers/{id}")))
-        .bearer_auth(admin(app))
-        .send()
-        .await
-        .unwrap();
-    res.json::<Value>().await.unwrap()["data"].clone()
-}
 
 async fn reverse(app: &TestApp, id: &str) -> reqwest::Response {
     app.client
@@ -64,7 +52,7 @@ async fn a_deactivated_customer_earns_and_redeems_nothing() {
 async fn every_id_format_reaches_the_one_account_of_the_standard_id() {
     let app = spawn_app().await;
     let id = app.register_customer().await;
-    let record = registry_record(&app, &id).await;
+    let record = app.registry_record(&id).await;
     let short = record["shortId"].as_str().unwrap().to_owned();
     let numeric = record["numericId"].as_i64().unwrap().to_string();
     earn_ok(&app, &id, 100).await;

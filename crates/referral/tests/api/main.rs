@@ -340,20 +340,8 @@ async fn referring_oneself_by_an_alias_is_still_a_self_referral() {
         .as_str()
         .unwrap()
         .to_owned();
-    let record: Value = app
-        .client
-        .get(
-            app.peer("customers")
-                .url(&format!("/api/customer-id/customers/{me}")),
-        )
-        .bearer_auth(app.token("admin", &[Role::Admin]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let short = record["data"]["shortId"].as_str().unwrap();
+    let record = app.registry_record(&me).await;
+    let short = record["shortId"].as_str().unwrap();
     let res = track(&app, &me, &code, short, "signup").await;
     cid_testkit::problem(res, 422, "SELF_REFERRAL").await;
 }

@@ -543,7 +543,6 @@ async fn a_deactivated_customer_cannot_claim_and_an_alias_claims_for_its_custome
     let today = w.today();
     let id = w.customer("u-alias", Some(&born_on(today))).await;
     let gone = w.customer("u-gone", Some(&born_on(today))).await;
-    let admin = w.rewards.token("admin", &[Role::Admin]);
     let reward_of = |dates: Value| {
         World::find(&dates, "birthday")["rewardId"]
             .as_str()
@@ -554,33 +553,14 @@ async fn a_deactivated_customer_cannot_claim_and_an_alias_claims_for_its_custome
         reward_of(w.special_dates(&id).await),
         reward_of(w.special_dates(&gone).await),
     );
-    let res = w
-        .client()
-        .delete(
-            w.customers
-                .url(&format!("/api/customer-id/customers/{gone}")),
-        )
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    w.customers.deactivate_customer(&gone).await;
     let res = w
         .claim(&gone, &w.customer_token(&gone), &theirs, None)
         .await;
     cid_testkit::problem(res, 409, "CUSTOMER_INACTIVE").await;
 
-    let record: Value = w
-        .client()
-        .get(w.customers.url(&format!("/api/customer-id/customers/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let short = record["data"]["shortId"].as_str().unwrap();
+    let record = w.customers.registry_record(&id).await;
+    let short = record["shortId"].as_str().unwrap();
     let res = w.claim(short, &w.customer_token(&id), &mine, None).await;
     assert_eq!(res.status(), 200);
     w.wait_for_balance(&id, 500, 1).await;
