@@ -262,10 +262,15 @@ impl Gateway {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
+        // One look in the verified-token cache per request; a miss is verified below.
+        let known = auth.and_then(crate::auth::cached);
+        let verify = |auth: &[u8]| {
+            crate::auth::check(&self.verifier, auth, self.leeway)
+                .map_err(|e| Box::new(ctx.fail(e.code, None)))
+        };
         let Some(limiter) = &self.limiter else {
-            if let Some(auth) = auth {
-                crate::auth::check(&self.verifier, auth, self.leeway)
-                    .map_err(|e| Box::new(ctx.fail(e.code, None)))?;
+            if let (None, Some(auth)) = (&known, auth) {
+                verify(auth)?;
             }
             return Ok(None);
         };
@@ -292,14 +297,14 @@ impl Gateway {
         };
         // A token not seen before pays the IP's budget before its signature is checked;
         // a known good one is counted below with its caller.
-        let ip_charged = auth.is_some_and(|a| crate::auth::cached(a).is_none());
+        let ip_charged = auth.is_some() && known.is_none();
         if ip_charged && let Verdict::Limited(budget) = limiter.check_ip(ip, now) {
             return Err(limited(budget));
         }
-        let caller = match auth {
-            Some(auth) => crate::auth::check(&self.verifier, auth, self.leeway)
-                .map_err(|e| Box::new(ctx.fail(e.code, None)))?,
-            None => None,
+        let caller = match (known, auth) {
+            (Some(known), _) => Some(known),
+            (None, Some(auth)) => verify(auth)?,
+            (None, None) => None,
         };
         if caller
             .as_ref()
