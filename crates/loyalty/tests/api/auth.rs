@@ -35,7 +35,7 @@ async fn a_customer_cannot_earn_or_reverse_on_their_own_account() {
     let app = spawn_app().await;
     let myself = app.register_customer().await;
     let me = customer(&app, &myself);
-    let base = app.url("/api/customer-id/loyalty/SELF");
+    let base = app.url(&format!("/api/customer-id/loyalty/{myself}"));
     let res = app
         .client
         .post(format!("{base}/points"))

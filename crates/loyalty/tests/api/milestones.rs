@@ -78,7 +78,7 @@ async fn milestones_are_the_owners_and_staffs_only() {
     assert_eq!(milestones(&app, &m2, &agent).await.status(), 200);
     let res = app
         .client
-        .get(app.url("/api/customer-id/loyalty/M2/milestones"))
+        .get(app.url(&format!("/api/customer-id/loyalty/{m2}/milestones")))
         .send()
         .await
         .unwrap();

@@ -38,7 +38,8 @@ async fn bad_earn_bodies_are_400_naming_the_field_in_english_and_arabic() {
     ];
     for (body, field) in cases {
         for lang in ["en", "ar"] {
-            let res = post_raw(&app, "/api/customer-id/loyalty/C1/points", body, lang).await;
+            let path = format!("/api/customer-id/loyalty/{c1}/points");
+            let res = post_raw(&app, &path, body, lang).await;
             assert_eq!(res.headers()["content-language"], lang);
             let p = cid_testkit::problem(res, 400, "VALIDATION_FAILED").await;
             let errors = p["errors"].as_array().unwrap();
