@@ -7,6 +7,7 @@ pub mod client;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
@@ -23,27 +24,10 @@ pub use auth::{Caller, Verifier};
 pub use context::RequestContext;
 pub use db::{Db, DbConnection, DbError, Migrations};
 pub use error::ApiError;
+pub use extract::{CustomerPath, Paging, created, ok, roles};
 pub use json::{JsonBody, Validate};
 pub use registry::Registry;
 pub use settings::Settings;
-
-use cid_common::CustomerId;
-
-/// Parses a customer ID from a path segment (400 naming `customerId` when malformed).
-pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
-    CustomerId::parse(raw).map_err(ApiError::from)
-}
-
-/// Reads `?limit=&cursor=` into a page request, reporting bad values per field.
-pub fn page_request(
-    query: &std::collections::HashMap<String, String>,
-) -> Result<cid_common::PageRequest, ApiError> {
-    cid_common::PageRequest::parse(
-        query.get("limit").map(String::as_str),
-        query.get("cursor").map(String::as_str),
-    )
-    .map_err(ApiError::from)
-}
 
 /// Answers a page of a list read with `limit + 1` rows (newest first, keyed by a numeric ID):
 /// the extra row only tells that another page exists, and the last row shown is the cursor.

@@ -1,15 +1,16 @@
 //! HTTP in and out: extract, authorize, run the use case, shape the response.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
 use cid_common::time::rfc3339;
-use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Role};
+use cid_common::{CustomerId, Envelope, FieldError, FieldIssue};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, RequestContext, Validate};
+use cid_kit::roles::{READERS, WRITERS};
+use cid_kit::{
+    ApiError, Caller, CustomerPath, Db, DbConnection, JsonBody, Paging, RequestContext, Validate,
+};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,9 +20,6 @@ use crate::ReferralState;
 use crate::domain::{self, Action, Event, Existing, REFEREE_POINTS, REFERRER_POINTS, Refusal};
 use crate::error::ReferralError;
 use crate::store::{self, NewReferral, Referral};
-
-const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
-const WRITERS: &[Role] = &[Role::Service, Role::Admin];
 
 /// `POST /referral/{customerId}/generate-link` (body optional).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -140,8 +138,8 @@ pub struct StatsResponse {
     params(("customerId" = String, Path)), request_body = Option<LinkRequest>, security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<LinkResponse>)), (status = 403, body = cid_common::Problem)))]
 pub async fn generate_link(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
@@ -149,7 +147,7 @@ pub async fn generate_link(
 ) -> Result<HttpResponse, ApiError> {
     let customer = state
         .registry
-        .writable(&path, &caller, WRITERS, &ctx)
+        .writable(customer.as_str(), &caller, WRITERS, &ctx)
         .await?;
     let request = body.parse::<LinkRequest>()?;
     let id = customer.customer_id;
@@ -174,7 +172,7 @@ pub async fn generate_link(
             }
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(LinkResponse {
+    Ok(cid_kit::ok(LinkResponse {
         referral_link: format!(
             "{}/ref/{}",
             state.link_base.trim_end_matches('/'),
@@ -183,7 +181,7 @@ pub async fn generate_link(
         customer_id: code.customer_id,
         referral_code: code.code,
         created_at: rfc3339(code.created_at),
-    })))
+    }))
 }
 
 fn payout(conn: &mut DbConnection, r: &Referral, now: NaiveDateTime) -> Result<(), ApiError> {
@@ -286,14 +284,14 @@ fn track_tx(
         (status = 422, description = "SELF_REFERRAL", body = cid_common::Problem)))]
 pub async fn track(
     req: HttpRequest,
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let referrer = cid_kit::customer_id(&path)?;
+    let referrer = customer;
     caller.require_any(WRITERS)?;
     let t = body.parse::<TrackRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
@@ -303,7 +301,7 @@ pub async fn track(
         .require_active(&referrer, &ctx)
         .await?
         .customer_id;
-    let referee = cid_kit::customer_id(&t.referred_customer_id)?;
+    let referee = CustomerId::parse(&t.referred_customer_id).map_err(ApiError::from)?;
     let referee = state
         .registry
         .require_active(&referee, &ctx)
@@ -329,16 +327,15 @@ pub async fn track(
     params(("customerId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     security(("bearer" = [])), responses((status = 200, body = inline(Envelope<Vec<ReferralResponse>>))))]
 pub async fn history(
-    path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    page: Paging,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
-    let page = cid_kit::page_request(&query)?;
+    let page = page.0;
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
     let id = state.registry.canonical(&customer, &ctx).await;
     let rows = db
@@ -379,22 +376,21 @@ async fn summary(db: &Db, customer: String) -> Result<StatsResponse, ApiError> {
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<RewardsResponse>))))]
 pub async fn rewards(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let customer = state.registry.canonical(&customer, &ctx).await;
     let s = summary(&db, customer).await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(RewardsResponse {
+    Ok(cid_kit::ok(RewardsResponse {
         total_rewards: s.total_rewards,
         completed_rewards: s.successful_referrals,
         pending_rewards: s.pending_referrals,
         total_referred: s.total_referred,
-    })))
+    }))
 }
 
 /// Counts, conversion and the latest referral.
@@ -402,14 +398,13 @@ pub async fn rewards(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<StatsResponse>))))]
 pub async fn stats(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let customer = state.registry.canonical(&customer, &ctx).await;
-    Ok(HttpResponse::Ok().json(Envelope::ok(summary(&db, customer).await?)))
+    Ok(cid_kit::ok(summary(&db, customer).await?))
 }

@@ -1,15 +1,16 @@
 //! HTTP in and out: extract, authorize, run the use case, shape the response.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use cid_common::time::rfc3339;
-use cid_common::{Envelope, FieldError, FieldIssue, Locale, Role};
+use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Locale, Role};
 use cid_kit::idempotency::{self, Scope};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, Caller, Db, DbConnection, JsonBody, RequestContext, Validate};
+use cid_kit::roles::{READERS, WRITERS};
+use cid_kit::{
+    ApiError, Caller, CustomerPath, Db, DbConnection, JsonBody, Paging, RequestContext, Validate,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -22,9 +23,8 @@ use crate::sources::Lookup;
 use crate::store::{self, Instance, NewInstance};
 
 /// Staff who may read any customer's rewards.
-const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
 /// Who may claim on a customer's behalf.
-const CLAIMERS: &[Role] = &[Role::Admin, Role::Service];
+const CLAIMERS: &[Role] = WRITERS;
 /// `GET /upcoming` lists this many.
 const UPCOMING: usize = 5;
 /// `special-dates` shows windows that closed up to this many days ago; older ones are history.
@@ -195,7 +195,7 @@ pub async fn catalog(ctx: RequestContext, state: web::Data<RewardsState>) -> Htt
             }),
         })
         .collect();
-    HttpResponse::Ok().json(Envelope::ok(items))
+    cid_kit::ok(items)
 }
 
 fn apply(
@@ -291,14 +291,13 @@ async fn refresh(
 /// The common start of the list routes: the customer ID checked, the caller allowed, the
 /// customer's instances brought up to date; with the business day they were judged on.
 async fn readable(
-    path: &str,
+    customer: &CustomerId,
     caller: &Caller,
     ctx: &RequestContext,
     db: &Db,
     state: &RewardsState,
 ) -> Result<(Vec<Instance>, NaiveDate), ApiError> {
-    let customer = cid_kit::customer_id(path)?;
-    caller.require_owner_or(&customer, READERS)?;
+    caller.require_owner_or(customer, READERS)?;
     let rows = refresh(db, state, customer.as_str(), ctx).await?;
     Ok((rows, state.today()))
 }
@@ -311,19 +310,19 @@ async fn readable(
         (status = 403, body = cid_common::Problem),
         (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
 pub async fn special_dates(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let (rows, today) = readable(&customer, &caller, &ctx, &db, &state).await?;
     let list: Vec<_> = rows
         .iter()
         .filter(|i| (today - i.valid_until).num_days() <= RECENT_DAYS)
         .map(|i| RewardResponse::new(i, today, ctx.locale))
         .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(list)))
+    Ok(cid_kit::ok(list))
 }
 
 /// The next five rewards that are available now or open soonest.
@@ -333,20 +332,20 @@ pub async fn special_dates(
         (status = 403, body = cid_common::Problem),
         (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
 pub async fn upcoming(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let (rows, today) = readable(&customer, &caller, &ctx, &db, &state).await?;
     let list: Vec<_> = rows
         .iter()
         .filter(|i| matches!(status_of(i, today), Status::Upcoming | Status::Available))
         .take(UPCOMING)
         .map(|i| RewardResponse::new(i, today, ctx.locale))
         .collect();
-    Ok(HttpResponse::Ok().json(Envelope::ok(list)))
+    Ok(cid_kit::ok(list))
 }
 
 /// Claimed and expired rewards, newest first, paginated.
@@ -357,18 +356,18 @@ pub async fn upcoming(
         (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
         (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
 pub async fn history(
-    path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    page: Paging,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = cid_kit::page_request(&query)?;
-    let (rows, today) = readable(&path, &caller, &ctx, &db, &state).await?;
+    let page = page.0;
+    let (rows, today) = readable(&customer, &caller, &ctx, &db, &state).await?;
     let customer = match rows.first() {
         Some(r) => r.customer_id.clone(),
-        None => path.into_inner(),
+        None => customer.into_inner().into_inner(),
     };
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
     let rows = db
@@ -411,11 +410,11 @@ pub async fn details(
                 || READERS.iter().any(|r| caller.has(*r))
         })
         .ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(RewardResponse::new(
+    Ok(cid_kit::ok(RewardResponse::new(
         &found,
         state.today(),
         ctx.locale,
-    ))))
+    )))
 }
 
 fn claim_tx(
@@ -481,8 +480,8 @@ fn claim_tx(
         (status = 422, description = "REWARD_NOT_YET_AVAILABLE, REWARD_EXPIRED or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn claim(
     req: HttpRequest,
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
@@ -491,7 +490,7 @@ pub async fn claim(
     let customer = match state
         .sources
         .registry()
-        .writable(&path, &caller, CLAIMERS, &ctx)
+        .writable(customer.as_str(), &caller, CLAIMERS, &ctx)
         .await
     {
         Ok(found) => found.customer_id,
@@ -499,9 +498,8 @@ pub async fn claim(
         // below must find it under the caller's own ID: it stays claimable while the
         // registry is unreachable.
         Err(e) if e.code == cid_common::ErrorCode::ServiceUnavailable => {
-            let id = cid_kit::customer_id(&path)?;
-            caller.require_owner_or(&id, CLAIMERS)?;
-            id.into_inner()
+            caller.require_owner_or(&customer, CLAIMERS)?;
+            customer.as_str().to_owned()
         }
         Err(e) => return Err(e),
     };

@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use chrono::{Datelike, Utc};
-use cid_common::{Envelope, Role};
-use cid_kit::{ApiError, Caller, Db, JsonBody};
+use cid_common::{CustomerId, Envelope, Role};
+use cid_kit::roles::{READERS, WRITERS};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::Registry;
@@ -15,9 +16,6 @@ use crate::domain::{csv, ids};
 use crate::error::CustomersError;
 use crate::store::{self, Customer, NewCustomer, ProfileChangeset};
 use dto::{CreateRequest, CustomerResponse, Profile, StatsResponse};
-
-const WRITERS: &[Role] = &[Role::Service, Role::Admin];
-const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
 
 fn owns(caller: &Caller, c: &Customer) -> bool {
     caller.has(Role::Customer)
@@ -28,8 +26,13 @@ fn owns(caller: &Caller, c: &Customer) -> bool {
 
 /// Loads a customer by any ID format and checks the caller may act on it. A customer asking
 /// for someone else gets 403 whether or not that ID exists.
-async fn load(db: &Db, raw: &str, caller: &Caller, others: &[Role]) -> Result<Customer, ApiError> {
-    let raw = cid_kit::customer_id(raw)?.into_inner();
+async fn load(
+    db: &Db,
+    id: &CustomerId,
+    caller: &Caller,
+    others: &[Role],
+) -> Result<Customer, ApiError> {
+    let raw = id.as_str().to_owned();
     let lookup = ids::lookup(&raw);
     let found = db
         .read(move |c| store::find(c, &lookup).map_err(ApiError::from))
@@ -121,12 +124,12 @@ pub async fn create(
     responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 403, body = cid_common::Problem),
         (status = 404, description = "CUSTOMER_NOT_FOUND", body = cid_common::Problem)))]
 pub async fn get(
-    path: web::Path<String>,
     caller: Caller,
+    id: CustomerPath,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = load(&db, &path, &caller, READERS).await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&customer))))
+    let customer = load(&db, &id, &caller, READERS).await?;
+    Ok(cid_kit::ok(CustomerResponse::from(&customer)))
 }
 
 /// Updates profile fields (the customer themself, service or admin); absent fields stay.
@@ -135,12 +138,12 @@ pub async fn get(
     responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 400, body = cid_common::Problem),
         (status = 409, description = "CUSTOMER_INACTIVE", body = cid_common::Problem)))]
 pub async fn update(
-    path: web::Path<String>,
     caller: Caller,
+    id: CustomerPath,
     db: web::Data<Db>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = load(&db, &path, &caller, WRITERS).await?;
+    let customer = load(&db, &id, &caller, WRITERS).await?;
     let profile = body.parse::<Profile>()?;
     if !customer.active {
         return Err(CustomersError::Inactive(customer.customer_id).into());
@@ -156,7 +159,7 @@ pub async fn update(
     let updated = db
         .write(move |c| store::update_profile(c, customer.id, &changes).map_err(ApiError::from))
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&updated))))
+    Ok(cid_kit::ok(CustomerResponse::from(&updated)))
 }
 
 /// Deactivates a customer (service/admin); the record and its ID are kept.
@@ -164,17 +167,17 @@ pub async fn update(
     params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<CustomerResponse>)), (status = 404, body = cid_common::Problem)))]
 pub async fn deactivate(
-    path: web::Path<String>,
     caller: Caller,
+    id: CustomerPath,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(WRITERS)?;
-    let customer = load(&db, &path, &caller, WRITERS).await?;
+    let customer = load(&db, &id, &caller, WRITERS).await?;
     let now = Utc::now().naive_utc();
     let done = db
         .write(move |c| store::deactivate(c, customer.id, now).map_err(ApiError::from))
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(CustomerResponse::from(&done))))
+    Ok(cid_kit::ok(CustomerResponse::from(&done)))
 }
 
 /// Totals by user type and state (staff).
@@ -201,7 +204,7 @@ pub async fn stats(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, Ap
             stats.inactive += n;
         }
     }
-    Ok(HttpResponse::Ok().json(Envelope::ok(stats)))
+    Ok(cid_kit::ok(stats))
 }
 
 const CSV_HEADER: [&str; 13] = [

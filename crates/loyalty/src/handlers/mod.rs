@@ -2,15 +2,14 @@
 
 pub mod dto;
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use cid_common::time::{major_units, rfc3339};
 use cid_common::{Envelope, Role};
 use cid_kit::idempotency::{self, Scope};
-use cid_kit::{ApiError, Caller, Db, JsonBody, RequestContext};
+use cid_kit::roles::{READERS, WRITERS};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
 
 use crate::LoyaltyState;
 use crate::domain::earn::{EARN_CURRENCY, METHODS};
@@ -24,10 +23,8 @@ use dto::{
     TierResponse,
 };
 
-/// Who may read an account besides its owner.
-const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
-/// Who may credit or reverse points (never the customer).
-const CREDITORS: &[Role] = &[Role::Service, Role::Admin];
+/// Who may credit or reverse points: never the customer.
+const CREDITORS: &[Role] = WRITERS;
 
 fn who(caller: &Caller, ctx: &RequestContext) -> Who {
     Who {
@@ -44,7 +41,7 @@ pub async fn tiers(ctx: RequestContext) -> HttpResponse {
         .iter()
         .map(|t| TierResponse::new(t, ctx.locale))
         .collect();
-    HttpResponse::Ok().json(Envelope::ok(tiers))
+    cid_kit::ok(tiers)
 }
 
 /// One tier's benefits; the name is case-insensitive.
@@ -57,7 +54,7 @@ pub async fn benefits(
     ctx: RequestContext,
 ) -> Result<HttpResponse, ApiError> {
     let tier = Tier::parse(&path).ok_or_else(|| LoyaltyError::TierNotFound(path.into_inner()))?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(TierResponse::new(tier.info(), ctx.locale))))
+    Ok(cid_kit::ok(TierResponse::new(tier.info(), ctx.locale)))
 }
 
 /// The ways to earn, with the rates the earn endpoint applies.
@@ -68,7 +65,7 @@ pub async fn methods(ctx: RequestContext) -> HttpResponse {
         .iter()
         .map(|m| EarnMethodResponse::new(m, ctx.locale))
         .collect();
-    HttpResponse::Ok().json(Envelope::ok(methods))
+    cid_kit::ok(methods)
 }
 
 /// A customer's account; an unknown customer has the zero account.
@@ -77,13 +74,12 @@ pub async fn methods(ctx: RequestContext) -> HttpResponse {
     responses((status = 200, body = inline(Envelope<AccountResponse>)),
         (status = 401, body = cid_common::Problem), (status = 403, body = cid_common::Problem)))]
 pub async fn account(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let policy = state.policy;
     let id = state.registry.canonical(&customer, &ctx).await;
@@ -131,7 +127,7 @@ pub async fn account(
         }),
         points_history: snap.recent.iter().map(EntryResponse::from).collect(),
     };
-    Ok(HttpResponse::Ok().json(Envelope::ok(body)))
+    Ok(cid_kit::ok(body))
 }
 
 /// The ledger, newest first, paginated.
@@ -140,16 +136,15 @@ pub async fn account(
     security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<Vec<EntryResponse>>)), (status = 400, body = cid_common::Problem)))]
 pub async fn history(
-    path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    page: Paging,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
-    let page = cid_kit::page_request(&query)?;
+    let page = page.0;
     let limit = i64::from(page.limit);
     let before = page.cursor.map(|c| c.0);
     let id = state.registry.canonical(&customer, &ctx).await;
@@ -171,15 +166,14 @@ pub async fn history(
     responses((status = 200, body = inline(Envelope<MilestonesResponse>)),
         (status = 403, body = cid_common::Problem)))]
 pub async fn milestones(
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::domain::milestones;
     use crate::store::accounts;
-    let customer = cid_kit::customer_id(&path)?;
     caller.require_owner_or(&customer, READERS)?;
     let id = state.registry.canonical(&customer, &ctx).await;
     let body = db
@@ -203,7 +197,7 @@ pub async fn milestones(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(body)))
+    Ok(cid_kit::ok(body))
 }
 
 /// Credits points (service/admin). Honours `Idempotency-Key`.
@@ -216,14 +210,14 @@ pub async fn milestones(
         (status = 422, description = "UNSUPPORTED_CURRENCY or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn earn(
     req: HttpRequest,
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cid_kit::customer_id(&path)?;
+    let id = customer;
     caller.require_any(CREDITORS)?;
     let earning = body.parse::<EarnRequest>()?.into_earning()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
@@ -247,14 +241,14 @@ pub async fn earn(
         (status = 422, description = "INSUFFICIENT_POINTS", body = cid_common::Problem)))]
 pub async fn redeem(
     req: HttpRequest,
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cid_kit::customer_id(&path)?;
+    let id = customer;
     if !caller.has(Role::Customer) {
         caller.require_any(&[Role::Admin])?;
     }
@@ -292,14 +286,14 @@ pub async fn redeem(
         (status = 409, description = "ALREADY_REVERSED", body = cid_common::Problem)))]
 pub async fn reversal(
     req: HttpRequest,
-    path: web::Path<String>,
     caller: Caller,
+    customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let id = cid_kit::customer_id(&path)?;
+    let id = customer;
     caller.require_any(CREDITORS)?;
     let request = body.parse::<ReversalRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;

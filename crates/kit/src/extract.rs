@@ -1,0 +1,135 @@
+//! What every handler reads and answers the same way: the customer named by the path, a page
+//! request, the role sets of SPEC §2, and the success envelopes. One definition each, so a
+//! service's handler is only its own logic.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
+use cid_common::{CustomerId, Envelope, PageRequest};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// The role sets the services share (SPEC §2).
+pub mod roles {
+    use cid_common::Role;
+
+    /// Staff who read any customer: agents, admins, and services reading on their behalf.
+    pub const READERS: &[Role] = &[Role::Agent, Role::Admin, Role::Service];
+    /// Machine-to-machine and admin writes (earn, track, register): never the customer.
+    pub const WRITERS: &[Role] = &[Role::Service, Role::Admin];
+    /// Agents and admins.
+    pub const STAFF: &[Role] = &[Role::Agent, Role::Admin];
+    /// Admins only.
+    pub const ADMIN: &[Role] = &[Role::Admin];
+}
+
+/// The customer a route's `{customerId}` (the registry's own routes: `{id}`) names, checked
+/// against the path rule: a malformed one is a 400 naming `customerId`.
+#[derive(Debug, Clone)]
+pub struct CustomerPath(pub CustomerId);
+
+impl CustomerPath {
+    pub fn into_inner(self) -> CustomerId {
+        self.0
+    }
+}
+
+impl std::ops::Deref for CustomerPath {
+    type Target = CustomerId;
+    fn deref(&self) -> &CustomerId {
+        &self.0
+    }
+}
+
+impl FromRequest for CustomerPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let info = req.match_info();
+        let raw = info.get("customerId").or_else(|| info.get("id"));
+        ready(match raw {
+            Some(raw) => CustomerId::parse(raw).map(Self).map_err(ApiError::from),
+            None => Err(ApiError::internal(
+                "CustomerPath on a route without {customerId}",
+            )),
+        })
+    }
+}
+
+/// `?limit=&cursor=` read into a page request; bad values are a 400 naming each field.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging(pub PageRequest);
+
+impl FromRequest for Paging {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut limit = None;
+        let mut cursor = None;
+        for (key, value) in url_pairs(req.query_string()) {
+            match key.as_str() {
+                "limit" => limit = Some(value),
+                "cursor" => cursor = Some(value),
+                _ => {}
+            }
+        }
+        ready(
+            PageRequest::parse(limit.as_deref(), cursor.as_deref())
+                .map(Self)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
+/// The pairs of a query string, percent-decoded (`+` is a space).
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    actix_web::web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(|q| q.into_inner())
+        .unwrap_or_default()
+}
+
+/// 200 with `{"success": true, "data": …}`.
+pub fn ok<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Ok().json(Envelope::ok(data))
+}
+
+/// 201 with `{"success": true, "data": …}`.
+pub fn created<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Created().json(Envelope::ok(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_customer_path_is_checked_and_bad_pages_name_their_field() {
+        let req = TestRequest::default()
+            .param("customerId", "CID-2026-000001")
+            .to_http_request();
+        let got = CustomerPath::from_request(&req, &mut Payload::None)
+            .into_inner()
+            .unwrap();
+        assert_eq!(got.as_str(), "CID-2026-000001");
+        let req = TestRequest::default().param("id", "a b").to_http_request();
+        let err = CustomerPath::from_request(&req, &mut Payload::None)
+            .into_inner()
+            .unwrap_err();
+        assert_eq!(err.fields[0].field, "customerId");
+
+        let req = TestRequest::with_uri("/x?limit=5&cursor=42&other=1").to_http_request();
+        let page = Paging::from_request(&req, &mut Payload::None)
+            .into_inner()
+            .unwrap();
+        assert_eq!((page.0.limit, page.0.cursor.map(|c| c.0)), (5, Some(42)));
+        let req = TestRequest::with_uri("/x?limit=500").to_http_request();
+        let err = Paging::from_request(&req, &mut Payload::None)
+            .into_inner()
+            .unwrap_err();
+        assert_eq!(err.fields[0].field, "limit");
+    }
+}
