@@ -458,3 +458,111 @@ pub mod migrations {
         up
     }
 }
+
+/// The authorization matrix every service asserts over its protected routes (SPEC §2): each
+/// route is listed once with the roles allowed, and [`authz::assert_matrix`] checks 401 for
+/// no token and for every bad one, 403 for a customer naming another customer, 403 for every
+/// role not allowed, and neither 401 nor 403 for the allowed ones.
+pub mod authz {
+    use cid_common::Role;
+    use reqwest::Method;
+    use serde_json::Value;
+
+    use super::TestApp;
+
+    /// A protected route. `path` may hold `{customerId}`, filled with a registered customer.
+    pub struct Route {
+        pub method: Method,
+        pub path: &'static str,
+        /// A valid body for writes.
+        pub body: Option<Value>,
+        /// Staff and machine roles allowed.
+        pub roles: &'static [Role],
+        /// Whether the customer the path names may call it themself.
+        pub owner: bool,
+    }
+
+    impl Route {
+        pub fn new(
+            method: Method,
+            path: &'static str,
+            roles: &'static [Role],
+            owner: bool,
+        ) -> Self {
+            Self {
+                method,
+                path,
+                body: None,
+                roles,
+                owner,
+            }
+        }
+
+        pub fn body(mut self, body: Value) -> Self {
+            self.body = Some(body);
+            self
+        }
+    }
+
+    const ROLES: [Role; 3] = [Role::Agent, Role::Admin, Role::Service];
+
+    async fn send(app: &TestApp, route: &Route, customer: &str, token: Option<&str>) -> u16 {
+        let path = route.path.replace("{customerId}", customer);
+        let mut req = app.client.request(route.method.clone(), app.url(&path));
+        if let Some(body) = &route.body {
+            req = req.json(body);
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("authz request").status().as_u16()
+    }
+
+    /// Asserts the matrix for every route of `routes` on `app`, with customers registered in
+    /// `registry` (the app itself when it is the registry).
+    pub async fn assert_matrix(app: &TestApp, registry: &TestApp, routes: &[Route]) {
+        let owner = registry.register_customer().await;
+        let other = registry.register_customer().await;
+        let bad = super::bad_tokens::all(&app.settings);
+        for route in routes {
+            let at = format!("{} {}", route.method, route.path);
+            assert_eq!(
+                send(app, route, &owner, None).await,
+                401,
+                "{at} without a token"
+            );
+            for (label, token) in &bad {
+                let status = send(app, route, &owner, Some(token)).await;
+                assert_eq!(status, 401, "{at} with a token that is {label}");
+            }
+            if route.path.contains("{customerId}") {
+                let theirs = app.token(&other, &[Role::Customer]);
+                let status = send(app, route, &owner, Some(&theirs)).await;
+                assert_eq!(status, 403, "{at} by another customer");
+            }
+            let mine = app.token(&owner, &[Role::Customer]);
+            let status = send(app, route, &owner, Some(&mine)).await;
+            if route.owner {
+                assert!(
+                    status != 401 && status != 403,
+                    "{at} by its customer: {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{at} by its customer");
+            }
+            for role in ROLES {
+                let token = app.token(&format!("{}-1", role.as_str()), &[role]);
+                let status = send(app, route, &owner, Some(&token)).await;
+                if route.roles.contains(&role) {
+                    assert!(
+                        status != 401 && status != 403,
+                        "{at} by {}: {status}",
+                        role.as_str()
+                    );
+                } else {
+                    assert_eq!(status, 403, "{at} by {}", role.as_str());
+                }
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod auth;
+mod authz;
 mod catalog;
 mod concurrency;
 mod helpers;

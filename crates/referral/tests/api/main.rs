@@ -377,3 +377,49 @@ async fn concurrent_first_purchases_complete_once_and_the_others_are_told_409() 
     );
     assert_eq!(stats(&app, &referrer).await["successfulReferrals"], 1);
 }
+
+#[tokio::test]
+async fn every_protected_route_admits_exactly_its_roles() {
+    use cid_kit::roles::{READERS, WRITERS};
+    use cid_testkit::authz::{Route, assert_matrix};
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let routes = [
+        Route::new(
+            Method::POST,
+            "/api/customer-id/referral/{customerId}/generate-link",
+            WRITERS,
+            true,
+        )
+        .body(json!({})),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/referral/{customerId}/track",
+            WRITERS,
+            false,
+        )
+        .body(
+            json!({"referralCode": "ABCDEFGH", "referredCustomerId": "CID-2026-999999",
+            "event": "signup"}),
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/referral/{customerId}/history",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/referral/{customerId}/rewards",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/referral/{customerId}/stats",
+            READERS,
+            true,
+        ),
+    ];
+    assert_matrix(&app, app.peer("customers"), &routes).await;
+}

@@ -565,3 +565,47 @@ async fn a_deactivated_customer_cannot_claim_and_an_alias_claims_for_its_custome
     assert_eq!(res.status(), 200);
     w.wait_for_balance(&id, 500, 1).await;
 }
+
+#[tokio::test]
+async fn every_protected_route_admits_exactly_its_roles() {
+    use cid_kit::roles::{READERS, WRITERS};
+    use cid_testkit::authz::{Route, assert_matrix};
+    use reqwest::Method;
+    let w = World::start().await;
+    let routes = [
+        Route::new(
+            Method::GET,
+            "/api/customer-id/rewards/{customerId}/special-dates",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/rewards/{customerId}/upcoming",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/rewards/{customerId}/history",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/rewards/{customerId}/claim",
+            WRITERS,
+            true,
+        )
+        .body(json!({"rewardId": "no-such-reward"})),
+        // Addressed by the reward's own ID: anyone with a token who is not its owner or staff
+        // gets the 404 an unknown reward gets, never a 403.
+        Route::new(
+            Method::GET,
+            "/api/customer-id/rewards/no-such-reward/details",
+            &[Role::Agent, Role::Admin, Role::Service],
+            true,
+        ),
+    ];
+    assert_matrix(&w.rewards, &w.customers, &routes).await;
+}
