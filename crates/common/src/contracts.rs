@@ -23,3 +23,78 @@ pub mod customers {
         pub join_date: String,
     }
 }
+
+pub mod loyalty {
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    /// Why points were earned; the ledger entry's type.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum EarnType {
+        Purchase,
+        Referral,
+        Review,
+        Birthday,
+        Reward,
+        Manual,
+    }
+
+    impl EarnType {
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Purchase => "purchase",
+                Self::Referral => "referral",
+                Self::Review => "review",
+                Self::Birthday => "birthday",
+                Self::Reward => "reward",
+                Self::Manual => "manual",
+            }
+        }
+    }
+
+    /// A credit another service asks loyalty for (a referral payout, a claimed reward): a
+    /// body `POST /loyalty/{customerId}/points` accepts, sent through the caller's outbox
+    /// with an Idempotency-Key.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Credit {
+        /// 1..1000000.
+        pub points: i64,
+        pub reason: String,
+        #[serde(rename = "type")]
+        pub earn_type: EarnType,
+    }
+
+    impl Credit {
+        /// Where a credit for `customer` (standard ID) is posted.
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/loyalty/{customer}/points")
+        }
+    }
+
+    /// A milestone reached: `first_purchase`, `tenth_purchase` or `lifetime_points_1000`, with
+    /// the time (RFC 3339) of the earning that reached it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Milestone {
+        pub milestone: String,
+        pub reached_at: String,
+    }
+
+    /// `GET /loyalty/{customerId}/milestones`, which special-date rewards read.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Milestones {
+        pub customer_id: String,
+        pub lifetime_points: i64,
+        /// Milestones reached, each with the time of the earning that reached it.
+        pub milestones: Vec<Milestone>,
+    }
+
+    impl Milestones {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/loyalty/{customer}/milestones")
+        }
+    }
+}

@@ -54,6 +54,35 @@ pub struct Message {
     pub idempotency_key: String,
 }
 
+impl Message {
+    /// A POST of a typed body (a contract type of `cid_common::contracts`), so the JSON sent
+    /// is the one the target's own type reads.
+    pub fn post<B: serde::Serialize>(
+        target: &str,
+        path: String,
+        body: &B,
+        idempotency_key: String,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            target: target.to_owned(),
+            method: Method::POST,
+            path,
+            body: serde_json::to_value(body)?,
+            idempotency_key,
+        })
+    }
+
+    /// Points for `customer` (standard ID) in loyalty, exactly once per `idempotency_key`.
+    pub fn credit(
+        customer: &str,
+        credit: &cid_common::contracts::loyalty::Credit,
+        idempotency_key: String,
+    ) -> Result<Self, serde_json::Error> {
+        use cid_common::contracts::loyalty::Credit;
+        Self::post("loyalty", Credit::path(customer), credit, idempotency_key)
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = outbox)]
 struct NewRow<'a> {

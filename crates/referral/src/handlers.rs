@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
+use cid_common::contracts::loyalty::{Credit, EarnType};
 use cid_common::time::rfc3339;
 use cid_common::{CustomerId, Envelope, FieldError, FieldIssue};
 use cid_kit::idempotency::{self, Scope};
@@ -13,7 +14,6 @@ use cid_kit::{
 };
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::ReferralState;
@@ -199,13 +199,13 @@ fn payout(conn: &mut DbConnection, r: &Referral, now: NaiveDateTime) -> Result<(
             "referee",
         ),
     ] {
-        let message = Message {
-            target: "loyalty".into(),
-            method: reqwest::Method::POST,
-            path: format!("/api/customer-id/loyalty/{customer}/points"),
-            body: json!({"points": points, "reason": reason, "type": "referral"}),
-            idempotency_key: format!("referral:{}:{side}", r.id),
+        let credit = Credit {
+            points: i64::from(points),
+            reason,
+            earn_type: EarnType::Referral,
         };
+        let message = Message::credit(customer, &credit, format!("referral:{}:{side}", r.id))
+            .map_err(ApiError::internal)?;
         outbox::enqueue(conn, &message, now)?;
     }
     Ok(())

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, Utc};
+use cid_common::contracts::loyalty::Credit;
 use cid_common::time::rfc3339;
 use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Locale, Role};
 use cid_kit::idempotency::{self, Scope};
@@ -12,7 +13,6 @@ use cid_kit::{
     ApiError, Caller, CustomerPath, Db, DbConnection, JsonBody, Paging, RequestContext, Validate,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::RewardsState;
@@ -447,17 +447,13 @@ fn claim_tx(
         return Err(RewardsError::AlreadyClaimed(reward_id.to_owned()));
     }
     let kind = kind_of(&found)?;
-    let message = Message {
-        target: "loyalty".into(),
-        method: reqwest::Method::POST,
-        path: format!("/api/customer-id/loyalty/{customer}/points"),
-        body: json!({
-            "points": found.points,
-            "reason": format!("{} ({})", found.name_en, found.occurrence),
-            "type": kind.earn_type(),
-        }),
-        idempotency_key: format!("reward-claim:{reward_id}"),
+    let credit = Credit {
+        points: i64::from(found.points),
+        reason: format!("{} ({})", found.name_en, found.occurrence),
+        earn_type: kind.earn_type(),
     };
+    let message = Message::credit(customer, &credit, format!("reward-claim:{reward_id}"))
+        .map_err(ApiError::internal)?;
     outbox::enqueue(conn, &message, now)?;
     let claimed = store::by_reward_id(conn, reward_id)?
         .ok_or_else(|| ApiError::internal("claimed reward vanished"))?;

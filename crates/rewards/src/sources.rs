@@ -8,11 +8,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate};
+use cid_common::contracts::loyalty::Milestones;
 use cid_kit::RequestContext;
 use cid_kit::client::{CallContext, ServiceClient};
 use cid_kit::registry::{self, Registry};
 use reqwest::Method;
-use serde::Deserialize;
 
 use crate::domain::occurrences::Facts;
 
@@ -26,18 +26,6 @@ pub enum Lookup {
     /// The registry could not be asked (down, slow, failing): only rewards already issued
     /// are shown, and nothing new is issued until it answers again.
     Unavailable,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Milestone {
-    milestone: String,
-    reached_at: String,
-}
-
-#[derive(Deserialize)]
-struct Milestones {
-    milestones: Vec<Milestone>,
 }
 
 /// Cache entries beyond this many are dropped (oldest first) so memory stays bounded.

@@ -1,34 +1,19 @@
 //! Earning rates (SPEC §3.2): what the earn endpoint really applies and `earn/methods` lists.
 
 use cid_common::Localized;
-use serde::{Deserialize, Serialize};
 
-/// Why points were earned; stored as the ledger entry's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum EarnType {
-    Purchase,
-    Referral,
-    Review,
-    Birthday,
-    Reward,
-    Manual,
+/// Why points were earned: the wire type shared with the services that credit points.
+pub use cid_common::contracts::loyalty::EarnType;
+
+/// Loyalty's rules about each earn type.
+pub trait EarnRules {
+    /// Points credited when the request names the type but no amount.
+    fn fixed_points(self) -> Option<i64>;
+    fn default_reason(self) -> &'static str;
 }
 
-impl EarnType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Purchase => "purchase",
-            Self::Referral => "referral",
-            Self::Review => "review",
-            Self::Birthday => "birthday",
-            Self::Reward => "reward",
-            Self::Manual => "manual",
-        }
-    }
-
-    /// Points credited when the request names the type but no amount.
-    pub fn fixed_points(self) -> Option<i64> {
+impl EarnRules for EarnType {
+    fn fixed_points(self) -> Option<i64> {
         match self {
             Self::Referral => Some(REFERRAL_POINTS),
             Self::Review => Some(REVIEW_POINTS),
@@ -37,7 +22,7 @@ impl EarnType {
         }
     }
 
-    pub fn default_reason(self) -> &'static str {
+    fn default_reason(self) -> &'static str {
         match self {
             Self::Purchase => "Purchase",
             Self::Referral => "Referral bonus",

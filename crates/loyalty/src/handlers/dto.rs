@@ -6,7 +6,7 @@ use cid_kit::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::earn::{EARN_CURRENCY, EarnMethod, EarnType};
+use crate::domain::earn::{EARN_CURRENCY, EarnMethod, EarnRules, EarnType};
 use crate::domain::tier::{Tier, TierInfo};
 use crate::error::LoyaltyError;
 use crate::ops::{Earning, Movement, ReversalTarget};
@@ -426,21 +426,42 @@ pub struct AccountResponse {
     pub points_history: Vec<EntryResponse>,
 }
 
-/// One milestone reached.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MilestoneResponse {
-    /// first_purchase | tenth_purchase | lifetime_points_1000
-    pub milestone: String,
-    pub reached_at: String,
-}
+/// `GET /loyalty/{customerId}/milestones`: the contract special-date rewards read.
+pub use cid_common::contracts::loyalty::{
+    Milestone as MilestoneResponse, Milestones as MilestonesResponse,
+};
 
-/// `GET /loyalty/{customerId}/milestones`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MilestonesResponse {
-    pub customer_id: String,
-    pub lifetime_points: i64,
-    /// Milestones reached, each with the time of the earning that reached it.
-    pub milestones: Vec<MilestoneResponse>,
+#[cfg(test)]
+mod tests {
+    use cid_common::contracts::loyalty::Credit;
+
+    use super::*;
+
+    /// What referral and rewards send (through their outboxes) is what the earn route reads:
+    /// every earn type, with its points and reason kept.
+    #[test]
+    fn a_credit_from_another_service_is_an_earning_as_sent() {
+        for earn_type in [
+            EarnType::Purchase,
+            EarnType::Referral,
+            EarnType::Review,
+            EarnType::Birthday,
+            EarnType::Reward,
+            EarnType::Manual,
+        ] {
+            let credit = Credit {
+                points: 150,
+                reason: "Referral: a first purchase".into(),
+                earn_type,
+            };
+            let wire = serde_json::to_vec(&credit).unwrap();
+            let request: EarnRequest = cid_kit::json::parse(&wire).unwrap();
+            assert!(request.validate().is_empty(), "{earn_type:?}");
+            let earning = request.into_earning().unwrap();
+            assert_eq!(
+                (earning.earn_type, earning.points, earning.reason.as_str()),
+                (earn_type, 150, "Referral: a first purchase")
+            );
+        }
+    }
 }

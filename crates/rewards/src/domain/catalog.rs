@@ -41,10 +41,12 @@ impl Kind {
     }
 
     /// The loyalty earn type a claim of this kind credits.
-    pub fn earn_type(self) -> &'static str {
+    /// The ledger type the claimed points are credited under.
+    pub fn earn_type(self) -> cid_common::contracts::loyalty::EarnType {
+        use cid_common::contracts::loyalty::EarnType;
         match self {
-            Self::Birthday => "birthday",
-            _ => "reward",
+            Self::Birthday => EarnType::Birthday,
+            _ => EarnType::Reward,
         }
     }
 }
