@@ -17,6 +17,16 @@ pub fn new_code() -> String {
         .collect()
 }
 
+cid_common::text_enum! {
+    /// A referral's state, stored as text.
+    pub enum ReferralStatus {
+        /// Signed up; waiting for the referee's first purchase.
+        Pending = "pending",
+        /// First purchase seen; both sides paid (through the outbox).
+        Completed = "completed",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     Signup,

@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod ops;
 pub mod routes;
 pub mod schema;
 pub mod store;

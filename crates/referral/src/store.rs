@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use cid_kit::DbConnection;
 use diesel::prelude::*;
 
+use crate::domain::ReferralStatus;
 use crate::schema::{referral_codes as rc, referrals as r};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -23,7 +24,8 @@ pub struct Referral {
     pub referrer_id: String,
     pub referee_id: String,
     pub code: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: ReferralStatus,
     pub referrer_points: i32,
     pub referee_points: i32,
     pub signed_up_at: NaiveDateTime,
@@ -37,7 +39,8 @@ pub struct NewReferral<'a> {
     pub referrer_id: &'a str,
     pub referee_id: &'a str,
     pub code: &'a str,
-    pub status: &'a str,
+    #[diesel(serialize_as = String)]
+    pub status: ReferralStatus,
     pub referrer_points: i32,
     pub referee_points: i32,
     pub signed_up_at: NaiveDateTime,
@@ -96,10 +99,11 @@ pub fn by_referee(conn: &mut DbConnection, referee: &str) -> QueryResult<Option<
         .optional()
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewReferral) -> QueryResult<Referral> {
+pub fn insert(conn: &mut DbConnection, new: NewReferral) -> QueryResult<Referral> {
+    let referee = new.referee_id;
     diesel::insert_into(r::table).values(new).execute(conn)?;
     r::table
-        .filter(r::referee_id.eq(new.referee_id))
+        .filter(r::referee_id.eq(referee))
         .select(Referral::as_select())
         .first(conn)
 }
@@ -112,9 +116,10 @@ pub fn complete(
     referrer: i32,
     referee: i32,
 ) -> QueryResult<Option<Referral>> {
-    let changed = diesel::update(r::table.find(id).filter(r::status.eq("pending")))
+    let pending = ReferralStatus::Pending.as_str();
+    let changed = diesel::update(r::table.find(id).filter(r::status.eq(pending)))
         .set((
-            r::status.eq("completed"),
+            r::status.eq(ReferralStatus::Completed.as_str()),
             r::completed_at.eq(Some(now)),
             r::referrer_points.eq(referrer),
             r::referee_points.eq(referee),
