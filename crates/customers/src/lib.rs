@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod ops;
 pub mod routes;
 pub mod schema;
 pub mod store;
@@ -33,12 +34,18 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// `[customers]` settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Registry {
+pub struct CustomersSettings {
     /// The ID prefix: 1–8 uppercase letters.
     pub prefix: String,
 }
 
-impl Default for Registry {
+/// What handlers need besides the database.
+pub struct CustomersState {
+    /// The prefix of every ID issued.
+    pub prefix: String,
+}
+
+impl Default for CustomersSettings {
     fn default() -> Self {
         Self {
             prefix: "CID".into(),
@@ -56,8 +63,8 @@ pub fn app_spec(
     settings: &Settings,
     database_url: &str,
 ) -> Result<AppSpec, Box<dyn std::error::Error>> {
-    let registry: Registry = settings.section(SERVICE)?;
-    if !domain::ids::valid_prefix(&registry.prefix) {
+    let config: CustomersSettings = settings.section(SERVICE)?;
+    if !domain::ids::valid_prefix(&config.prefix) {
         return Err(SettingsError::Invalid(
             "customers.prefix must be 1-8 uppercase letters".into(),
         )
@@ -68,9 +75,11 @@ pub fn app_spec(
         &cid_kit::db::DbOptions::from_settings(settings),
         &MIGRATIONS,
     )?;
-    let registry = web::Data::new(registry);
+    let state = web::Data::new(CustomersState {
+        prefix: config.prefix,
+    });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
-        cfg.app_data(registry.clone());
+        cfg.app_data(state.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;

@@ -8,6 +8,8 @@ use cid_kit::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::csv;
+use crate::ops::Stats;
 use crate::store::Customer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -220,4 +222,76 @@ pub struct StatsResponse {
     pub active: i64,
     pub inactive: i64,
     pub by_type: std::collections::BTreeMap<String, TypeCounts>,
+}
+
+/// The export's columns, in order.
+pub const CSV_HEADER: [&str; 13] = [
+    "customerId",
+    "shortId",
+    "numericId",
+    "userId",
+    "userType",
+    "name",
+    "email",
+    "phone",
+    "birthDate",
+    "locale",
+    "active",
+    "joinDate",
+    "deactivatedAt",
+];
+
+/// One customer as an RFC 4180 line of the export.
+pub fn csv_row(c: &Customer) -> String {
+    let r = CustomerResponse::from(c);
+    let (p, id) = (&r, &r.registry);
+    let numeric = id.numeric_id.to_string();
+    let active = id.active.to_string();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (name, email, phone, birth, locale, deact) = (
+        opt(&r.name),
+        opt(&r.email),
+        opt(&r.phone),
+        opt(&id.birth_date),
+        opt(&r.locale),
+        opt(&r.deactivated_at),
+    );
+    csv::record([
+        id.customer_id.as_str(),
+        &id.short_id,
+        &numeric,
+        &p.user_id,
+        &p.user_type,
+        &name,
+        &email,
+        &phone,
+        &birth,
+        &locale,
+        &active,
+        &id.join_date,
+        &deact,
+    ])
+}
+
+impl From<&Stats> for StatsResponse {
+    fn from(s: &Stats) -> Self {
+        let mut out = StatsResponse::default();
+        for kind in [UserType::Buyer, UserType::Seller, UserType::Traveler] {
+            out.by_type
+                .insert(kind.as_str().to_owned(), TypeCounts::default());
+        }
+        for (kind, active, n) in &s.counts {
+            let t = out.by_type.entry(kind.clone()).or_default();
+            t.total += n;
+            out.total += n;
+            if *active {
+                t.active += n;
+                out.active += n;
+            } else {
+                t.inactive += n;
+                out.inactive += n;
+            }
+        }
+        out
+    }
 }

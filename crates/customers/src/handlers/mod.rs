@@ -2,19 +2,18 @@
 
 pub mod dto;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use bytes::Bytes;
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use cid_common::{CustomerId, Envelope, Role};
-use cid_kit::roles::{READERS, WRITERS};
+use cid_kit::roles::{ADMIN, READERS, STAFF, WRITERS};
 use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::Registry;
 use crate::domain::{csv, ids};
 use crate::error::CustomersError;
 use crate::store::{self, Customer, NewCustomer, ProfileChangeset};
+use crate::{CustomersState, ops};
 use dto::{CreateRequest, CustomerResponse, Profile, StatsResponse};
 
 fn owns(caller: &Caller, c: &Customer) -> bool {
@@ -55,7 +54,7 @@ async fn load(
 pub async fn create(
     caller: Caller,
     db: web::Data<Db>,
-    registry: web::Data<Registry>,
+    state: web::Data<CustomersState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(WRITERS)?;
@@ -78,21 +77,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let prefix = registry.prefix.clone();
+    let prefix = state.prefix.clone();
     let user = new.user_id.clone();
-    let created = db
-        .write(move |c| {
-            if let Some(existing) = store::by_user(c, &new.user_id)? {
-                return Err(CustomersError::Exists {
-                    user_id: new.user_id.clone(),
-                    customer_id: existing.customer_id,
-                });
-            }
-            let n = store::insert(c, &new)?;
-            let f = ids::formats(&prefix, now.year(), n);
-            Ok(store::set_ids(c, n, &f.standard, &f.short)?)
-        })
-        .await;
+    let created = db.write(move |c| ops::register(c, new, &prefix, now)).await;
     let customer = match created {
         Ok(c) => c,
         // Two creates for one user raced past the check; the unique index let one through.
@@ -114,8 +101,7 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(HttpResponse::build(StatusCode::CREATED)
-        .json(Envelope::ok(CustomerResponse::from(&customer))))
+    Ok(cid_kit::created(CustomerResponse::from(&customer)))
 }
 
 /// A customer by standard, short or numeric ID.
@@ -145,9 +131,6 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let customer = load(&db, &id, &caller, WRITERS).await?;
     let profile = body.parse::<Profile>()?;
-    if !customer.active {
-        return Err(CustomersError::Inactive(customer.customer_id).into());
-    }
     let changes = ProfileChangeset {
         birth_date: profile.birth_date(),
         name: profile.name,
@@ -157,7 +140,7 @@ pub async fn update(
         updated_at: Some(Utc::now().naive_utc()),
     };
     let updated = db
-        .write(move |c| store::update_profile(c, customer.id, &changes).map_err(ApiError::from))
+        .write(move |c| ops::update_profile(c, &customer, &changes).map_err(ApiError::from))
         .await?;
     Ok(cid_kit::ok(CustomerResponse::from(&updated)))
 }
@@ -175,7 +158,7 @@ pub async fn deactivate(
     let customer = load(&db, &id, &caller, WRITERS).await?;
     let now = Utc::now().naive_utc();
     let done = db
-        .write(move |c| store::deactivate(c, customer.id, now).map_err(ApiError::from))
+        .write(move |c| ops::deactivate(c, &customer, now).map_err(ApiError::from))
         .await?;
     Ok(cid_kit::ok(CustomerResponse::from(&done)))
 }
@@ -184,86 +167,21 @@ pub async fn deactivate(
 #[utoipa::path(get, path = "/api/customer-id/customers/stats/overview", tag = "customers", security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<StatsResponse>)), (status = 403, body = cid_common::Problem)))]
 pub async fn stats(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Admin, Role::Agent])?;
-    let rows = db
-        .read(|c| store::counts(c).map_err(ApiError::from))
-        .await?;
-    let mut stats = StatsResponse::default();
-    for kind in ["buyer", "seller", "traveler"] {
-        stats.by_type.insert(kind.to_owned(), Default::default());
-    }
-    for (kind, active, n) in rows {
-        let t = stats.by_type.entry(kind).or_default();
-        t.total += n;
-        stats.total += n;
-        if active {
-            t.active += n;
-            stats.active += n;
-        } else {
-            t.inactive += n;
-            stats.inactive += n;
-        }
-    }
-    Ok(cid_kit::ok(stats))
-}
-
-const CSV_HEADER: [&str; 13] = [
-    "customerId",
-    "shortId",
-    "numericId",
-    "userId",
-    "userType",
-    "name",
-    "email",
-    "phone",
-    "birthDate",
-    "locale",
-    "active",
-    "joinDate",
-    "deactivatedAt",
-];
-
-fn csv_row(c: &Customer) -> String {
-    let r = CustomerResponse::from(c);
-    let (p, id) = (&r, &r.registry);
-    let numeric = id.numeric_id.to_string();
-    let active = id.active.to_string();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (name, email, phone, birth, locale, deact) = (
-        opt(&r.name),
-        opt(&r.email),
-        opt(&r.phone),
-        opt(&id.birth_date),
-        opt(&r.locale),
-        opt(&r.deactivated_at),
-    );
-    csv::record([
-        id.customer_id.as_str(),
-        &id.short_id,
-        &numeric,
-        &p.user_id,
-        &p.user_type,
-        &name,
-        &email,
-        &phone,
-        &birth,
-        &locale,
-        &active,
-        &id.join_date,
-        &deact,
-    ])
+    caller.require_any(STAFF)?;
+    let stats = db.read(|c| ops::stats(c).map_err(ApiError::from)).await?;
+    Ok(cid_kit::ok(StatsResponse::from(&stats)))
 }
 
 /// Every customer as RFC 4180 CSV (admin), streamed page by page.
 #[utoipa::path(get, path = "/api/customer-id/customers/export.csv", tag = "customers", security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = cid_common::Problem)))]
 pub async fn export(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Admin])?;
+    caller.require_any(ADMIN)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(4);
     let db = db.get_ref().clone();
     tokio::spawn(async move {
         if tx
-            .send(Ok(Bytes::from(csv::record(CSV_HEADER))))
+            .send(Ok(Bytes::from(csv::record(dto::CSV_HEADER))))
             .await
             .is_err()
         {
@@ -283,7 +201,7 @@ pub async fn export(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, A
             };
             let Some(last) = rows.last() else { return };
             after = last.id;
-            let chunk: String = rows.iter().map(csv_row).collect();
+            let chunk: String = rows.iter().map(dto::csv_row).collect();
             if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
                 return;
             }
