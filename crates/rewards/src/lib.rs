@@ -12,6 +12,7 @@
 pub mod domain;
 pub mod error;
 pub mod handlers;
+pub mod ops;
 pub mod routes;
 pub mod schema;
 pub mod sources;

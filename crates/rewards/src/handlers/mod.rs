@@ -1,26 +1,25 @@
-//! HTTP in and out: extract, authorize, run the use case, shape the response.
+//! HTTP in and out: extract, authorize, call one use case or read, shape the response.
+
+pub mod dto;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, Utc};
-use cid_common::contracts::loyalty::Credit;
-use cid_common::time::rfc3339;
-use cid_common::{CustomerId, Envelope, FieldError, FieldIssue, Locale, Role};
+use cid_common::{CustomerId, Envelope, Locale, Role};
 use cid_kit::idempotency::{self, Scope};
-use cid_kit::outbox::{self, Message};
+use cid_kit::outbox;
 use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{
-    ApiError, Caller, CustomerPath, Db, DbConnection, JsonBody, Paging, RequestContext, Validate,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
 
-use crate::RewardsState;
-use crate::domain::catalog::{CATALOG, Entry, Kind};
-use crate::domain::occurrences::{self, Change, Existing, Status};
+use crate::domain::catalog::{CATALOG, Kind};
+use crate::domain::occurrences::{self, Existing, Status};
 use crate::error::RewardsError;
 use crate::sources::Lookup;
-use crate::store::{self, Instance, NewInstance};
+use crate::store::{self, Instance};
+use crate::{RewardsState, ops};
+use dto::{
+    CatalogResponse, ClaimRequest, ClaimResponse, HolidayResponse, RewardResponse, day, status_of,
+};
 
 /// Staff who may read any customer's rewards.
 /// Who may claim on a customer's behalf.
@@ -29,138 +28,6 @@ const CLAIMERS: &[Role] = WRITERS;
 const UPCOMING: usize = 5;
 /// `special-dates` shows windows that closed up to this many days ago; older ones are history.
 const RECENT_DAYS: i64 = 365;
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CatalogResponse {
-    /// birthday | anniversary | holiday | milestone
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub name: &'static str,
-    pub description: &'static str,
-    pub points: i32,
-    pub discount_percent: i32,
-    /// Days the reward can be claimed from its date; null for holidays (their window is in
-    /// `holidays`).
-    pub validity_days: Option<i64>,
-    /// For the holiday reward: the calendar's holidays within a year from today.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub holidays: Option<Vec<HolidayResponse>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HolidayResponse {
-    pub key: String,
-    pub name: String,
-    pub start_date: String,
-    pub end_date: String,
-}
-
-/// One reward instance of a customer.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RewardResponse {
-    pub reward_id: String,
-    pub customer_id: String,
-    /// birthday | anniversary | holiday | milestone
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The year of a birthday or anniversary, the holiday's key, or the milestone.
-    pub occurrence: String,
-    pub name: String,
-    pub description: String,
-    pub points: i32,
-    pub discount_percent: i32,
-    /// `YYYY-MM-DD`.
-    pub special_date: String,
-    /// First day the reward can be claimed, `YYYY-MM-DD`.
-    pub valid_from: String,
-    /// Last day the reward can be claimed (inclusive), `YYYY-MM-DD`.
-    pub valid_until: String,
-    /// upcoming | available | claimed | expired
-    pub status: &'static str,
-    /// Days until the window opens: positive when upcoming, 0 when available, null otherwise.
-    pub days_until: Option<i64>,
-    /// Days left to claim, today included; only when available.
-    pub days_left: Option<i64>,
-    pub claimed_at: Option<String>,
-}
-
-fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn kind_of(i: &Instance) -> Result<Kind, ApiError> {
-    Kind::parse(&i.reward_type).ok_or_else(|| ApiError::internal("unknown reward type stored"))
-}
-
-impl RewardResponse {
-    fn new(i: &Instance, today: NaiveDate, locale: Locale) -> Self {
-        let status = status_of(i, today);
-        let entry: Option<&Entry> = Kind::parse(&i.reward_type).map(Kind::entry);
-        Self {
-            reward_id: i.reward_id.clone(),
-            customer_id: i.customer_id.clone(),
-            kind: i.reward_type.clone(),
-            occurrence: i.occurrence.clone(),
-            name: match locale {
-                Locale::Ar => i.name_ar.clone(),
-                Locale::En => i.name_en.clone(),
-            },
-            description: entry.map_or_else(String::new, |e| e.description.get(locale).to_owned()),
-            points: i.points,
-            discount_percent: i.discount_percent,
-            special_date: day(i.special_date),
-            valid_from: day(i.valid_from),
-            valid_until: day(i.valid_until),
-            status: status.as_str(),
-            days_until: match status {
-                Status::Upcoming => Some((i.valid_from - today).num_days()),
-                Status::Available => Some(0),
-                _ => None,
-            },
-            days_left: (status == Status::Available)
-                .then(|| (i.valid_until - today).num_days() + 1),
-            claimed_at: i.claimed_at.map(rfc3339),
-        }
-    }
-}
-
-fn status_of(i: &Instance, today: NaiveDate) -> Status {
-    occurrences::status(i.claimed_at.is_some(), i.valid_from, i.valid_until, today)
-}
-
-/// `POST /rewards/{customerId}/claim`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClaimRequest {
-    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
-    pub reward_id: String,
-}
-
-impl Validate for ClaimRequest {
-    fn validate(&self) -> Vec<FieldError> {
-        if self.reward_id.trim().is_empty() {
-            vec![FieldError::new("rewardId", FieldIssue::Required)]
-        } else if self.reward_id.len() > 64 {
-            vec![FieldError::new("rewardId", FieldIssue::TooLong { max: 64 })]
-        } else {
-            Vec::new()
-        }
-    }
-}
-
-/// A claim: the reward, now claimed, and the points on their way to loyalty.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ClaimResponse {
-    #[serde(flatten)]
-    pub reward: RewardResponse,
-    /// Points credited to the loyalty account (delivered exactly once; within seconds when
-    /// loyalty is up, as soon as it is back otherwise).
-    pub points_awarded: i32,
-}
 
 /// The reward catalog; public.
 #[utoipa::path(get, path = "/api/customer-id/rewards/all", tag = "rewards",
@@ -196,49 +63,6 @@ pub async fn catalog(ctx: RequestContext, state: web::Data<RewardsState>) -> Htt
         })
         .collect();
     cid_kit::ok(items)
-}
-
-fn apply(
-    conn: &mut DbConnection,
-    customer: &str,
-    changes: &[Change],
-    today: NaiveDate,
-) -> Result<(), ApiError> {
-    let now = Utc::now().naive_utc();
-    for change in changes {
-        match change {
-            Change::Insert(d) => {
-                store::insert_missing(
-                    conn,
-                    &NewInstance {
-                        reward_id: uuid::Uuid::now_v7().to_string(),
-                        customer_id: customer,
-                        reward_type: d.kind.as_str(),
-                        occurrence: &d.occurrence,
-                        name_en: &d.name_en,
-                        name_ar: &d.name_ar,
-                        points: d.points,
-                        discount_percent: d.discount_percent,
-                        special_date: d.special_date,
-                        valid_from: d.valid_from,
-                        valid_until: d.valid_until,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-            }
-            Change::Move { id, to } => {
-                store::move_dates(
-                    conn,
-                    *id,
-                    (to.special_date, to.valid_from, to.valid_until),
-                    today,
-                    now,
-                )?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The customer's instances after issuing whatever today's facts call for. Instances are
@@ -280,12 +104,9 @@ async fn refresh(
     if changes.is_empty() {
         return Ok(existing);
     }
-    db.write(move |c| {
-        let id = customer;
-        apply(c, &id, &changes, today)?;
-        store::for_customer(c, &id).map_err(ApiError::from)
-    })
-    .await
+    let now = Utc::now().naive_utc();
+    db.write(move |c| ops::issue(c, &customer, &changes, today, now))
+        .await
 }
 
 /// The common start of the list routes: the customer ID checked, the caller allowed, the
@@ -417,52 +238,6 @@ pub async fn details(
     )))
 }
 
-fn claim_tx(
-    conn: &mut DbConnection,
-    customer: &str,
-    reward_id: &str,
-    actor: &str,
-    today: NaiveDate,
-    locale: Locale,
-) -> Result<ClaimResponse, RewardsError> {
-    let now = Utc::now().naive_utc();
-    let found = store::by_reward_id(conn, reward_id)?
-        .filter(|i| i.customer_id == customer)
-        .ok_or_else(|| RewardsError::NotFound(reward_id.to_owned()))?;
-    match status_of(&found, today) {
-        Status::Claimed => return Err(RewardsError::AlreadyClaimed(reward_id.to_owned())),
-        Status::Upcoming => {
-            return Err(RewardsError::NotYet(reward_id.to_owned(), found.valid_from));
-        }
-        Status::Expired => {
-            return Err(RewardsError::Expired(
-                reward_id.to_owned(),
-                found.valid_until,
-            ));
-        }
-        Status::Available => {}
-    }
-    // A concurrent claim may have won since the read: the conditional update decides.
-    if store::claim(conn, found.id, actor, now)? == 0 {
-        return Err(RewardsError::AlreadyClaimed(reward_id.to_owned()));
-    }
-    let kind = kind_of(&found)?;
-    let credit = Credit {
-        points: i64::from(found.points),
-        reason: format!("{} ({})", found.name_en, found.occurrence),
-        earn_type: kind.earn_type(),
-    };
-    let message = Message::credit(customer, &credit, format!("reward-claim:{reward_id}"))
-        .map_err(ApiError::internal)?;
-    outbox::enqueue(conn, &message, now)?;
-    let claimed = store::by_reward_id(conn, reward_id)?
-        .ok_or_else(|| ApiError::internal("claimed reward vanished"))?;
-    Ok(ClaimResponse {
-        reward: RewardResponse::new(&claimed, today, locale),
-        points_awarded: claimed.points,
-    })
-}
-
 /// Claims an available reward of the customer, once; its points are credited in loyalty
 /// exactly once (through the outbox, so also when loyalty is down right now). Honours
 /// `Idempotency-Key`.
@@ -502,9 +277,15 @@ pub async fn claim(
     let request = body.parse::<ClaimRequest>()?;
     let scope = Scope::from_request(&req, &caller, &body.raw)?;
     let (today, locale, actor) = (state.today(), ctx.locale, caller.actor());
+    let now = Utc::now().naive_utc();
     let reward_id = request.reward_id.trim().to_owned();
     let res = idempotency::execute(&db, scope, StatusCode::OK, move |c| {
-        claim_tx(c, &customer, &reward_id, &actor, today, locale).map_err(ApiError::from)
+        ops::claim(c, &customer, &reward_id, &actor, today, now)
+            .map(|claimed| ClaimResponse {
+                reward: RewardResponse::new(&claimed, today, locale),
+                points_awarded: claimed.points,
+            })
+            .map_err(ApiError::from)
     })
     .await?;
     if res.status() == StatusCode::OK {
