@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use cid_common::Role;
 use cid_testkit::TestApp;
 use serde_json::{Value, json};
@@ -187,4 +187,13 @@ impl World {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+pub fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A birth date in 1992 (a leap year) on the given day of the calendar.
+pub fn born_on(day: NaiveDate) -> String {
+    format!("1992-{:02}-{:02}", day.month(), day.day())
 }
