@@ -145,7 +145,7 @@ impl Validate for CreateRequest {
         let user = self.user_id.trim();
         if user.is_empty() {
             errors.push(FieldError::new("userId", FieldIssue::Required));
-        } else if user.chars().count() > 128 || user.chars().any(char::is_control) {
+        } else if user.chars().count() > 128 {
             errors.push(FieldError::new("userId", FieldIssue::InvalidFormat));
         }
         self.profile().check(&mut errors);

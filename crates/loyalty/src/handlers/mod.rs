@@ -19,8 +19,7 @@ use crate::ops::{self, Who};
 use crate::store::entries;
 use dto::{
     AccountResponse, EarnMethodResponse, EarnRequest, EntryResponse, ExpiryResponse,
-    MilestoneResponse, MilestonesResponse, MovementResponse, RedeemRequest, ReversalRequest,
-    TierResponse,
+    MilestonesResponse, MovementResponse, RedeemRequest, ReversalRequest, TierResponse,
 };
 
 /// Who may credit or reverse points: never the customer.
@@ -172,30 +171,10 @@ pub async fn milestones(
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::domain::milestones;
-    use crate::store::accounts;
     caller.require_owner_or(&customer, READERS)?;
     let id = state.registry.canonical(&customer, &ctx).await;
     let body = db
-        .read(move |c| {
-            let reversed: std::collections::HashSet<i64> =
-                entries::reversed_ids(c, &id)?.into_iter().collect();
-            let (purchase_limit, earning_limit) = milestones::load_limits(reversed.len());
-            let purchases = entries::earnings(c, &id, Some("purchase"), purchase_limit)?;
-            let earnings = entries::earnings(c, &id, None, earning_limit)?;
-            let lifetime_points = accounts::find(c, &id)?.map_or(0, |a| a.lifetime_points);
-            Ok::<_, ApiError>(MilestonesResponse {
-                milestones: milestones::reached(&purchases, &earnings, &reversed)
-                    .into_iter()
-                    .map(|(key, at)| MilestoneResponse {
-                        milestone: key.to_owned(),
-                        reached_at: rfc3339(at),
-                    })
-                    .collect(),
-                customer_id: id,
-                lifetime_points,
-            })
-        })
+        .read(move |c| ops::milestones::reached(c, &id).map_err(ApiError::from))
         .await?;
     Ok(cid_kit::ok(body))
 }
