@@ -479,6 +479,27 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// [`Db::read`] of a store function: its diesel error becomes the shared `ApiError`
+    /// (not found 404, unavailable 503, …) in this one place.
+    pub async fn query<T, F>(&self, f: F) -> Result<T, crate::ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read(move |c| f(c).map_err(crate::ApiError::from))
+            .await
+    }
+
+    /// [`Db::write`] of store functions in one transaction, errors mapped as in [`Db::query`].
+    pub async fn transact<T, F>(&self, f: F) -> Result<T, crate::ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.write(move |c| f(c).map_err(crate::ApiError::from))
+            .await
+    }
+
     /// Runs `f` in one transaction. On SQLite, in-process writers are serialized; on
     /// PostgreSQL, `f` must take its row lock first (see `store` functions named `lock_*`).
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>

@@ -108,6 +108,35 @@ impl Scope {
     }
 }
 
+/// The input of a value-moving POST: who calls (401 without a valid token), the body as read
+/// (parsed by the handler once it has authorized the caller) and the `Idempotency-Key` scope.
+pub struct Command {
+    pub caller: Caller,
+    pub body: crate::json::JsonBody,
+    pub scope: Option<Scope>,
+}
+
+impl actix_web::FromRequest for Command {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::extract(req).into_inner();
+        let body = crate::json::JsonBody::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = caller?;
+            let body = body.await?;
+            let scope = Scope::from_request(&req, &caller, &body.raw)?;
+            Ok(Self {
+                caller,
+                body,
+                scope,
+            })
+        })
+    }
+}
+
 enum Claim {
     Proceed,
     Replay { status: u16, body: String },

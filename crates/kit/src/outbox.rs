@@ -166,9 +166,7 @@ pub async fn deliver_due(
     now: NaiveDateTime,
     batch: i64,
 ) -> Result<usize, ApiError> {
-    let rows = db
-        .read(move |c| due(c, now, batch).map_err(ApiError::from))
-        .await?;
+    let rows = db.query(move |c| due(c, now, batch)).await?;
     let mut delivered = 0;
     for row in rows {
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);

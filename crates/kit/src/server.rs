@@ -41,10 +41,7 @@ impl Job {
             name: "purge expired idempotency keys",
             every: std::time::Duration::from_secs(3600),
             run: Arc::new(|db: Db| {
-                Box::pin(async move {
-                    db.write(|c| crate::idempotency::purge_expired(c).map_err(ApiError::from))
-                        .await
-                })
+                Box::pin(async move { db.transact(crate::idempotency::purge_expired).await })
             }),
         }
     }

@@ -24,7 +24,7 @@ pub async fn expire_due_accounts(db: &Db, policy: Policy) -> Result<usize, ApiEr
     loop {
         let now = Utc::now().naive_utc();
         let due = db
-            .read(move |c| accounts::due_for_expiry(c, now, BATCH).map_err(ApiError::from))
+            .query(move |c| accounts::due_for_expiry(c, now, BATCH))
             .await?;
         let count = due.len();
         for id in due {

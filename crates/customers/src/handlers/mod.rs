@@ -33,9 +33,7 @@ async fn load(
 ) -> Result<Customer, ApiError> {
     let raw = id.as_str().to_owned();
     let lookup = ids::lookup(&raw);
-    let found = db
-        .read(move |c| store::find(c, &lookup).map_err(ApiError::from))
-        .await?;
+    let found = db.query(move |c| store::find(c, &lookup)).await?;
     match found {
         Some(c) if owns(caller, &c) => Ok(c),
         _ if !others.iter().any(|r| caller.has(*r)) => {
@@ -87,9 +85,7 @@ pub async fn create(
             DatabaseErrorKind::UniqueViolation,
             _,
         ))) => {
-            let existing = db
-                .read(move |c| store::by_user(c, &user).map_err(ApiError::from))
-                .await?;
+            let existing = db.query(move |c| store::by_user(c, &user)).await?;
             return Err(match existing {
                 Some(e) => CustomersError::Exists {
                     user_id: e.user_id,
@@ -158,7 +154,7 @@ pub async fn deactivate(
     let customer = load(&db, &id, &caller, WRITERS).await?;
     let now = Utc::now().naive_utc();
     let done = db
-        .write(move |c| ops::deactivate(c, &customer, now).map_err(ApiError::from))
+        .transact(move |c| ops::deactivate(c, &customer, now))
         .await?;
     Ok(cid_kit::ok(CustomerResponse::from(&done)))
 }
@@ -168,7 +164,7 @@ pub async fn deactivate(
     responses((status = 200, body = inline(Envelope<StatsResponse>)), (status = 403, body = cid_common::Problem)))]
 pub async fn stats(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
     caller.require_any(STAFF)?;
-    let stats = db.read(|c| ops::stats(c).map_err(ApiError::from)).await?;
+    let stats = db.query(ops::stats).await?;
     Ok(cid_kit::ok(StatsResponse::from(&stats)))
 }
 
@@ -189,9 +185,7 @@ pub async fn export(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, A
         }
         let mut after = 0;
         loop {
-            let page = db
-                .read(move |c| store::page_after(c, after, 500).map_err(ApiError::from))
-                .await;
+            let page = db.query(move |c| store::page_after(c, after, 500)).await;
             let rows = match page {
                 Ok(rows) => rows,
                 Err(e) => {

@@ -3,13 +3,13 @@
 pub mod dto;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::time::{major_units, rfc3339};
 use cid_common::{Envelope, Role};
-use cid_kit::idempotency::{self, Scope};
+use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
 
 use crate::LoyaltyState;
 use crate::domain::earn::{EARN_CURRENCY, METHODS};
@@ -148,7 +148,7 @@ pub async fn history(
     let before = page.cursor.map(|c| c.0);
     let id = state.registry.canonical(&customer, &ctx).await;
     let rows = db
-        .read(move |c| entries::page(c, &id, before, limit + 1).map_err(ApiError::from))
+        .query(move |c| entries::page(c, &id, before, limit + 1))
         .await?;
     Ok(cid_kit::page_response(
         rows,
@@ -173,9 +173,7 @@ pub async fn milestones(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_owner_or(&customer, READERS)?;
     let id = state.registry.canonical(&customer, &ctx).await;
-    let body = db
-        .read(move |c| ops::milestones::reached(c, &id).map_err(ApiError::from))
-        .await?;
+    let body = db.query(move |c| ops::milestones::reached(c, &id)).await?;
     Ok(cid_kit::ok(body))
 }
 
@@ -188,18 +186,20 @@ pub async fn milestones(
         (status = 409, description = "ORDER_ALREADY_CREDITED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
         (status = 422, description = "UNSUPPORTED_CURRENCY or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn earn(
-    req: HttpRequest,
-    caller: Caller,
+    cmd: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
-    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let Command {
+        caller,
+        body,
+        scope,
+    } = cmd;
     let id = customer;
     caller.require_any(CREDITORS)?;
     let earning = body.parse::<EarnRequest>()?.into_earning()?;
-    let scope = Scope::from_request(&req, &caller, &body.raw)?;
     let customer = state.registry.require_active(&id, &ctx).await?;
     let (policy, who) = (state.policy, who(&caller, &ctx));
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
@@ -219,20 +219,22 @@ pub async fn earn(
         (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
         (status = 422, description = "INSUFFICIENT_POINTS", body = cid_common::Problem)))]
 pub async fn redeem(
-    req: HttpRequest,
-    caller: Caller,
+    cmd: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
-    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let Command {
+        caller,
+        body,
+        scope,
+    } = cmd;
     let id = customer;
     if !caller.has(Role::Customer) {
         caller.require_any(&[Role::Admin])?;
     }
     let request = body.parse::<RedeemRequest>()?;
-    let scope = Scope::from_request(&req, &caller, &body.raw)?;
     let customer = state
         .registry
         .writable(id.as_str(), &caller, &[Role::Admin], &ctx)
@@ -264,18 +266,20 @@ pub async fn redeem(
         (status = 404, description = "ENTRY_NOT_FOUND", body = cid_common::Problem),
         (status = 409, description = "ALREADY_REVERSED", body = cid_common::Problem)))]
 pub async fn reversal(
-    req: HttpRequest,
-    caller: Caller,
+    cmd: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
-    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let Command {
+        caller,
+        body,
+        scope,
+    } = cmd;
     let id = customer;
     caller.require_any(CREDITORS)?;
     let request = body.parse::<ReversalRequest>()?;
-    let scope = Scope::from_request(&req, &caller, &body.raw)?;
     let customer = state.registry.require_active(&id, &ctx).await?;
     let (policy, who) = (state.policy, who(&caller, &ctx));
     let (target, reason) = (request.target(), request.reason.trim().to_owned());

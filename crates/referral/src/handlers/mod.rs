@@ -3,10 +3,10 @@
 pub mod dto;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::{CustomerId, Envelope};
-use cid_kit::idempotency::{self, Scope};
+use cid_kit::idempotency::{self, Command};
 use cid_kit::outbox;
 use cid_kit::roles::{READERS, WRITERS};
 use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
@@ -53,18 +53,20 @@ pub async fn generate_link(
         (status = 409, description = "ALREADY_REFERRED or REFERRAL_COMPLETED", body = cid_common::Problem),
         (status = 422, description = "SELF_REFERRAL", body = cid_common::Problem)))]
 pub async fn track(
-    req: HttpRequest,
-    caller: Caller,
+    cmd: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
-    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let Command {
+        caller,
+        body,
+        scope,
+    } = cmd;
     let referrer = customer;
     caller.require_any(WRITERS)?;
     let t = body.parse::<TrackRequest>()?;
-    let scope = Scope::from_request(&req, &caller, &body.raw)?;
     // Both sides by their standard IDs: an alias of oneself is still a self-referral.
     let referrer = state
         .registry
@@ -109,7 +111,7 @@ pub async fn history(
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
     let id = state.registry.canonical(&customer, &ctx).await;
     let rows = db
-        .read(move |c| store::page(c, &id, before, limit + 1).map_err(ApiError::from))
+        .query(move |c| store::page(c, &id, before, limit + 1))
         .await?;
     Ok(cid_kit::page_response(
         rows,
@@ -120,8 +122,7 @@ pub async fn history(
 }
 
 async fn summary(db: &Db, customer: String) -> Result<ops::Summary, ApiError> {
-    db.read(move |c| ops::summary(c, &customer).map_err(ApiError::from))
-        .await
+    db.query(move |c| ops::summary(c, &customer)).await
 }
 
 /// What the referrer earned and has pending.

@@ -3,13 +3,13 @@
 pub mod dto;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use cid_common::{CustomerId, Envelope, Locale, Role};
-use cid_kit::idempotency::{self, Scope};
+use cid_kit::idempotency::{self, Command};
 use cid_kit::outbox;
 use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
 
 use crate::domain::catalog::{CATALOG, Kind};
 use crate::domain::occurrences::{self, Existing, Status};
@@ -80,9 +80,7 @@ async fn refresh(
         Lookup::Unavailable => (customer.to_owned(), None),
     };
     let id = customer.clone();
-    let existing = db
-        .read(move |c| store::for_customer(c, &id).map_err(ApiError::from))
-        .await?;
+    let existing = db.query(move |c| store::for_customer(c, &id)).await?;
     let Some(facts) = facts else {
         return Ok(existing);
     };
@@ -224,7 +222,7 @@ pub async fn details(
     }
     let id = reward_id.clone();
     let found = db
-        .read(move |c| store::by_reward_id(c, &id).map_err(ApiError::from))
+        .query(move |c| store::by_reward_id(c, &id))
         .await?
         .filter(|i| {
             (caller.has(Role::Customer) && caller.subject == i.customer_id)
@@ -250,14 +248,17 @@ pub async fn details(
         (status = 409, description = "REWARD_ALREADY_CLAIMED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
         (status = 422, description = "REWARD_NOT_YET_AVAILABLE, REWARD_EXPIRED or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn claim(
-    req: HttpRequest,
-    caller: Caller,
+    cmd: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
-    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let Command {
+        caller,
+        body,
+        scope,
+    } = cmd;
     let customer = match state
         .sources
         .registry()
@@ -275,7 +276,6 @@ pub async fn claim(
         Err(e) => return Err(e),
     };
     let request = body.parse::<ClaimRequest>()?;
-    let scope = Scope::from_request(&req, &caller, &body.raw)?;
     let (today, locale, actor) = (state.today(), ctx.locale, caller.actor());
     let now = Utc::now().naive_utc();
     let reward_id = request.reward_id.trim().to_owned();
