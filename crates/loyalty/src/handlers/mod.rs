@@ -186,17 +186,16 @@ pub async fn milestones(
         (status = 409, description = "ORDER_ALREADY_CREDITED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
         (status = 422, description = "UNSUPPORTED_CURRENCY or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn earn(
-    cmd: Command,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Command {
-        caller,
-        body,
-        scope,
-    } = cmd;
     let id = customer;
     caller.require_any(CREDITORS)?;
     let earning = body.parse::<EarnRequest>()?.into_earning()?;
@@ -219,17 +218,16 @@ pub async fn earn(
         (status = 400, body = cid_common::Problem), (status = 403, body = cid_common::Problem),
         (status = 422, description = "INSUFFICIENT_POINTS", body = cid_common::Problem)))]
 pub async fn redeem(
-    cmd: Command,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Command {
-        caller,
-        body,
-        scope,
-    } = cmd;
     let id = customer;
     if !caller.has(Role::Customer) {
         caller.require_any(&[Role::Admin])?;
@@ -266,17 +264,16 @@ pub async fn redeem(
         (status = 404, description = "ENTRY_NOT_FOUND", body = cid_common::Problem),
         (status = 409, description = "ALREADY_REVERSED", body = cid_common::Problem)))]
 pub async fn reversal(
-    cmd: Command,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Command {
-        caller,
-        body,
-        scope,
-    } = cmd;
     let id = customer;
     caller.require_any(CREDITORS)?;
     let request = body.parse::<ReversalRequest>()?;

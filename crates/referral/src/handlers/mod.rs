@@ -53,17 +53,16 @@ pub async fn generate_link(
         (status = 409, description = "ALREADY_REFERRED or REFERRAL_COMPLETED", body = cid_common::Problem),
         (status = 422, description = "SELF_REFERRAL", body = cid_common::Problem)))]
 pub async fn track(
-    cmd: Command,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Command {
-        caller,
-        body,
-        scope,
-    } = cmd;
     let referrer = customer;
     caller.require_any(WRITERS)?;
     let t = body.parse::<TrackRequest>()?;

@@ -248,17 +248,16 @@ pub async fn details(
         (status = 409, description = "REWARD_ALREADY_CLAIMED or IDEMPOTENCY_IN_PROGRESS", body = cid_common::Problem),
         (status = 422, description = "REWARD_NOT_YET_AVAILABLE, REWARD_EXPIRED or IDEMPOTENCY_KEY_REUSED", body = cid_common::Problem)))]
 pub async fn claim(
-    cmd: Command,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<RewardsState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Command {
-        caller,
-        body,
-        scope,
-    } = cmd;
     let customer = match state
         .sources
         .registry()
