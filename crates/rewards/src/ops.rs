@@ -5,7 +5,6 @@ use cid_common::contracts::loyalty::Credit;
 use cid_kit::outbox::{self, Message};
 use cid_kit::{ApiError, DbConnection};
 
-use crate::domain::catalog::Kind;
 use crate::domain::occurrences::{self, Change, Status};
 use crate::error::RewardsError;
 use crate::store::{self, Instance, NewInstance};
@@ -89,8 +88,7 @@ pub fn claim(
     if store::claim(conn, found.id, actor, now)? == 0 {
         return Err(RewardsError::AlreadyClaimed(reward_id.to_owned()));
     }
-    let kind = Kind::parse(&found.reward_type)
-        .ok_or_else(|| ApiError::internal("unknown reward type stored"))?;
+    let kind = found.reward_type;
     let credit = Credit {
         points: i64::from(found.points),
         reason: format!("{} ({})", found.name_en, found.occurrence),

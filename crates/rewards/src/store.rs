@@ -4,6 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
+use crate::domain::catalog::Kind;
+
 use crate::schema::reward_instances as ri;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +14,8 @@ pub struct Instance {
     pub id: i64,
     pub reward_id: String,
     pub customer_id: String,
-    pub reward_type: String,
+    #[diesel(deserialize_as = String)]
+    pub reward_type: Kind,
     pub occurrence: String,
     pub name_en: String,
     pub name_ar: String,

@@ -12,23 +12,7 @@ use crate::domain::csv;
 use crate::ops::Stats;
 use crate::store::Customer;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum UserType {
-    Buyer,
-    Seller,
-    Traveler,
-}
-
-impl UserType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Buyer => "buyer",
-            Self::Seller => "seller",
-            Self::Traveler => "traveler",
-        }
-    }
-}
+pub use crate::domain::UserType;
 
 /// Profile fields shared by create and update.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -194,7 +178,7 @@ impl From<&Customer> for CustomerResponse {
             },
             standard_id: c.customer_id.clone(),
             user_id: c.user_id.clone(),
-            user_type: c.user_type.clone(),
+            user_type: c.user_type.as_str().to_owned(),
             name: c.name.clone(),
             email: c.email.clone(),
             phone: c.phone.clone(),

@@ -64,7 +64,7 @@ pub async fn create(
         customer_id: pending.clone(),
         short_id: pending,
         user_id: request.user_id.trim().to_owned(),
-        user_type: request.user_type.as_str().to_owned(),
+        user_type: request.user_type,
         name: profile.name.clone(),
         email: profile.email.clone(),
         phone: profile.phone.clone(),

@@ -4,6 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
+use crate::domain::UserType;
+
 use crate::domain::ids::Lookup;
 use crate::schema::customers::{self, dsl as c};
 
@@ -14,7 +16,8 @@ pub struct Customer {
     pub customer_id: String,
     pub short_id: String,
     pub user_id: String,
-    pub user_type: String,
+    #[diesel(deserialize_as = String)]
+    pub user_type: UserType,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -34,7 +37,8 @@ pub struct NewCustomer {
     pub customer_id: String,
     pub short_id: String,
     pub user_id: String,
-    pub user_type: String,
+    #[diesel(serialize_as = String)]
+    pub user_type: UserType,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -61,7 +65,7 @@ pub struct ProfileChangeset {
 /// Inserts the row and returns its sequence number.
 pub fn insert(conn: &mut DbConnection, new: &NewCustomer) -> QueryResult<i64> {
     with_backend!(conn, |b| diesel::insert_into(c::customers)
-        .values(new)
+        .values(new.clone())
         .returning(c::id)
         .get_result(b))
 }

@@ -2,6 +2,7 @@
 //! milestones.
 
 pub mod earn;
+pub mod entry;
 pub mod lots;
 pub mod milestones;
 pub mod tier;

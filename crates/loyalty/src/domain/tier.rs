@@ -164,6 +164,14 @@ pub fn progress(tier: Tier, qualifying: i64) -> Progress {
     }
 }
 
+/// Read from the `tier` column (lowercase names).
+impl TryFrom<String> for Tier {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("unknown tier `{raw}`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

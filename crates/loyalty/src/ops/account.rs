@@ -50,7 +50,7 @@ pub fn snapshot(
         _ => account.qualifying_points,
     };
     let stored = Standing {
-        tier: Tier::parse(&account.tier).unwrap_or(Tier::Bronze),
+        tier: account.tier,
         since: account.tier_since,
     };
     // A downgrade that fell due since the last write shows at once.

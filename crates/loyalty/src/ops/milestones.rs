@@ -8,6 +8,7 @@ use cid_common::time::rfc3339;
 use cid_kit::DbConnection;
 use diesel::QueryResult;
 
+use crate::domain::entry::EntryType;
 use crate::domain::milestones;
 use crate::store::{accounts, entries};
 
@@ -15,7 +16,7 @@ use crate::store::{accounts, entries};
 pub fn reached(conn: &mut DbConnection, customer: &str) -> QueryResult<Milestones> {
     let reversed: HashSet<i64> = entries::reversed_ids(conn, customer)?.into_iter().collect();
     let (purchase_limit, earning_limit) = milestones::load_limits(reversed.len());
-    let purchases = entries::earnings(conn, customer, Some("purchase"), purchase_limit)?;
+    let purchases = entries::earnings(conn, customer, Some(EntryType::Purchase), purchase_limit)?;
     let earnings = entries::earnings(conn, customer, None, earning_limit)?;
     let lifetime_points = accounts::find(conn, customer)?.map_or(0, |a| a.lifetime_points);
     Ok(Milestones {

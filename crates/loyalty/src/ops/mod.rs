@@ -12,6 +12,7 @@ use cid_kit::DbConnection;
 use serde::Deserialize;
 
 use crate::domain::earn::EarnType;
+use crate::domain::entry::EntryType;
 use crate::domain::lots::allocate;
 use crate::domain::tier::{self, Standing, Tier};
 use crate::error::LoyaltyError;
@@ -114,14 +115,14 @@ struct Working {
 impl Working {
     fn entry(
         &self,
-        entry_type: &str,
+        entry_type: EntryType,
         points: i64,
         reason: String,
         who: &Who,
     ) -> Result<NewEntry, LoyaltyError> {
         Ok(NewEntry {
             customer_id: self.account.customer_id.clone(),
-            entry_type: entry_type.to_owned(),
+            entry_type,
             points: small(points)?,
             balance_after: self.account.points + points,
             remaining: 0,
@@ -167,7 +168,7 @@ fn expire_due(
     for lot in entries::due_lots(conn, &w.account.customer_id, w.now)? {
         entries::take_from_lot(conn, lot.id, lot.remaining)?;
         let mut new = w.entry(
-            "expire",
+            EntryType::Expire,
             -i64::from(lot.remaining),
             format!(
                 "Points earned {} expired",
@@ -189,7 +190,7 @@ fn finish(
 ) -> Result<(Tier, Tier), LoyaltyError> {
     let a = &w.account;
     let before = Standing {
-        tier: Tier::parse(&a.tier).unwrap_or(Tier::Bronze),
+        tier: a.tier,
         since: a.tier_since,
     };
     let (qualifying, oldest) =
@@ -240,7 +241,7 @@ pub fn earn(
         return Err(LoyaltyError::OrderAlreadyCredited(order.clone()));
     }
     let mut new = w.entry(
-        earning.earn_type.as_str(),
+        EntryType::from(earning.earn_type),
         earning.points,
         earning.reason.clone(),
         who,
@@ -279,7 +280,7 @@ pub fn redeem(
         entries::take_from_lot(conn, lot, small(take)?)?;
     }
     let mut new = w.entry(
-        "redeem",
+        EntryType::Redeem,
         -points,
         format!("Redeemed for reward {reward_id}"),
         who,
@@ -320,7 +321,7 @@ pub fn reverse(
     for (lot, take) in takes {
         entries::take_from_lot(conn, lot, small(take)?)?;
     }
-    let mut new = w.entry("reversal", -amount, reason.to_owned(), who)?;
+    let mut new = w.entry(EntryType::Reversal, -amount, reason.to_owned(), who)?;
     new.related_entry_id = Some(original.id);
     let entry = w.record(conn, &new)?;
     w.account.lifetime_points -= i64::from(original.points);

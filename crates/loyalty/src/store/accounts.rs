@@ -4,6 +4,8 @@ use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
+use crate::domain::tier::Tier;
+
 use crate::schema::loyalty_accounts::{self, dsl as a};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -12,7 +14,8 @@ pub struct Account {
     pub customer_id: String,
     pub points: i64,
     pub lifetime_points: i64,
-    pub tier: String,
+    #[diesel(deserialize_as = String)]
+    pub tier: Tier,
     pub tier_since: NaiveDateTime,
     pub total_spent_minor: i64,
     pub currency: String,

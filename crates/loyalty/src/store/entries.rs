@@ -5,6 +5,7 @@ use cid_kit::{DbConnection, with_backend};
 use diesel::dsl::{min, sum};
 use diesel::prelude::*;
 
+use crate::domain::entry::EntryType;
 use crate::domain::lots::Lot;
 use crate::schema::ledger_entries::{self, dsl as e};
 
@@ -13,7 +14,8 @@ use crate::schema::ledger_entries::{self, dsl as e};
 pub struct Entry {
     pub id: i64,
     pub customer_id: String,
-    pub entry_type: String,
+    #[diesel(deserialize_as = String)]
+    pub entry_type: EntryType,
     pub points: i32,
     pub balance_after: i64,
     pub remaining: i32,
@@ -33,7 +35,8 @@ pub struct Entry {
 #[diesel(table_name = ledger_entries)]
 pub struct NewEntry {
     pub customer_id: String,
-    pub entry_type: String,
+    #[diesel(serialize_as = String)]
+    pub entry_type: EntryType,
     pub points: i32,
     pub balance_after: i64,
     pub remaining: i32,
@@ -51,7 +54,7 @@ pub struct NewEntry {
 
 pub fn insert(conn: &mut DbConnection, entry: &NewEntry) -> QueryResult<Entry> {
     with_backend!(conn, |c| diesel::insert_into(e::ledger_entries)
-        .values(entry)
+        .values(entry.clone())
         .returning(Entry::as_returning())
         .get_result(c))
 }
@@ -126,8 +129,8 @@ pub fn qualifying_since(
     e::ledger_entries
         .filter(e::customer_id.eq(customer))
         .filter(e::created_at.ge(since))
-        .filter(e::entry_type.ne("redeem"))
-        .filter(e::entry_type.ne("expire"))
+        .filter(e::entry_type.ne(EntryType::Redeem.as_str()))
+        .filter(e::entry_type.ne(EntryType::Expire.as_str()))
         .select((sum(e::points), min(e::created_at)))
         .get_result::<(Option<i64>, Option<NaiveDateTime>)>(conn)
         .map(|(total, oldest)| (total.unwrap_or_default(), oldest))
@@ -166,7 +169,7 @@ pub fn find_earning(
 pub fn reversal_of(conn: &mut DbConnection, entry_id: i64) -> QueryResult<Option<Entry>> {
     e::ledger_entries
         .filter(e::related_entry_id.eq(entry_id))
-        .filter(e::entry_type.eq("reversal"))
+        .filter(e::entry_type.eq(EntryType::Reversal.as_str()))
         .select(Entry::as_select())
         .first(conn)
         .optional()
@@ -189,7 +192,7 @@ pub fn by_order(
 pub fn expired_from(conn: &mut DbConnection, lot_id: i64) -> QueryResult<i64> {
     e::ledger_entries
         .filter(e::related_entry_id.eq(lot_id))
-        .filter(e::entry_type.eq("expire"))
+        .filter(e::entry_type.eq(EntryType::Expire.as_str()))
         .select(sum(e::points))
         .get_result::<Option<i64>>(conn)
         .map(|s| -s.unwrap_or_default())
@@ -220,7 +223,7 @@ pub fn next_expiry(
 pub fn reversed_ids(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<i64>> {
     e::ledger_entries
         .filter(e::customer_id.eq(customer))
-        .filter(e::entry_type.eq("reversal"))
+        .filter(e::entry_type.eq(EntryType::Reversal.as_str()))
         .select(e::related_entry_id)
         .load::<Option<i64>>(conn)
         .map(|ids| ids.into_iter().flatten().collect())
@@ -230,19 +233,19 @@ pub fn reversed_ids(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<
 pub fn earnings(
     conn: &mut DbConnection,
     customer: &str,
-    of_type: Option<&str>,
+    of_type: Option<EntryType>,
     limit: i64,
 ) -> QueryResult<Vec<(i64, i32, NaiveDateTime)>> {
     let mut q = e::ledger_entries
         .filter(e::customer_id.eq(customer))
         .filter(e::points.gt(0))
-        .filter(e::entry_type.ne("reversal"))
+        .filter(e::entry_type.ne(EntryType::Reversal.as_str()))
         .order(e::id.asc())
         .limit(limit)
         .select((e::id, e::points, e::created_at))
         .into_boxed();
     if let Some(t) = of_type {
-        q = q.filter(e::entry_type.eq(t));
+        q = q.filter(e::entry_type.eq(t.as_str()));
     }
     q.load(conn)
 }

@@ -119,6 +119,14 @@ pub fn milestone_name(key: &str) -> Option<Localized> {
     })
 }
 
+/// Read from the `reward_type` column.
+impl TryFrom<String> for Kind {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("unknown reward type `{raw}`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

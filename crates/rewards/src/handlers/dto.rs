@@ -3,11 +3,11 @@
 use chrono::NaiveDate;
 use cid_common::time::rfc3339;
 use cid_common::{FieldError, FieldIssue, Locale};
-use cid_kit::{ApiError, Validate};
+use cid_kit::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::catalog::{Entry, Kind};
+use crate::domain::catalog::Entry;
 use crate::domain::occurrences::{self, Status};
 use crate::store::Instance;
 
@@ -73,25 +73,20 @@ pub fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// The stored type as the catalog's kind.
-pub fn kind_of(i: &Instance) -> Result<Kind, ApiError> {
-    Kind::parse(&i.reward_type).ok_or_else(|| ApiError::internal("unknown reward type stored"))
-}
-
 impl RewardResponse {
     pub fn new(i: &Instance, today: NaiveDate, locale: Locale) -> Self {
         let status = status_of(i, today);
-        let entry: Option<&Entry> = Kind::parse(&i.reward_type).map(Kind::entry);
+        let entry: &Entry = i.reward_type.entry();
         Self {
             reward_id: i.reward_id.clone(),
             customer_id: i.customer_id.clone(),
-            kind: i.reward_type.clone(),
+            kind: i.reward_type.as_str().to_owned(),
             occurrence: i.occurrence.clone(),
             name: match locale {
                 Locale::Ar => i.name_ar.clone(),
                 Locale::En => i.name_en.clone(),
             },
-            description: entry.map_or_else(String::new, |e| e.description.get(locale).to_owned()),
+            description: entry.description.get(locale).to_owned(),
             points: i.points,
             discount_percent: i.discount_percent,
             special_date: day(i.special_date),

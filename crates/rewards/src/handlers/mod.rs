@@ -86,15 +86,13 @@ async fn refresh(
     };
     let known: Vec<Existing> = existing
         .iter()
-        .filter_map(|i| {
-            Some(Existing {
-                id: i.id,
-                kind: Kind::parse(&i.reward_type)?,
-                occurrence: i.occurrence.clone(),
-                claimed: i.claimed_at.is_some(),
-                valid_from: i.valid_from,
-                valid_until: i.valid_until,
-            })
+        .map(|i| Existing {
+            id: i.id,
+            kind: i.reward_type,
+            occurrence: i.occurrence.clone(),
+            claimed: i.claimed_at.is_some(),
+            valid_from: i.valid_from,
+            valid_until: i.valid_until,
         })
         .collect();
     let desired = occurrences::desired(&facts, &state.calendar, today);

@@ -43,7 +43,7 @@ impl From<&Entry> for EntryResponse {
     fn from(e: &Entry) -> Self {
         Self {
             id: e.id,
-            entry_type: e.entry_type.clone(),
+            entry_type: e.entry_type.as_str().to_owned(),
             points: i64::from(e.points),
             balance_after: e.balance_after,
             reason: e.reason.clone(),
