@@ -8,14 +8,15 @@ use chrono::Utc;
 use cid_kit::server::Job;
 use cid_kit::{ApiError, Db};
 
-use crate::ops::{self, Policy, Who};
+use crate::LoyaltySettings;
+use crate::ops::{self, Who};
 use crate::store::accounts;
 
 /// Accounts settled per transaction batch of one sweep.
 const BATCH: i64 = 500;
 
 /// Settles every account with due lots, each in its own transaction; returns how many.
-pub async fn expire_due_accounts(db: &Db, policy: Policy) -> Result<usize, ApiError> {
+pub async fn expire_due_accounts(db: &Db, policy: LoyaltySettings) -> Result<usize, ApiError> {
     let who = Who {
         actor: "system:expiry".into(),
         request_id: cid_kit::trace::request_id(None),
@@ -41,7 +42,7 @@ pub async fn expire_due_accounts(db: &Db, policy: Policy) -> Result<usize, ApiEr
     }
 }
 
-pub fn expiry_job(policy: Policy) -> Job {
+pub fn expiry_job(policy: LoyaltySettings) -> Job {
     Job {
         name: "expire due loyalty points",
         every: Duration::from_secs(policy.expiry_sweep_secs.max(1)),

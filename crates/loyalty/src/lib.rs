@@ -19,12 +19,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::web;
+use chrono::{Months, NaiveDateTime};
 use cid_kit::db::{DbOptions, Migrations};
 use cid_kit::server::{AppSpec, Running};
 use cid_kit::{Db, Settings};
+use serde::Deserialize;
 use utoipa::OpenApi;
-
-pub use ops::Policy;
 
 pub const SERVICE: &str = "loyalty";
 
@@ -33,9 +33,56 @@ pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
 };
 
+/// `[loyalty]` settings: expiry and tier windows.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoyaltySettings {
+    pub expiry_months: u32,
+    pub tier_window_months: u32,
+    pub tier_grace_months: u32,
+    /// How often the sweep expires due lots of accounts nobody touched.
+    #[serde(default = "default_sweep_secs")]
+    pub expiry_sweep_secs: u64,
+}
+
+fn default_sweep_secs() -> u64 {
+    300
+}
+
+impl Default for LoyaltySettings {
+    fn default() -> Self {
+        Self {
+            expiry_sweep_secs: default_sweep_secs(),
+            expiry_months: 12,
+            tier_window_months: 12,
+            tier_grace_months: 12,
+        }
+    }
+}
+
+impl LoyaltySettings {
+    pub(crate) fn window_start(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now.checked_sub_months(Months::new(self.tier_window_months))
+            .unwrap_or(now)
+    }
+
+    /// When a tier basis whose oldest entry is `oldest` must be recomputed: a day before that
+    /// entry can leave the window, so month-end rounding can only make it early.
+    pub(crate) fn basis_valid_until(&self, oldest: NaiveDateTime) -> Option<NaiveDateTime> {
+        oldest
+            .checked_add_months(Months::new(self.tier_window_months))
+            .map(|t| t - chrono::Duration::days(1))
+    }
+
+    pub(crate) fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now.checked_add_months(Months::new(self.expiry_months))
+            .unwrap_or(now)
+    }
+}
+
 /// What handlers need besides the database.
 pub struct LoyaltyState {
-    pub policy: Policy,
+    pub policy: LoyaltySettings,
     /// Where every write's customer is resolved.
     pub registry: cid_kit::Registry,
 }
@@ -50,7 +97,7 @@ pub fn app_spec(
     settings: &Settings,
     database_url: &str,
 ) -> Result<AppSpec, Box<dyn std::error::Error>> {
-    let policy: Policy = settings.section(SERVICE)?;
+    let policy: LoyaltySettings = settings.section(SERVICE)?;
     let db = Db::connect(
         database_url,
         &DbOptions::from_settings(settings),

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use cid_kit::DbConnection;
 
-use super::Policy;
+use crate::LoyaltySettings;
 use crate::domain::tier::{self, Standing, Tier};
 use crate::error::LoyaltyError;
 use crate::store::accounts::{self, Account};
@@ -22,7 +22,7 @@ pub struct Snapshot {
 /// Reads an account; `None` when lots are due to expire and a write must come first.
 pub fn snapshot(
     conn: &mut DbConnection,
-    policy: &Policy,
+    policy: &LoyaltySettings,
     customer: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Snapshot>, LoyaltyError> {

@@ -7,10 +7,10 @@ pub mod milestones;
 
 pub use account::{Snapshot, snapshot};
 
-use chrono::{Months, NaiveDateTime};
+use chrono::NaiveDateTime;
 use cid_kit::DbConnection;
-use serde::Deserialize;
 
+use crate::LoyaltySettings;
 use crate::domain::earn::EarnType;
 use crate::domain::entry::EntryType;
 use crate::domain::lots::allocate;
@@ -18,53 +18,6 @@ use crate::domain::tier::{self, Standing, Tier};
 use crate::error::LoyaltyError;
 use crate::store::accounts::{self, Account, AccountChangeset};
 use crate::store::entries::{self, Entry, NewEntry};
-
-/// `[loyalty]` settings: expiry and tier windows.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    pub expiry_months: u32,
-    pub tier_window_months: u32,
-    pub tier_grace_months: u32,
-    /// How often the sweep expires due lots of accounts nobody touched.
-    #[serde(default = "default_sweep_secs")]
-    pub expiry_sweep_secs: u64,
-}
-
-fn default_sweep_secs() -> u64 {
-    300
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            expiry_sweep_secs: default_sweep_secs(),
-            expiry_months: 12,
-            tier_window_months: 12,
-            tier_grace_months: 12,
-        }
-    }
-}
-
-impl Policy {
-    fn window_start(&self, now: NaiveDateTime) -> NaiveDateTime {
-        now.checked_sub_months(Months::new(self.tier_window_months))
-            .unwrap_or(now)
-    }
-
-    /// When a tier basis whose oldest entry is `oldest` must be recomputed: a day before that
-    /// entry can leave the window, so month-end rounding can only make it early.
-    fn basis_valid_until(&self, oldest: NaiveDateTime) -> Option<NaiveDateTime> {
-        oldest
-            .checked_add_months(Months::new(self.tier_window_months))
-            .map(|t| t - chrono::Duration::days(1))
-    }
-
-    fn expiry(&self, now: NaiveDateTime) -> NaiveDateTime {
-        now.checked_add_months(Months::new(self.expiry_months))
-            .unwrap_or(now)
-    }
-}
 
 /// Who is acting, for the ledger's `actor` and `request_id`.
 #[derive(Debug, Clone)]
@@ -186,7 +139,7 @@ fn expire_due(
 fn finish(
     conn: &mut DbConnection,
     w: &Working,
-    policy: &Policy,
+    policy: &LoyaltySettings,
 ) -> Result<(Tier, Tier), LoyaltyError> {
     let a = &w.account;
     let before = Standing {
@@ -228,7 +181,7 @@ fn movement(entry: Entry, w: &Working, tiers: (Tier, Tier), expired: Vec<Entry>)
 
 pub fn earn(
     conn: &mut DbConnection,
-    policy: &Policy,
+    policy: &LoyaltySettings,
     customer: &str,
     earning: &Earning,
     who: &Who,
@@ -261,7 +214,7 @@ pub fn earn(
 
 pub fn redeem(
     conn: &mut DbConnection,
-    policy: &Policy,
+    policy: &LoyaltySettings,
     customer: &str,
     points: i64,
     reward_id: &str,
@@ -295,7 +248,7 @@ pub fn redeem(
 /// already spent are, and may leave the balance negative until new earnings cover it.
 pub fn reverse(
     conn: &mut DbConnection,
-    policy: &Policy,
+    policy: &LoyaltySettings,
     customer: &str,
     target: &ReversalTarget,
     reason: &str,
@@ -333,7 +286,7 @@ pub fn reverse(
 /// Expires due lots of one account (used before reading an account that has some).
 pub fn settle_expiry(
     conn: &mut DbConnection,
-    policy: &Policy,
+    policy: &LoyaltySettings,
     customer: &str,
     who: &Who,
     now: NaiveDateTime,

@@ -1,6 +1,7 @@
 use chrono::{Months, Utc};
+use cid_loyalty::LoyaltySettings;
 use cid_loyalty::domain::earn::EarnType;
-use cid_loyalty::ops::{self, Earning, Policy, Who};
+use cid_loyalty::ops::{self, Earning, Who};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -217,7 +218,7 @@ async fn history_pages_with_a_cursor_newest_first() {
 async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiring_first() {
     let app = spawn_app().await;
     let c7 = app.register_customer().await;
-    let policy = Policy::default();
+    let policy = LoyaltySettings::default();
     let now = Utc::now().naive_utc();
     let mut conn = app.db.connect();
     // 100 earned 13 months ago (expired), 50 earned 11 months ago (expires first), 70 now.
@@ -259,7 +260,7 @@ async fn a_tier_is_kept_through_its_grace_period_and_dropped_after() {
     let app = spawn_app().await;
     let c8 = app.register_customer().await;
     let c9 = app.register_customer().await;
-    let policy = Policy::default();
+    let policy = LoyaltySettings::default();
     let now = Utc::now().naive_utc();
     let months_ago = |m| now.checked_sub_months(Months::new(m)).unwrap();
     let mut conn = app.db.connect();
@@ -307,7 +308,7 @@ async fn the_expiry_sweep_expires_due_points_of_accounts_nobody_touched() {
     let app = spawn_app().await;
     let sweep_1 = app.register_customer().await;
     let sweep_2 = app.register_customer().await;
-    let policy = Policy::default();
+    let policy = LoyaltySettings::default();
     let now = Utc::now().naive_utc();
     let old = now.checked_sub_months(Months::new(13)).unwrap();
     let mut conn = app.db.connect();
