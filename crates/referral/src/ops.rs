@@ -118,34 +118,10 @@ pub fn track(
             Refusal::AlreadyCompleted => ReferralError::Completed(referee.to_owned()),
         },
     )?;
-    let insert = |conn: &mut DbConnection, completed: bool| {
-        let new = NewReferral {
-            referrer_id: referrer,
-            referee_id: referee,
-            code,
-            status: if completed {
-                ReferralStatus::Completed
-            } else {
-                ReferralStatus::Pending
-            },
-            referrer_points: if completed { REFERRER_POINTS } else { 0 },
-            referee_points: if completed { REFEREE_POINTS } else { 0 },
-            signed_up_at: now,
-            completed_at: completed.then_some(now),
-            created_at: now,
-        };
-        store::insert(conn, new).map_err(|e| match e {
-            // A concurrent track for the same referee won the unique index.
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ReferralError::AlreadyReferred(referee.to_owned())
-            }
-            other => other.into(),
-        })
-    };
     let referral = match action {
-        Action::CreatePending => insert(conn, false)?,
+        Action::CreatePending => record(conn, (referrer, referee, code), false, now)?,
         Action::CreateCompleted => {
-            let r = insert(conn, true)?;
+            let r = record(conn, (referrer, referee, code), true, now)?;
             payout(conn, &r, now)?;
             r
         }
@@ -158,4 +134,36 @@ pub fn track(
         Action::Unchanged(_) => known.ok_or_else(|| ApiError::internal("referral vanished"))?,
     };
     Ok(referral)
+}
+
+/// A new referral of `referee` by `referrer` through `code`, completed (and so paid) or
+/// pending.
+fn record(
+    conn: &mut DbConnection,
+    (referrer, referee, code): (&str, &str, &str),
+    completed: bool,
+    now: NaiveDateTime,
+) -> Result<Referral, ReferralError> {
+    let new = NewReferral {
+        referrer_id: referrer,
+        referee_id: referee,
+        code,
+        status: if completed {
+            ReferralStatus::Completed
+        } else {
+            ReferralStatus::Pending
+        },
+        referrer_points: if completed { REFERRER_POINTS } else { 0 },
+        referee_points: if completed { REFEREE_POINTS } else { 0 },
+        signed_up_at: now,
+        completed_at: completed.then_some(now),
+        created_at: now,
+    };
+    store::insert(conn, new).map_err(|e| match e {
+        // A concurrent track for the same referee won the unique index.
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ReferralError::AlreadyReferred(referee.to_owned())
+        }
+        other => other.into(),
+    })
 }

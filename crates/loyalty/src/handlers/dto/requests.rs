@@ -78,22 +78,25 @@ impl Validate for EarnRequest {
         }
         if let Some(points) = self.points {
             points_in_range(&mut errors, "points", points);
-            text(
-                &mut errors,
-                "reason",
-                self.reason.as_deref(),
-                true,
-                MAX_REASON,
-            );
-        } else {
-            text(
-                &mut errors,
-                "reason",
-                self.reason.as_deref(),
-                false,
-                MAX_REASON,
-            );
         }
+        let reason_required = self.points.is_some();
+        let reason = self.reason.as_deref();
+        text(&mut errors, "reason", reason, reason_required, MAX_REASON);
+        self.check_purchase(&mut errors);
+        text(
+            &mut errors,
+            "orderId",
+            self.order_id.as_deref(),
+            false,
+            MAX_REF,
+        );
+        errors
+    }
+}
+
+impl EarnRequest {
+    /// The purchase side: the amount's precision and range, its type and currency.
+    fn check_purchase(&self, errors: &mut Vec<FieldError>) {
         if let Some(amount) = self.purchase_amount {
             match minor_units(amount) {
                 None => errors.push(FieldError::new(
@@ -126,14 +129,6 @@ impl Validate for EarnRequest {
                 errors.push(FieldError::new("currency", FieldIssue::UnknownField));
             }
         }
-        text(
-            &mut errors,
-            "orderId",
-            self.order_id.as_deref(),
-            false,
-            MAX_REF,
-        );
-        errors
     }
 }
 
