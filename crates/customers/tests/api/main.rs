@@ -6,5 +6,6 @@
 mod authz;
 mod hardening;
 mod helpers;
+mod migrations;
 mod recovery;
 mod registry;

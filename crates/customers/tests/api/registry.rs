@@ -332,13 +332,3 @@ async fn the_csv_export_quotes_per_rfc_4180_and_works_on_an_empty_table() {
         .unwrap();
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
 }
-
-#[test]
-fn both_backends_have_the_same_migration_folders() {
-    cid_testkit::migrations::assert_same_folders(env!("CARGO_MANIFEST_DIR"));
-}
-
-#[test]
-fn migrations_go_up_down_and_up_again() {
-    cid_testkit::migrations::assert_up_down_up("customers", &cid_customers::MIGRATIONS);
-}

@@ -5,5 +5,6 @@
 
 mod authz;
 mod helpers;
+mod migrations;
 mod referrals;
 mod registry;

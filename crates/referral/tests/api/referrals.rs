@@ -210,16 +210,6 @@ async fn only_service_and_admin_track_and_customers_see_only_their_own() {
     }
 }
 
-#[test]
-fn both_backends_have_the_same_migration_folders() {
-    cid_testkit::migrations::assert_same_folders(env!("CARGO_MANIFEST_DIR"));
-}
-
-#[test]
-fn migrations_go_up_down_and_up_again() {
-    cid_testkit::migrations::assert_up_down_up("referral", &cid_referral::MIGRATIONS);
-}
-
 #[tokio::test]
 async fn a_referral_code_with_a_nul_is_a_400_naming_it_not_a_server_error() {
     let app = spawn_app().await;

@@ -3,7 +3,7 @@
 use cid_common::Role;
 use serde_json::{Value, json};
 
-use crate::world::{World, born_on};
+use crate::helpers::{World, born_on};
 
 #[tokio::test]
 async fn only_the_owner_or_staff_see_and_claim_rewards() {

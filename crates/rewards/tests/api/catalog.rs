@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::world::World;
+use crate::helpers::World;
 
 #[tokio::test]
 async fn the_catalog_is_public_bilingual_and_lists_the_calendar() {

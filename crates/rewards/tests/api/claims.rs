@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{Datelike, Days};
 use serde_json::{Value, json};
 
-use crate::world::{World, born_on, ymd};
+use crate::helpers::{World, born_on, ymd};
 
 #[tokio::test]
 async fn a_birthday_today_is_claimed_once_and_its_points_land_in_loyalty_once() {

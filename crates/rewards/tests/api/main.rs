@@ -7,7 +7,7 @@
 mod authz;
 mod catalog;
 mod claims;
+mod helpers;
 mod migrations;
 mod registry;
 mod special_dates;
-mod world;

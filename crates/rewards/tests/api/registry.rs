@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::world::{World, born_on};
+use crate::helpers::{World, born_on};
 
 #[tokio::test]
 async fn with_the_registry_down_issued_rewards_are_still_listed_and_claimable() {

@@ -5,7 +5,7 @@ use cid_rewards::schema::reward_instances as ri;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::world::{World, born_on, ymd};
+use crate::helpers::{World, born_on, ymd};
 
 #[tokio::test]
 async fn windows_decide_upcoming_available_and_expired_claims() {
