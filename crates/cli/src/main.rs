@@ -33,6 +33,10 @@ fn rewards_doc() -> serde_json::Value {
     cid_rewards::openapi()
 }
 
+fn analytics_doc() -> serde_json::Value {
+    cid_analytics::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -58,6 +62,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_rewards::SERVICE,
         build: cid_rewards::app_spec,
         openapi: rewards_doc,
+    },
+    ServiceEntry {
+        name: cid_analytics::SERVICE,
+        build: cid_analytics::app_spec,
+        openapi: analytics_doc,
     },
 ];
 

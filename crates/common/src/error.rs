@@ -106,6 +106,12 @@ error_codes! {
         "Order {orderId} has already earned points.", "الطلب {orderId} اكتسب نقاطًا من قبل.";
     AlreadyReversed = "ALREADY_REVERSED", 409, "Already reversed",
         "These points have already been reversed.", "تم عكس هذه النقاط من قبل.";
+    PurchaseNotFound = "PURCHASE_NOT_FOUND", 404, "Purchase not found",
+        "No purchase {orderId} is recorded for this customer.",
+        "لا يوجد شراء {orderId} مسجل لهذا العميل.";
+    PurchaseConflict = "PURCHASE_CONFLICT", 409, "Purchase conflict",
+        "Order {orderId} is already recorded with other details.",
+        "الطلب {orderId} مسجل من قبل بتفاصيل أخرى.";
     IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS", 409, "Request in progress",
         "A request with this Idempotency-Key is still being processed; retry shortly.",
         "طلب بنفس مفتاح عدم التكرار ما زال قيد المعالجة؛ أعد المحاولة بعد قليل.";

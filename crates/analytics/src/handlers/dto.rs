@@ -1,0 +1,257 @@
+//! Request and response bodies of the analytics API (camelCase on the wire).
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use cid_common::time::{major_units, minor_units, rfc3339};
+use cid_common::{FieldError, FieldIssue};
+use cid_kit::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{self, EventType, PurchaseStatus};
+use crate::ops::{PurchaseInput, Recorded, Summary};
+use crate::store::Purchase;
+
+/// How far ahead of this server's clock a reported time may be (clock skew).
+const FUTURE_SKEW_SECS: i64 = 300;
+const MAX_ORDER_ID: usize = 128;
+
+/// A reported time: RFC 3339, not in the future, to the millisecond.
+fn reported_time(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    raw: &str,
+    now: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    // Kept to the millisecond, the precision times are shown with, so a replay of the same
+    // order compares equal on every backend.
+    let at = DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.naive_utc())
+        .and_then(|t| t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000));
+    match at {
+        Some(at) if (at - now).num_seconds() <= FUTURE_SKEW_SECS => Some(at),
+        Some(_) => {
+            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
+            None
+        }
+    }
+}
+
+/// `POST /analytics/{customerId}/purchases`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PurchaseRequest {
+    /// Unique per customer: the same order again is a replay, not a second purchase.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
+    pub order_id: String,
+    /// Major units (SAR), at most two decimals, more than 0 and at most 10,000,000.
+    #[schema(exclusive_minimum = 0, maximum = 10_000_000)]
+    pub amount: f64,
+    /// Only `SAR`.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// Free text, compared case-insensitively.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
+    pub category: String,
+    /// RFC 3339, not in the future.
+    #[schema(format = DateTime)]
+    pub purchased_at: String,
+    /// `completed` (default) or `refunded` (turns a recorded order into a refund).
+    pub status: Option<PurchaseStatus>,
+}
+
+impl Validate for PurchaseRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let order = self.order_id.trim();
+        if order.is_empty() || order.chars().count() > MAX_ORDER_ID {
+            errors.push(FieldError::new("orderId", FieldIssue::InvalidFormat));
+        }
+        match minor_units(self.amount) {
+            None => errors.push(FieldError::new(
+                "amount",
+                FieldIssue::TooManyDecimals { max: 2 },
+            )),
+            Some(minor) if !(1..=domain::MAX_AMOUNT_MINOR).contains(&minor) => {
+                errors.push(FieldError::new(
+                    "amount",
+                    FieldIssue::OutOfRange {
+                        min: 0,
+                        max: domain::MAX_AMOUNT_MINOR / 100,
+                    },
+                ));
+            }
+            _ => {}
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            errors.push(FieldError::new("currency", FieldIssue::InvalidFormat));
+        }
+        let category = self.category.trim();
+        if category.is_empty() {
+            errors.push(FieldError::new("category", FieldIssue::Required));
+        } else if category.chars().count() > domain::MAX_CATEGORY {
+            errors.push(FieldError::new(
+                "category",
+                FieldIssue::TooLong {
+                    max: domain::MAX_CATEGORY,
+                },
+            ));
+        }
+        reported_time(
+            &mut errors,
+            "purchasedAt",
+            &self.purchased_at,
+            Utc::now().naive_utc(),
+        );
+        errors
+    }
+}
+
+impl PurchaseRequest {
+    /// The validated input (call after `validate` passed).
+    pub fn input(&self, now: NaiveDateTime) -> Option<PurchaseInput> {
+        let mut ignored = Vec::new();
+        Some(PurchaseInput {
+            order_id: self.order_id.trim().to_owned(),
+            amount_minor: minor_units(self.amount)?,
+            category: self.category.trim().to_owned(),
+            purchased_at: reported_time(&mut ignored, "", &self.purchased_at, now)?,
+            status: self.status.unwrap_or(PurchaseStatus::Completed),
+        })
+    }
+}
+
+/// A purchase as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseResponse {
+    pub customer_id: String,
+    pub order_id: String,
+    pub amount: f64,
+    pub currency: String,
+    pub category: String,
+    pub purchased_at: String,
+    pub status: PurchaseStatus,
+    pub refunded_at: Option<String>,
+    pub recorded_at: String,
+    /// True when the order was already recorded with these details (nothing changed).
+    pub replayed: bool,
+}
+
+impl PurchaseResponse {
+    pub fn new(p: &Purchase, replayed: bool) -> Self {
+        Self {
+            customer_id: p.customer_id.clone(),
+            order_id: p.order_id.clone(),
+            amount: major_units(p.amount_minor),
+            currency: p.currency.clone(),
+            category: p.category.clone(),
+            purchased_at: rfc3339(p.purchased_at),
+            status: p.status,
+            refunded_at: p.refunded_at.map(rfc3339),
+            recorded_at: rfc3339(p.created_at),
+            replayed,
+        }
+    }
+}
+
+impl From<&Recorded> for PurchaseResponse {
+    fn from(r: &Recorded) -> Self {
+        Self::new(r.purchase(), matches!(r, Recorded::Replayed(_)))
+    }
+}
+
+/// `POST /analytics/{customerId}/events`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EventRequest {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// RFC 3339, not in the future.
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+}
+
+impl Validate for EventRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        reported_time(
+            &mut errors,
+            "occurredAt",
+            &self.occurred_at,
+            Utc::now().naive_utc(),
+        );
+        errors
+    }
+}
+
+impl EventRequest {
+    pub fn occurred_at(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        reported_time(&mut Vec::new(), "", &self.occurred_at, now)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventResponse {
+    pub customer_id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub occurred_at: String,
+}
+
+/// `GET /analytics/{customerId}`: every figure from stored data (zeros for a customer with
+/// none). Formulas: API guide, "Analytics".
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryResponse {
+    pub customer_id: String,
+    /// Completed purchases (refunds excluded).
+    pub total_purchases: i64,
+    /// SAR.
+    pub total_spent: f64,
+    pub average_order_value: f64,
+    pub first_purchase: Option<String>,
+    pub last_purchase: Option<String>,
+    pub favorite_category: Option<String>,
+    pub customer_lifetime_value: f64,
+    /// 0–100.
+    pub engagement_score: u8,
+    pub currency: &'static str,
+}
+
+impl SummaryResponse {
+    pub fn new(customer: String, s: &Summary, now: NaiveDateTime) -> Self {
+        let f = &s.figures;
+        let inputs = domain::EngagementInputs {
+            days_since_last_purchase: f.last_purchase_at.map(|t| (now - t).num_days()),
+            purchases_last_year: s.last_year.0,
+            visits: f.visits,
+            logins: f.logins,
+            reviews: f.reviews,
+            shares: f.shares,
+        };
+        Self {
+            customer_id: customer,
+            total_purchases: f.purchases,
+            total_spent: major_units(f.spent_minor),
+            average_order_value: major_units(domain::average(f.spent_minor, f.purchases)),
+            first_purchase: f.first_purchase_at.map(rfc3339),
+            last_purchase: f.last_purchase_at.map(rfc3339),
+            favorite_category: domain::favourite(
+                s.categories.iter().map(|(n, p, m)| (n.as_str(), *p, *m)),
+            )
+            .map(str::to_owned),
+            customer_lifetime_value: major_units(domain::lifetime_value(
+                f.spent_minor,
+                s.last_year.1,
+            )),
+            engagement_score: domain::engagement_score(inputs),
+            currency: domain::CURRENCY,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Use cases of the analytics service: one transaction each (the customer's figures row locked
+//! first, so concurrent writes for one customer queue), the clock passed in, rows out.
+
+use chrono::{Months, NaiveDateTime};
+use cid_kit::DbConnection;
+use diesel::QueryResult;
+
+use crate::domain::{self, EventType, PurchaseStatus};
+use crate::error::AnalyticsError;
+use crate::store::{self, Figures, NewPurchase, Purchase};
+
+/// A purchase as posted (validated).
+#[derive(Debug, Clone)]
+pub struct PurchaseInput {
+    pub order_id: String,
+    pub amount_minor: i64,
+    pub category: String,
+    pub purchased_at: NaiveDateTime,
+    pub status: PurchaseStatus,
+}
+
+/// What posting a purchase did.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    Created(Purchase),
+    /// The same order again with the same details: nothing changed.
+    Replayed(Purchase),
+    /// A recorded order posted as refunded: every figure now leaves it out.
+    Refunded(Purchase),
+}
+
+impl Recorded {
+    pub fn purchase(&self) -> &Purchase {
+        match self {
+            Self::Created(p) | Self::Replayed(p) | Self::Refunded(p) => p,
+        }
+    }
+}
+
+/// Records a purchase of `customer` (standard ID), or replays or refunds a recorded one.
+pub fn record_purchase(
+    conn: &mut DbConnection,
+    customer: &str,
+    input: &PurchaseInput,
+    now: NaiveDateTime,
+) -> Result<Recorded, AnalyticsError> {
+    let mut figures = store::figures::lock(conn, customer, now)?;
+    let existing = store::purchases::by_order(conn, customer, &input.order_id)?;
+    let key = domain::category_key(&input.category);
+    let same = |p: &Purchase| {
+        p.amount_minor == input.amount_minor
+            && p.category_key == key
+            && p.purchased_at == input.purchased_at
+    };
+    let recorded = match (existing, input.status) {
+        (None, PurchaseStatus::Refunded) => {
+            return Err(AnalyticsError::PurchaseNotFound(input.order_id.clone()));
+        }
+        (None, PurchaseStatus::Completed) => {
+            let new = NewPurchase {
+                customer_id: customer.to_owned(),
+                order_id: input.order_id.clone(),
+                amount_minor: input.amount_minor,
+                currency: domain::CURRENCY.to_owned(),
+                category: input.category.trim().to_owned(),
+                category_key: key,
+                status: PurchaseStatus::Completed,
+                purchased_at: input.purchased_at,
+                refunded_at: None,
+                created_at: now,
+            };
+            let purchase = store::purchases::insert(conn, &new)?;
+            count(conn, &mut figures, &purchase, 1)?;
+            figures.first_purchase_at = Some(
+                figures
+                    .first_purchase_at
+                    .map_or(purchase.purchased_at, |t| t.min(purchase.purchased_at)),
+            );
+            figures.last_purchase_at = Some(
+                figures
+                    .last_purchase_at
+                    .map_or(purchase.purchased_at, |t| t.max(purchase.purchased_at)),
+            );
+            Recorded::Created(purchase)
+        }
+        // A refund names the order and its amount; a repeat of the purchase must match it all.
+        (Some(p), PurchaseStatus::Refunded) if p.amount_minor != input.amount_minor => {
+            return Err(AnalyticsError::PurchaseConflict(input.order_id.clone()));
+        }
+        (Some(p), PurchaseStatus::Completed) if !same(&p) => {
+            return Err(AnalyticsError::PurchaseConflict(input.order_id.clone()));
+        }
+        (Some(p), PurchaseStatus::Completed) => Recorded::Replayed(p),
+        (Some(p), PurchaseStatus::Refunded) if p.status == PurchaseStatus::Refunded => {
+            Recorded::Replayed(p)
+        }
+        (Some(p), PurchaseStatus::Refunded) => {
+            store::purchases::mark_refunded(conn, p.id, now)?;
+            count(conn, &mut figures, &p, -1)?;
+            (figures.first_purchase_at, figures.last_purchase_at) =
+                store::purchases::first_and_last(conn, customer)?;
+            Recorded::Refunded(store::purchases::by_id(conn, p.id)?)
+        }
+    };
+    figures.updated_at = now;
+    store::figures::save(conn, customer, &figures)?;
+    Ok(recorded)
+}
+
+/// Adds (`sign` 1) or takes away (`sign` -1) one purchase from every figure.
+fn count(
+    conn: &mut DbConnection,
+    figures: &mut Figures,
+    p: &Purchase,
+    sign: i64,
+) -> QueryResult<()> {
+    figures.purchases += sign;
+    figures.spent_minor += sign * p.amount_minor;
+    let month = domain::month_key(p.purchased_at);
+    store::figures::add_to_month(conn, &p.customer_id, &month, sign, sign * p.amount_minor)?;
+    store::figures::add_to_category(
+        conn,
+        &p.customer_id,
+        (&p.category_key, &p.category),
+        sign,
+        sign * p.amount_minor,
+    )
+}
+
+/// Records an engagement event and counts it.
+pub fn record_event(
+    conn: &mut DbConnection,
+    customer: &str,
+    event: EventType,
+    occurred_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let mut figures = store::figures::lock(conn, customer, now)?;
+    store::purchases::insert_event(conn, customer, event, occurred_at, now)?;
+    match event {
+        EventType::Visit => figures.visits += 1,
+        EventType::Review => figures.reviews += 1,
+        EventType::Login => figures.logins += 1,
+        EventType::Share => figures.shares += 1,
+    }
+    figures.updated_at = now;
+    store::figures::save(conn, customer, &figures)
+}
+
+/// A customer's figures as the summary shows them.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub figures: Figures,
+    /// `(name, purchases, spent)` per category with completed purchases.
+    pub categories: Vec<(String, i64, i64)>,
+    /// Completed purchases and spend of the current month and the eleven before.
+    pub last_year: (i64, i64),
+}
+
+/// Reads a customer's figures: a handful of rows by key, whatever their history.
+pub fn summary(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Summary> {
+    let figures = store::figures::find(conn, customer)?.unwrap_or_else(|| Figures {
+        customer_id: customer.to_owned(),
+        updated_at: now,
+        ..Figures::default()
+    });
+    let from = domain::month_key(now.checked_sub_months(Months::new(11)).unwrap_or(now));
+    let last_year = store::figures::months_from(conn, customer, &from)?
+        .into_iter()
+        .fold((0, 0), |(n, m), (_, p, s)| (n + p, m + s));
+    Ok(Summary {
+        categories: store::figures::categories(conn, customer)?,
+        figures,
+        last_year,
+    })
+}

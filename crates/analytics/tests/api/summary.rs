@@ -1,0 +1,67 @@
+//! The summary: every figure from stored data, with the documented formulas.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn an_unknown_customer_has_zero_figures() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(url(&app, "/NEVER-SEEN"))
+        .bearer_auth(service(&app))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let s: Value = res.json::<Value>().await.unwrap()["data"].clone();
+    assert_eq!(s["totalPurchases"], 0);
+    assert_eq!(s["totalSpent"], 0.0);
+    assert_eq!(s["engagementScore"], 0);
+    assert!(s["favoriteCategory"].is_null() && s["firstPurchase"].is_null());
+}
+
+#[tokio::test]
+async fn the_summary_follows_the_documented_formulas() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    for (order, amount, category, days) in [
+        ("S-1", 100.0, "Books", 30),
+        ("S-2", 50.0, "books", 20),
+        ("S-3", 120.0, "Games", 0),
+    ] {
+        assert_eq!(
+            post_purchase(&app, &id, &purchase(order, amount, category, days))
+                .await
+                .status(),
+            201
+        );
+    }
+    for kind in ["visit", "visit", "review"] {
+        let res = app
+            .client
+            .post(url(&app, &format!("/{id}/events")))
+            .bearer_auth(service(&app))
+            .json(&json!({"type": kind, "occurredAt": days_ago(0)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let s = summary(&app, &id).await;
+    assert_eq!(s["totalPurchases"], 3);
+    assert_eq!(s["totalSpent"], 270.0);
+    assert_eq!(s["averageOrderValue"], 90.0);
+    // Books 150 (two spellings, one category) beats Games 120.
+    assert_eq!(s["favoriteCategory"], "Books");
+    // All three within the last twelve months: 270 + 2 × 270.
+    assert_eq!(s["customerLifetimeValue"], 810.0);
+    // Recency 40 (today) + frequency 30 × 3/12 = 7.5 + activity 30 × (2 + 3)/30 = 5 → 52.5 → 53.
+    assert_eq!(s["engagementScore"], 53);
+    assert!(s["firstPurchase"].as_str().unwrap() < s["lastPurchase"].as_str().unwrap());
+    // Aliases read the same figures.
+    let record = app.registry_record(&id).await;
+    let short = record["shortId"].as_str().unwrap();
+    assert_eq!(summary(&app, short).await["totalPurchases"], 3);
+}
