@@ -4,7 +4,8 @@
 //! `customer_figures`, `monthly_spend` and `category_spend` (SPEC §3.4), so a customer's
 //! figures are a few rows by key however long their history. The source of truth for
 //! purchases: segmentation reads its figures here. Calls the customer registry to resolve the
-//! customer of every write (and aliases on reads). Emits no events yet.
+//! customer of every write (and aliases on reads), and referral for the referral counts of
+//! engagement. Emits no events yet.
 
 pub mod domain;
 pub mod error;
@@ -33,6 +34,8 @@ pub static MIGRATIONS: Migrations = Migrations {
 pub struct AnalyticsState {
     /// Where every write's customer is resolved.
     pub registry: cid_kit::Registry,
+    /// Calls to other services (referral counts for engagement).
+    pub client: cid_kit::client::ServiceClient,
 }
 
 /// The service's OpenAPI document, as served and checked in.
@@ -52,6 +55,8 @@ pub fn app_spec(
     )?;
     let state = web::Data::new(AnalyticsState {
         registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+        client: cid_kit::client::ServiceClient::new(settings, SERVICE)?
+            .with_timeout(std::time::Duration::from_secs(2)),
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());

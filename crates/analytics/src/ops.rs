@@ -178,3 +178,38 @@ pub fn summary(
         last_year,
     })
 }
+
+/// One calendar month of a trend: `(year, month, purchases, spent)`, empty months included.
+pub type MonthFigures = (i32, u32, i64, i64);
+
+/// The last `months` calendar months of completed purchases, oldest first.
+pub fn trends(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+    months: u32,
+) -> QueryResult<Vec<MonthFigures>> {
+    let window = domain::month_window(now, months);
+    let Some(&(year, month)) = window.first() else {
+        return Ok(Vec::new());
+    };
+    let stored = store::figures::months_from(conn, customer, &format!("{year:04}-{month:02}"))?;
+    Ok(window
+        .into_iter()
+        .map(|(y, m)| {
+            let key = format!("{y:04}-{m:02}");
+            let (purchases, spent) = stored
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map_or((0, 0), |(_, p, s)| (*p, *s));
+            (y, m, purchases, spent)
+        })
+        .collect())
+}
+
+/// Completed purchases per category, the most spent first: `(name, purchases, spent)`.
+pub fn breakdown(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<(String, i64, i64)>> {
+    let mut categories = store::figures::categories(conn, customer)?;
+    categories.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    Ok(categories)
+}

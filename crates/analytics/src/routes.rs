@@ -17,6 +17,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(handlers::purchase_history),
             )
             .route(
+                "/{customerId}/spending-trends",
+                web::get().to(handlers::spending_trends),
+            )
+            .route(
+                "/{customerId}/category-breakdown",
+                web::get().to(handlers::category_breakdown),
+            )
+            .route(
+                "/{customerId}/engagement",
+                web::get().to(handlers::engagement),
+            )
+            .route(
                 "/{customerId}/purchases",
                 web::post().to(handlers::record_purchase),
             )
@@ -30,7 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Customer ID — analytics", description = "Purchases and engagement events in; per-customer figures out."),
-    paths(handlers::summary, handlers::purchase_history, handlers::record_purchase, handlers::record_event),
+    paths(handlers::summary, handlers::purchase_history, handlers::spending_trends,
+        handlers::category_breakdown, handlers::engagement, handlers::record_purchase,
+        handlers::record_event),
     modifiers(&Bearer),
     tags((name = "analytics", description = "Customer analytics"))
 )]

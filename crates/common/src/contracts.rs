@@ -98,3 +98,24 @@ pub mod loyalty {
         }
     }
 }
+
+pub mod referral {
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    /// A referrer's counts (`GET /referral/{customerId}/stats`), which analytics' engagement
+    /// reads: the part of the stats other services rely on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ReferralCounts {
+        pub total_referrals: i64,
+        pub successful_referrals: i64,
+        pub pending_referrals: i64,
+    }
+
+    impl ReferralCounts {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/referral/{customer}/stats")
+        }
+    }
+}

@@ -160,3 +160,128 @@ mod tests {
         assert_eq!(favourite(Vec::<(&str, i64, i64)>::new()), None);
     }
 }
+
+/// The last `months` calendar months ending with `now`'s, oldest first, as `(year, month)`.
+pub fn month_window(now: NaiveDateTime, months: u32) -> Vec<(i32, u32)> {
+    let current = now.year() * 12 + now.month0() as i32;
+    (0..months as i32)
+        .rev()
+        .map(|back| {
+            let m = current - back;
+            (m.div_euclid(12), m.rem_euclid(12) as u32 + 1)
+        })
+        .collect()
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_AR: [&str; 12] = [
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+];
+
+/// A month's label in the request's language, e.g. `November 2026` / `نوفمبر 2026`.
+pub fn month_label(year: i32, month: u32, locale: cid_common::Locale) -> String {
+    let i = (month.clamp(1, 12) - 1) as usize;
+    let name = match locale {
+        cid_common::Locale::En => MONTHS_EN[i],
+        cid_common::Locale::Ar => MONTHS_AR[i],
+    };
+    format!("{name} {year}")
+}
+
+/// Shares of `amounts` in hundredths of a percent that add up to exactly 10,000 (100.00 %):
+/// each share rounded down, the hundredths left over given one each to the largest
+/// remainders (ties: the larger amount first, then the earlier in the list).
+pub fn shares_basis_points(amounts: &[i64]) -> Vec<i64> {
+    let total: i64 = amounts.iter().map(|a| (*a).max(0)).sum();
+    if total == 0 {
+        return vec![0; amounts.len()];
+    }
+    let exact: Vec<(i64, i64)> = amounts
+        .iter()
+        .map(|a| {
+            let scaled = i128::from((*a).max(0)) * 10_000;
+            let total = i128::from(total);
+            ((scaled / total) as i64, (scaled % total) as i64)
+        })
+        .collect();
+    let mut shares: Vec<i64> = exact.iter().map(|(floor, _)| *floor).collect();
+    let left = 10_000 - shares.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..amounts.len()).collect();
+    order.sort_by(|&a, &b| {
+        exact[b]
+            .1
+            .cmp(&exact[a].1)
+            .then(amounts[b].cmp(&amounts[a]))
+            .then(a.cmp(&b))
+    });
+    for &i in order.iter().take(left.max(0) as usize) {
+        shares[i] += 1;
+    }
+    shares
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn the_window_is_whole_calendar_months_ending_with_the_current_one() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 2, 15)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap();
+        assert_eq!(
+            month_window(now, 4),
+            vec![(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+        );
+        assert_eq!(month_window(now, 1), vec![(2026, 2)]);
+        assert_eq!(
+            month_label(2026, 11, cid_common::Locale::En),
+            "November 2026"
+        );
+        assert_eq!(month_label(2026, 11, cid_common::Locale::Ar), "نوفمبر 2026");
+    }
+
+    #[test]
+    fn shares_add_up_to_exactly_one_hundred_by_largest_remainder() {
+        assert_eq!(shares_basis_points(&[1, 1, 1]), vec![3334, 3333, 3333]);
+        assert_eq!(shares_basis_points(&[2, 1]), vec![6667, 3333]);
+        assert_eq!(shares_basis_points(&[5]), vec![10_000]);
+        assert_eq!(shares_basis_points(&[]), Vec::<i64>::new());
+        assert_eq!(shares_basis_points(&[0, 0]), vec![0, 0]);
+        for amounts in [
+            vec![7, 13, 29, 51],
+            vec![1, 2, 3, 4, 5, 6, 7],
+            vec![999_999, 1, 1],
+        ] {
+            assert_eq!(
+                shares_basis_points(&amounts).iter().sum::<i64>(),
+                10_000,
+                "{amounts:?}"
+            );
+        }
+    }
+}

@@ -227,14 +227,7 @@ pub struct SummaryResponse {
 impl SummaryResponse {
     pub fn new(customer: String, s: &Summary, now: NaiveDateTime) -> Self {
         let f = &s.figures;
-        let inputs = domain::EngagementInputs {
-            days_since_last_purchase: f.last_purchase_at.map(|t| (now - t).num_days()),
-            purchases_last_year: s.last_year.0,
-            visits: f.visits,
-            logins: f.logins,
-            reviews: f.reviews,
-            shares: f.shares,
-        };
+        let inputs = engagement_inputs(s, now);
         Self {
             customer_id: customer,
             total_purchases: f.purchases,
@@ -253,5 +246,109 @@ impl SummaryResponse {
             engagement_score: domain::engagement_score(inputs),
             currency: domain::CURRENCY,
         }
+    }
+}
+
+/// `GET /analytics/{customerId}/spending-trends?months=1..24`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthResponse {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The month in the request's language, e.g. `November 2026`.
+    pub label: String,
+    pub purchases: i64,
+    /// SAR.
+    pub amount: f64,
+}
+
+impl MonthResponse {
+    pub fn new(m: &crate::ops::MonthFigures, locale: cid_common::Locale) -> Self {
+        let (year, month, purchases, spent) = *m;
+        Self {
+            month: format!("{year:04}-{month:02}"),
+            label: domain::month_label(year, month, locale),
+            purchases,
+            amount: major_units(spent),
+        }
+    }
+}
+
+/// One category of `GET /analytics/{customerId}/category-breakdown`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryResponse {
+    pub category: String,
+    pub purchases: i64,
+    /// SAR.
+    pub amount: f64,
+    /// Share of the amount, two decimals; the shares add up to exactly 100.00.
+    pub percentage: f64,
+}
+
+/// The breakdown, the most spent first, with shares by largest remainder.
+pub fn breakdown(categories: &[(String, i64, i64)]) -> Vec<CategoryResponse> {
+    let amounts: Vec<i64> = categories.iter().map(|c| c.2).collect();
+    categories
+        .iter()
+        .zip(domain::shares_basis_points(&amounts))
+        .map(|((name, purchases, spent), bp)| CategoryResponse {
+            category: name.clone(),
+            purchases: *purchases,
+            amount: major_units(*spent),
+            percentage: bp as f64 / 100.0,
+        })
+        .collect()
+}
+
+/// `GET /analytics/{customerId}/engagement`: what the engagement score is made of.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EngagementResponse {
+    pub customer_id: String,
+    /// Completed purchases in the current month and the eleven before.
+    pub purchases_last_year: i64,
+    /// Those purchases per month, two decimals.
+    pub purchase_frequency: f64,
+    pub days_since_last_purchase: Option<i64>,
+    pub visits: i64,
+    pub logins: i64,
+    pub reviews: i64,
+    pub shares: i64,
+    /// Completed referrals (the referral service's count); null when it cannot be asked.
+    pub referrals: Option<i64>,
+    /// 0–100, the summary's `engagementScore`.
+    pub engagement_score: u8,
+}
+
+impl EngagementResponse {
+    pub fn new(customer: String, s: &Summary, referrals: Option<i64>, now: NaiveDateTime) -> Self {
+        let f = &s.figures;
+        let inputs = engagement_inputs(s, now);
+        Self {
+            customer_id: customer,
+            purchases_last_year: s.last_year.0,
+            purchase_frequency: (s.last_year.0 as f64 / 12.0 * 100.0).round() / 100.0,
+            days_since_last_purchase: inputs.days_since_last_purchase,
+            visits: f.visits,
+            logins: f.logins,
+            reviews: f.reviews,
+            shares: f.shares,
+            referrals,
+            engagement_score: domain::engagement_score(inputs),
+        }
+    }
+}
+
+/// The engagement score's inputs from a customer's figures.
+fn engagement_inputs(s: &Summary, now: NaiveDateTime) -> domain::EngagementInputs {
+    let f = &s.figures;
+    domain::EngagementInputs {
+        days_since_last_purchase: f.last_purchase_at.map(|t| (now - t).num_days()),
+        purchases_last_year: s.last_year.0,
+        visits: f.visits,
+        logins: f.logins,
+        reviews: f.reviews,
+        shares: f.shares,
     }
 }

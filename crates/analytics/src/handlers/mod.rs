@@ -2,17 +2,22 @@
 
 pub mod dto;
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use cid_common::{Envelope, ErrorCode};
+use cid_common::{Envelope, ErrorCode, FieldIssue};
 use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::{READERS, WRITERS};
 use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
 
 use crate::domain::CURRENCY;
 use crate::{AnalyticsState, ops, store};
-use dto::{EventRequest, EventResponse, PurchaseRequest, PurchaseResponse, SummaryResponse};
+use dto::{
+    CategoryResponse, EngagementResponse, EventRequest, EventResponse, MonthResponse,
+    PurchaseRequest, PurchaseResponse, SummaryResponse,
+};
 
 /// Records a purchase (service/admin), or replays it, or turns it into a refund
 /// (`status: refunded`). Idempotent by `orderId`; honours `Idempotency-Key`.
@@ -133,4 +138,106 @@ pub async fn purchase_history(
         |p| p.id,
         |p| PurchaseResponse::new(p, false),
     ))
+}
+
+/// `?months=` of the trends: 1..24, default 6.
+fn months_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
+    match query.get("months") {
+        None => Ok(6),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|m| (1..=24).contains(m))
+            .ok_or_else(|| ApiError::field("months", FieldIssue::OutOfRange { min: 1, max: 24 })),
+    }
+}
+
+/// Spend per calendar month: the current month and the `months - 1` before it, oldest first,
+/// empty months included.
+#[utoipa::path(get, path = "/api/customer-id/analytics/{customerId}/spending-trends", tag = "analytics",
+    params(("customerId" = String, Path),
+        ("months" = Option<u32>, Query, minimum = 1, maximum = 24, description = "1..24, default 6")),
+    security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<MonthResponse>>))))]
+pub async fn spending_trends(
+    caller: Caller,
+    customer: CustomerPath,
+    query: web::Query<HashMap<String, String>>,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<AnalyticsState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_owner_or(&customer, READERS)?;
+    let months = months_param(&query)?;
+    let id = state.registry.canonical(&customer, &ctx).await;
+    let now = Utc::now().naive_utc();
+    let rows = db.query(move |c| ops::trends(c, &id, now, months)).await?;
+    let list: Vec<_> = rows
+        .iter()
+        .map(|m| MonthResponse::new(m, ctx.locale))
+        .collect();
+    Ok(cid_kit::ok(list))
+}
+
+/// Spend per category with its share; the shares add up to exactly 100.00.
+#[utoipa::path(get, path = "/api/customer-id/analytics/{customerId}/category-breakdown", tag = "analytics",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<Vec<CategoryResponse>>))))]
+pub async fn category_breakdown(
+    caller: Caller,
+    customer: CustomerPath,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<AnalyticsState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_owner_or(&customer, READERS)?;
+    let id = state.registry.canonical(&customer, &ctx).await;
+    let rows = db.query(move |c| ops::breakdown(c, &id)).await?;
+    Ok(cid_kit::ok(dto::breakdown(&rows)))
+}
+
+/// The parts of the engagement score, and referrals from the referral service.
+#[utoipa::path(get, path = "/api/customer-id/analytics/{customerId}/engagement", tag = "analytics",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<EngagementResponse>))))]
+pub async fn engagement(
+    caller: Caller,
+    customer: CustomerPath,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<AnalyticsState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_owner_or(&customer, READERS)?;
+    let id = state.registry.canonical(&customer, &ctx).await;
+    let now = Utc::now().naive_utc();
+    let key = id.clone();
+    let s = db.query(move |c| ops::summary(c, &key, now)).await?;
+    let referrals = referral_count(&state, &id, &ctx).await;
+    Ok(cid_kit::ok(EngagementResponse::new(id, &s, referrals, now)))
+}
+
+/// Completed referrals of `customer`; `None` (and a log line) when referral cannot be asked.
+async fn referral_count(
+    state: &AnalyticsState,
+    customer: &str,
+    ctx: &RequestContext,
+) -> Option<i64> {
+    use cid_common::contracts::referral::ReferralCounts;
+    let call = cid_kit::client::CallContext {
+        request_id: Some(ctx.request_id.clone()),
+        trace: Some(ctx.trace.clone()),
+        idempotency_key: None,
+    };
+    let path = ReferralCounts::path(customer);
+    match state
+        .client
+        .call::<(), ReferralCounts>("referral", reqwest::Method::GET, &path, None, &call)
+        .await
+    {
+        Ok(counts) => Some(counts.successful_referrals),
+        Err(e) => {
+            tracing::warn!(customer, error = %e, "referral counts unavailable");
+            None
+        }
+    }
 }

@@ -24,6 +24,24 @@ async fn every_protected_route_admits_exactly_its_roles() {
             true,
         ),
         Route::new(
+            Method::GET,
+            "/api/customer-id/analytics/{customerId}/spending-trends",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/analytics/{customerId}/category-breakdown",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/analytics/{customerId}/engagement",
+            READERS,
+            true,
+        ),
+        Route::new(
             Method::POST,
             "/api/customer-id/analytics/{customerId}/purchases",
             WRITERS,

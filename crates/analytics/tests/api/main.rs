@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod authz;
+mod engagement;
 mod helpers;
 mod migrations;
 mod purchases;
 mod summary;
+mod trends;

@@ -1,5 +1,6 @@
 //! Request and response bodies of the referral API (camelCase on the wire).
 
+use cid_common::contracts::referral::ReferralCounts;
 use cid_common::time::rfc3339;
 use cid_common::{CustomerId, FieldError, FieldIssue};
 use cid_kit::Validate;
@@ -112,10 +113,11 @@ pub struct RewardsResponse {
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsResponse {
-    pub total_referrals: i64,
+    /// `totalReferrals`, `successfulReferrals`, `pendingReferrals`: the contract other
+    /// services read.
+    #[serde(flatten)]
+    pub counts: ReferralCounts,
     pub total_referred: i64,
-    pub successful_referrals: i64,
-    pub pending_referrals: i64,
     /// Completed over all, in percent.
     pub conversion_rate: f64,
     pub total_rewards: i64,
@@ -145,10 +147,12 @@ impl LinkResponse {
 impl From<&Summary> for StatsResponse {
     fn from(s: &Summary) -> Self {
         Self {
-            total_referrals: s.total,
+            counts: ReferralCounts {
+                total_referrals: s.total,
+                successful_referrals: s.completed,
+                pending_referrals: s.pending,
+            },
             total_referred: s.total,
-            successful_referrals: s.completed,
-            pending_referrals: s.pending,
             conversion_rate: domain::conversion_rate(s.completed, s.total),
             total_rewards: s.points,
             last_referral: s.last.map(rfc3339),
