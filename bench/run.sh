@@ -5,7 +5,8 @@
 #   (c) wrk → nginx proxy_pass (keep-alive upstream pool) → loyalty
 # for two scenarios: GET a loyalty account (reads the database) and GET the tier catalog
 # (no database: the proxy's own cost shows most clearly). Prints req/s and p50/p99 per target
-# (median of BENCH_ROUNDS runs) and the ratios b/a and b/c.
+# (median of BENCH_ROUNDS runs) and the ratios b/a and b/c. A third scenario reads the
+# analytics summary of a customer with BENCH_HISTORY (10,000) purchases and of one with 10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,13 +14,15 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
-SCENARIOS=${BENCH_SCENARIOS:-account catalog}
-SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084
+SCENARIOS=${BENCH_SCENARIOS:-account catalog analytics}
+SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084 ANALYTICS_PORT=18085
+# Purchases of the long-history customer in the analytics scenario.
+HISTORY=${BENCH_HISTORY:-10000}
 # PostgreSQL when one answers on 127.0.0.1 (then the Express stack the services replace is
 # measured too), else the embedded SQLite default.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1/cid_bench_$$_{service}?sslmode=disable"
-  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers"
+  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers cid_bench_$$_analytics"
 fi
 
 missing=()
@@ -31,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-gateway
+cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-analytics -p cid-gateway
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -50,13 +53,16 @@ export CID_ENV=local CID__LOG__ACCESS_LOG=false CID__LOG__LEVEL=warn CID__LOG__F
 default_url='sqlite://{data_dir}/{service}.db'
 export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-$default_url}"
 export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
-export CID__SERVICES__CUSTOMERS__PORT=$REGISTRY_PORT
+export CID__SERVICES__CUSTOMERS__PORT=$REGISTRY_PORT CID__SERVICES__ANALYTICS__PORT=$ANALYTICS_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
 # Loyalty resolves the customer of every write through the registry.
 target/release/cid-customers & pids+=($!)
 wait_for "http://127.0.0.1:$REGISTRY_PORT/health"
+target/release/cid-analytics & pids+=($!)
+ANALYTICS_PID=$!
+wait_for "http://127.0.0.1:$ANALYTICS_PORT/health"
 target/release/cid-loyalty & pids+=($!)
 SVC_PID=$!
 wait_for "http://127.0.0.1:$SVC_PORT/health"
@@ -149,6 +155,7 @@ median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${CID__DATABASE__URL%%:*}"
 declare -A PATHS=([account]=/api/customer-id/loyalty/$BENCH_ID [catalog]=/api/customer-id/loyalty/tiers/all)
 for name in $SCENARIOS; do
+  [ -n "${PATHS[$name]:-}" ] || continue
   path=${PATHS[$name]}
   declare -A rps=() p50=() p99=() cpu=()
   targets="direct:$SVC_PORT:$SVC_PID gateway:$GW_PORT:$GW_PID nginx:$NGINX_PORT:$NGINX_PID"
@@ -183,3 +190,47 @@ for name in $SCENARIOS; do
     'BEGIN { printf "                  proxy CPU per request gateway/nginx %.2f (the process itself, upstream excluded)\n", g/n }'
   unset rps p50 p99 cpu
 done
+
+# Analytics: the summary of a customer with $HISTORY purchases against one with 10. Figures
+# are kept on write, so the two must read alike (the issue's bar: ratio ≤ 1.5).
+if [[ " $SCENARIOS " == *" analytics "* ]]; then
+  register() {
+    curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"userId\": \"bench-$$-$1\", \"userType\": \"buyer\"}" \
+      "http://127.0.0.1:$REGISTRY_PORT/api/customer-id/customers" | sed 's/.*"customerId":"\([^"]*\)".*/\1/'
+  }
+  SHORT_ID=$(register short) LONG_ID=$(register long)
+  python3 - "$ANALYTICS_PORT" "$TOKEN" "$SHORT_ID" 10 "$LONG_ID" "$HISTORY" <<'PY'
+import http.client, json, sys, datetime
+port, token = int(sys.argv[1]), sys.argv[2]
+pairs = [(sys.argv[3], int(sys.argv[4])), (sys.argv[5], int(sys.argv[6]))]
+conn = http.client.HTTPConnection("127.0.0.1", port)
+start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=700)
+for customer, n in pairs:
+    for i in range(n):
+        at = (start + datetime.timedelta(minutes=i * 90)).isoformat()
+        body = json.dumps({"orderId": f"o-{i}", "amount": 10 + i % 90, "currency": "SAR",
+                           "category": f"c{i % 12}", "purchasedAt": at})
+        conn.request("POST", f"/api/customer-id/analytics/{customer}/purchases", body,
+                     {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        r = conn.getresponse(); r.read()
+        if r.status != 201:
+            sys.exit(f"purchase {i} of {customer}: {r.status}")
+PY
+  declare -A a_runs=()
+  for _ in $(seq 1 "$ROUNDS"); do
+    for who in short long; do
+      id=$SHORT_ID; [ "$who" = long ] && id=$LONG_ID
+      a_runs[$who]+="$(run_wrk "http://127.0.0.1:$ANALYTICS_PORT/api/customer-id/analytics/$id" "$ANALYTICS_PID")"$'\n'
+    done
+  done
+  printf '\nscenario %-8s %-10s %12s %10s %10s %14s\n' analytics history "req/s" "p50 ms" "p99 ms" "CPU us/req"
+  for who in short long; do
+    n=10; [ "$who" = long ] && n=$HISTORY
+    printf '                  %-10s %12s %10s %10s %14s\n' "$n" \
+      "$(awk 'NF {print $1}' <<<"${a_runs[$who]}" | median)" "$(awk 'NF {print $2}' <<<"${a_runs[$who]}" | median)" \
+      "$(awk 'NF {print $3}' <<<"${a_runs[$who]}" | median)" "$(awk 'NF {print $4}' <<<"${a_runs[$who]}" | median)"
+  done
+  awk -v s="$(awk 'NF {print $1}' <<<"${a_runs[short]}" | median)" -v l="$(awk 'NF {print $1}' <<<"${a_runs[long]}" | median)" \
+    -v n="$HISTORY" 'BEGIN { printf "                  throughput 10 / %d purchases: %.2f (bar: <= 1.5)\n", n, s/l }'
+fi
