@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod analytics;
 mod gateway;
 mod helpers;
 mod outbox;
