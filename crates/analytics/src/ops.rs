@@ -213,3 +213,33 @@ pub fn breakdown(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<(St
     categories.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
     Ok(categories)
 }
+
+/// What segmentation classifies a customer by.
+pub fn activity(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<cid_common::contracts::analytics::CustomerActivity> {
+    let s = summary(conn, customer, now)?;
+    let days = |d: i64| now - chrono::Duration::days(d);
+    let far_future = now + chrono::Duration::days(1);
+    Ok(cid_common::contracts::analytics::CustomerActivity {
+        customer_id: customer.to_owned(),
+        purchases_last_year: s.last_year.0,
+        spent_last_year_minor: s.last_year.1,
+        last_purchase: s.figures.last_purchase_at.map(cid_common::time::rfc3339),
+        purchases_last_90_days: store::purchases::count_between(
+            conn,
+            customer,
+            days(90),
+            far_future,
+        )?,
+        purchases_previous_90_days: store::purchases::count_between(
+            conn,
+            customer,
+            days(180),
+            days(90),
+        )?,
+        total_purchases: s.figures.purchases,
+    })
+}

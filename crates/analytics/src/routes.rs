@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/{customerId}/category-breakdown",
                 web::get().to(handlers::category_breakdown),
             )
+            .route("/{customerId}/activity", web::get().to(handlers::activity))
             .route(
                 "/{customerId}/engagement",
                 web::get().to(handlers::engagement),
@@ -43,7 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(title = "Customer ID — analytics", description = "Purchases and engagement events in; per-customer figures out."),
     paths(handlers::summary, handlers::purchase_history, handlers::spending_trends,
-        handlers::category_breakdown, handlers::engagement, handlers::record_purchase,
+        handlers::category_breakdown, handlers::engagement, handlers::activity,
+        handlers::record_purchase,
         handlers::record_event),
     modifiers(&Bearer),
     tags((name = "analytics", description = "Customer analytics"))

@@ -119,3 +119,34 @@ pub mod referral {
         }
     }
 }
+
+pub mod analytics {
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    /// What segmentation classifies a customer by (`GET /analytics/{customerId}/activity`):
+    /// completed purchases only.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CustomerActivity {
+        pub customer_id: String,
+        /// Purchases in the current calendar month (UTC) and the eleven before.
+        pub purchases_last_year: i64,
+        /// Spend of those months, in halalas.
+        pub spent_last_year_minor: i64,
+        /// RFC 3339; null without a purchase.
+        pub last_purchase: Option<String>,
+        /// Purchases in the last 90 days.
+        pub purchases_last_90_days: i64,
+        /// Purchases in the 90 days before those.
+        pub purchases_previous_90_days: i64,
+        /// Every completed purchase ever.
+        pub total_purchases: i64,
+    }
+
+    impl CustomerActivity {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/analytics/{customer}/activity")
+        }
+    }
+}

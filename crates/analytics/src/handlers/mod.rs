@@ -241,3 +241,21 @@ async fn referral_count(
         }
     }
 }
+
+/// What segmentation classifies the customer by (purchase counts and spend over windows).
+#[utoipa::path(get, path = "/api/customer-id/analytics/{customerId}/activity", tag = "analytics",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<cid_common::contracts::analytics::CustomerActivity>))))]
+pub async fn activity(
+    caller: Caller,
+    customer: CustomerPath,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<AnalyticsState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_owner_or(&customer, READERS)?;
+    let id = state.registry.canonical(&customer, &ctx).await;
+    let now = Utc::now().naive_utc();
+    let body = db.query(move |c| ops::activity(c, &id, now)).await?;
+    Ok(cid_kit::ok(body))
+}

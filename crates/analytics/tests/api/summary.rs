@@ -65,3 +65,26 @@ async fn the_summary_follows_the_documented_formulas() {
     let short = record["shortId"].as_str().unwrap();
     assert_eq!(summary(&app, short).await["totalPurchases"], 3);
 }
+
+#[tokio::test]
+async fn activity_counts_the_two_ninety_day_windows_and_the_last_year() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    for (order, days) in [("W-1", 10), ("W-2", 100), ("W-3", 120), ("W-4", 200)] {
+        let body = purchase(order, 25.0, "books", days);
+        assert_eq!(post_purchase(&app, &id, &body).await.status(), 201);
+    }
+    let res = app
+        .client
+        .get(url(&app, &format!("/{id}/activity")))
+        .bearer_auth(service(&app))
+        .send()
+        .await
+        .unwrap();
+    let a: Value = res.json::<Value>().await.unwrap()["data"].clone();
+    assert_eq!(a["purchasesLast90Days"], 1);
+    assert_eq!(a["purchasesPrevious90Days"], 2);
+    assert_eq!(a["totalPurchases"], 4);
+    assert!(a["lastPurchase"].is_string());
+    assert_eq!(a["customerId"], id.as_str());
+}
