@@ -37,6 +37,10 @@ fn analytics_doc() -> serde_json::Value {
     cid_analytics::openapi()
 }
 
+fn segmentation_doc() -> serde_json::Value {
+    cid_segmentation::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -67,6 +71,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_analytics::SERVICE,
         build: cid_analytics::app_spec,
         openapi: analytics_doc,
+    },
+    ServiceEntry {
+        name: cid_segmentation::SERVICE,
+        build: cid_segmentation::app_spec,
+        openapi: segmentation_doc,
     },
 ];
 

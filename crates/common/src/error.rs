@@ -106,6 +106,8 @@ error_codes! {
         "Order {orderId} has already earned points.", "الطلب {orderId} اكتسب نقاطًا من قبل.";
     AlreadyReversed = "ALREADY_REVERSED", 409, "Already reversed",
         "These points have already been reversed.", "تم عكس هذه النقاط من قبل.";
+    SegmentNotFound = "SEGMENT_NOT_FOUND", 404, "Segment not found",
+        "There is no segment named '{segment}'.", "لا توجد شريحة باسم '{segment}'.";
     PurchaseNotFound = "PURCHASE_NOT_FOUND", 404, "Purchase not found",
         "No purchase {orderId} is recorded for this customer.",
         "لا يوجد شراء {orderId} مسجل لهذا العميل.";

@@ -1,0 +1,2 @@
+DROP TABLE segment_changes;
+DROP TABLE segment_assignments;

@@ -1,0 +1,165 @@
+//! A customer's segment: computed from analytics, changed by purchases, overridden by staff,
+//! served stale while analytics is down.
+
+use cid_common::Role;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_tenth_purchase_makes_an_occasional_customer_frequent_on_the_next_read() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    let s = segment_of(&app, &id).await;
+    assert_eq!(
+        (s["segment"].clone(), s["stale"].clone()),
+        (json!("occasional"), json!(false))
+    );
+    assert_eq!(s["source"], "computed");
+    buy(&app, &id, 0, 9, 50.0, 3).await;
+    let before = segment_of(&app, &id).await;
+    assert_eq!(before["segment"], "occasional");
+    // Figures that did not move are not stored again: the read stays a read.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(
+        segment_of(&app, &id).await["computedAt"],
+        before["computedAt"]
+    );
+    buy(&app, &id, 9, 1, 50.0, 3).await;
+    let s = segment_of(&app, &id).await;
+    assert_eq!(s["segment"], "frequent");
+    assert_ne!(s["computedAt"], before["computedAt"]);
+    assert_eq!(s["discount"], 15);
+    assert_eq!(s["metrics"]["purchasesLastYear"], 10);
+    assert!(s["benefits"].as_array().unwrap().len() == 2);
+}
+
+#[tokio::test]
+async fn vip_inactive_and_at_risk_come_from_the_figures_by_precedence() {
+    let app = spawn_app().await;
+    let vip = app.register_customer().await;
+    buy(&app, &vip, 0, 2, 30_000.0, 5).await;
+    assert_eq!(segment_of(&app, &vip).await["segment"], "vip");
+    let gone = app.register_customer().await;
+    buy(&app, &gone, 0, 3, 100.0, 120).await;
+    assert_eq!(segment_of(&app, &gone).await["segment"], "inactive");
+    let fading = app.register_customer().await;
+    buy(&app, &fading, 0, 6, 100.0, 100).await;
+    buy(&app, &fading, 6, 2, 100.0, 10).await;
+    assert_eq!(segment_of(&app, &fading).await["segment"], "at_risk");
+}
+
+#[tokio::test]
+async fn a_manual_override_holds_until_a_recompute_clears_it() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    let res = update(
+        &app,
+        &id,
+        json!({"segment": "vip", "reason": "board member"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let s = segment_of(&app, &id).await;
+    assert_eq!(
+        (
+            s["segment"].clone(),
+            s["source"].clone(),
+            s["reason"].clone()
+        ),
+        (json!("vip"), json!("manual"), json!("board member"))
+    );
+    buy(&app, &id, 0, 10, 10.0, 1).await;
+    assert_eq!(
+        segment_of(&app, &id).await["segment"],
+        "vip",
+        "computation keeps the override"
+    );
+    let res = update(&app, &id, json!({"recompute": true})).await;
+    assert_eq!(res.status(), 200);
+    let s = segment_of(&app, &id).await;
+    assert_eq!(
+        (s["segment"].clone(), s["source"].clone()),
+        (json!("frequent"), json!("computed"))
+    );
+    // Every change is a history row: occasional → (override) vip → (recompute) frequent.
+    use diesel::prelude::*;
+    let mut conn = app.db.connect();
+    let changes: i64 = cid_segmentation::schema::segment_changes::table
+        .filter(cid_segmentation::schema::segment_changes::customer_id.eq(&id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(changes, 2, "created as a manual override, then recomputed");
+}
+
+#[tokio::test]
+async fn bad_updates_are_refused_and_customers_cannot_change_their_own_segment() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    for (body, field) in [
+        (json!({"segment": "vip"}), "reason"),
+        (
+            json!({"segment": "vip", "reason": "x", "recompute": true}),
+            "segment",
+        ),
+        (json!({}), "segment"),
+        (json!({"segment": "platinum", "reason": "x"}), "segment"),
+        (
+            json!({"segment": "vip", "reason": "x", "extra": 1}),
+            "extra",
+        ),
+    ] {
+        let p = cid_testkit::problem(
+            update(&app, &id, body.clone()).await,
+            400,
+            "VALIDATION_FAILED",
+        )
+        .await;
+        assert!(
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
+            "{body} -> {p}"
+        );
+    }
+    let res = app
+        .client
+        .put(url(&app, &format!("/{id}/update")))
+        .bearer_auth(app.token(&id, &[Role::Customer]))
+        .json(&json!({"segment": "vip", "reason": "me"}))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 403, "FORBIDDEN").await;
+    let res = update(&app, "GHOST-1", json!({"segment": "vip", "reason": "x"})).await;
+    cid_testkit::problem(res, 404, "CUSTOMER_NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn with_analytics_down_the_stored_segment_is_served_stale_never_a_5xx() {
+    let mut app = spawn_app().await;
+    let (known, never) = (app.register_customer().await, app.register_customer().await);
+    buy(&app, &known, 0, 10, 10.0, 1).await;
+    assert_eq!(segment_of(&app, &known).await["segment"], "frequent");
+    let analytics = app
+        .peers
+        .iter_mut()
+        .find(|p| p.service == "analytics")
+        .unwrap();
+    analytics.stop().await;
+    let s = segment_of(&app, &known).await;
+    assert_eq!(
+        (s["segment"].clone(), s["stale"].clone()),
+        (json!("frequent"), json!(true))
+    );
+    let s = segment_of(&app, &never).await;
+    assert_eq!(
+        (s["segment"].clone(), s["stale"].clone()),
+        (json!("occasional"), json!(true))
+    );
+    let res = update(&app, &known, json!({"recompute": true})).await;
+    cid_testkit::problem(res, 503, "SERVICE_UNAVAILABLE").await;
+}

@@ -1,0 +1,36 @@
+//! Every protected route of the service, once, with who may call it.
+
+use cid_kit::roles::{ADMIN, READERS, STAFF};
+use cid_testkit::authz::{Route, assert_matrix};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_protected_route_admits_exactly_its_roles() {
+    let app = spawn_app().await;
+    let routes = [
+        Route::new(
+            Method::GET,
+            "/api/customer-id/segmentation/{customerId}",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/segmentation/vip/stats",
+            STAFF,
+            false,
+        ),
+        // Customers never change their own segment.
+        Route::new(
+            Method::PUT,
+            "/api/customer-id/segmentation/{customerId}/update",
+            ADMIN,
+            false,
+        )
+        .body(json!({"recompute": true})),
+    ];
+    assert_matrix(&app, app.peer("customers"), &routes).await;
+}
