@@ -8,3 +8,4 @@ mod helpers;
 mod outbox;
 mod referral;
 mod rewards;
+mod segmentation;
