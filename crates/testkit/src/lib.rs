@@ -191,7 +191,16 @@ impl TestApp {
         build: cid_kit::server::Build,
         peers: Vec<TestApp>,
     ) -> Self {
-        let mut settings = settings();
+        Self::spawn_beside_with(service, build, settings(), peers).await
+    }
+
+    /// As [`TestApp::spawn_beside`], with settings the test adjusted.
+    pub async fn spawn_beside_with(
+        service: &str,
+        build: cid_kit::server::Build,
+        mut settings: Settings,
+        peers: Vec<TestApp>,
+    ) -> Self {
         for peer in &peers {
             if let Some(endpoint) = settings.services.get_mut(&peer.service) {
                 endpoint.url = Some(peer.base.clone());

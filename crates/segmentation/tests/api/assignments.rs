@@ -163,3 +163,21 @@ async fn with_analytics_down_the_stored_segment_is_served_stale_never_a_5xx() {
     let res = update(&app, &known, json!({"recompute": true})).await;
     cid_testkit::problem(res, 503, "SERVICE_UNAVAILABLE").await;
 }
+
+#[tokio::test]
+async fn the_job_recomputes_customers_nobody_reads() {
+    let app = spawn_app_with(json!({"recompute_after_secs": 0, "job_interval_secs": 1})).await;
+    let id = app.register_customer().await;
+    assert_eq!(segment_of(&app, &id).await["segment"], "occasional");
+    buy(&app, &id, 0, 10, 10.0, 1).await;
+    // Nobody reads the customer again: only the job can move them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while members(&app, "frequent").await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job did not recompute"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(members(&app, "occasional").await, 0);
+}

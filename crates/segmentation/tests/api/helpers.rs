@@ -7,17 +7,48 @@ use serde_json::{Value, json};
 
 /// Segmentation beside the registry and analytics (which shares the same registry).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(json!({})).await
+}
+
+/// As [`spawn_app`], with `[segmentation]` settings.
+pub async fn spawn_app_with(segmentation: Value) -> TestApp {
     let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
     let mut settings = cid_testkit::settings();
     settings.services.get_mut("customers").unwrap().url = Some(registry.base.clone());
     let analytics =
         TestApp::spawn_with(cid_analytics::SERVICE, cid_analytics::app_spec, settings).await;
-    TestApp::spawn_beside(
+    let mut settings = cid_testkit::settings();
+    settings
+        .sections
+        .insert(cid_segmentation::SERVICE.into(), segmentation);
+    TestApp::spawn_beside_with(
         cid_segmentation::SERVICE,
         cid_segmentation::app_spec,
+        settings,
         vec![registry, analytics],
     )
     .await
+}
+
+/// How many customers are stored in `segment` (read from the stored assignments, which asks
+/// analytics nothing).
+pub async fn members(app: &TestApp, segment: &str) -> i64 {
+    let all: Value = app
+        .client
+        .get(url(app, "/all/segments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["segment"] == segment)
+        .and_then(|e| e["members"].as_i64())
+        .unwrap()
 }
 
 pub fn url(app: &TestApp, path: &str) -> String {
