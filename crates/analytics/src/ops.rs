@@ -118,6 +118,7 @@ fn count(
     figures.spent_minor += sign * p.amount_minor;
     let month = domain::month_key(p.purchased_at);
     store::figures::add_to_month(conn, &p.customer_id, &month, sign, sign * p.amount_minor)?;
+    store::figures::add_to_day(conn, &p.customer_id, &domain::day_key(p.purchased_at), sign)?;
     store::figures::add_to_category(
         conn,
         &p.customer_id,
@@ -163,20 +164,34 @@ pub fn summary(
     customer: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Summary> {
-    let figures = store::figures::find(conn, customer)?.unwrap_or_else(|| Figures {
-        customer_id: customer.to_owned(),
-        updated_at: now,
-        ..Figures::default()
-    });
-    let from = domain::month_key(now.checked_sub_months(Months::new(11)).unwrap_or(now));
-    let last_year = store::figures::months_from(conn, customer, &from)?
-        .into_iter()
-        .fold((0, 0), |(n, m), (_, p, s)| (n + p, m + s));
     Ok(Summary {
+        figures: figures_of(conn, customer, now)?,
+        last_year: last_year(conn, customer, now)?,
         categories: store::figures::categories(conn, customer)?,
-        figures,
-        last_year,
     })
+}
+
+/// The customer's figures row, zeros for a customer with none.
+fn figures_of(conn: &mut DbConnection, customer: &str, now: NaiveDateTime) -> QueryResult<Figures> {
+    Ok(
+        store::figures::find(conn, customer)?.unwrap_or_else(|| Figures {
+            customer_id: customer.to_owned(),
+            updated_at: now,
+            ..Figures::default()
+        }),
+    )
+}
+
+/// Completed purchases and spend of the current month and the eleven before.
+fn last_year(
+    conn: &mut DbConnection,
+    customer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, i64)> {
+    let from = domain::month_key(now.checked_sub_months(Months::new(11)).unwrap_or(now));
+    Ok(store::figures::months_from(conn, customer, &from)?
+        .into_iter()
+        .fold((0, 0), |(n, m), (_, p, s)| (n + p, m + s)))
 }
 
 /// One calendar month of a trend: `(year, month, purchases, spent)`, empty months included.
@@ -220,26 +235,26 @@ pub fn activity(
     customer: &str,
     now: NaiveDateTime,
 ) -> QueryResult<cid_common::contracts::analytics::CustomerActivity> {
-    let s = summary(conn, customer, now)?;
-    let days = |d: i64| now - chrono::Duration::days(d);
-    let far_future = now + chrono::Duration::days(1);
+    let figures = figures_of(conn, customer, now)?;
+    let (purchases_last_year, spent_last_year_minor) = last_year(conn, customer, now)?;
+    // Whole calendar days (UTC), today included: the last 90 and the 90 before them.
+    let day = |back: i64| domain::day_key(now - chrono::Duration::days(back));
+    let (recent_from, from, to) = (day(89), day(179), day(0));
+    let (mut purchases_last_90_days, mut purchases_previous_90_days) = (0, 0);
+    for (d, n) in store::figures::days_between(conn, customer, &from, &to)? {
+        if d >= recent_from {
+            purchases_last_90_days += n;
+        } else {
+            purchases_previous_90_days += n;
+        }
+    }
     Ok(cid_common::contracts::analytics::CustomerActivity {
         customer_id: customer.to_owned(),
-        purchases_last_year: s.last_year.0,
-        spent_last_year_minor: s.last_year.1,
-        last_purchase: s.figures.last_purchase_at.map(cid_common::time::rfc3339),
-        purchases_last_90_days: store::purchases::count_between(
-            conn,
-            customer,
-            days(90),
-            far_future,
-        )?,
-        purchases_previous_90_days: store::purchases::count_between(
-            conn,
-            customer,
-            days(180),
-            days(90),
-        )?,
-        total_purchases: s.figures.purchases,
+        purchases_last_year,
+        spent_last_year_minor,
+        last_purchase: figures.last_purchase_at.map(cid_common::time::rfc3339),
+        purchases_last_90_days,
+        purchases_previous_90_days,
+        total_purchases: figures.purchases,
     })
 }

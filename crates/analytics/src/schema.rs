@@ -61,10 +61,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    daily_purchases (customer_id, day) {
+        customer_id -> Text,
+        day -> Text,
+        purchases -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     purchases,
     events,
     customer_figures,
     monthly_spend,
-    category_spend
+    category_spend,
+    daily_purchases
 );

@@ -37,6 +37,11 @@ pub fn month_key(at: NaiveDateTime) -> String {
     format!("{:04}-{:02}", at.year(), at.month())
 }
 
+/// The calendar day (UTC) a time falls in, `YYYY-MM-DD`: the key of daily figures.
+pub fn day_key(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
 /// Categories compare case-insensitively and without surrounding spaces.
 pub fn category_key(category: &str) -> String {
     category.trim().to_lowercase()
@@ -105,6 +110,7 @@ mod tests {
     #[test]
     fn months_and_categories_are_keyed_as_documented() {
         assert_eq!(month_key(at(2026, 3, 9)), "2026-03");
+        assert_eq!(day_key(at(2026, 3, 9)), "2026-03-09");
         assert_eq!(category_key("  Electronics "), "electronics");
         assert_eq!(category_key("ELECTRONICS"), category_key("electronics"));
     }

@@ -1,11 +1,13 @@
-//! The figures kept on write: per customer, per month and per category. Every read of a
+//! The figures kept on write: per customer, per month, per day and per category. Every read of a
 //! customer's figures is a few rows by primary key, however long their history.
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
-use crate::schema::{category_spend as cs, customer_figures as f, monthly_spend as ms};
+use crate::schema::{
+    category_spend as cs, customer_figures as f, daily_purchases as dp, monthly_spend as ms,
+};
 
 #[derive(Debug, Clone, Default, Queryable, Selectable)]
 #[diesel(table_name = f)]
@@ -101,6 +103,39 @@ pub fn add_to_month(
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Adds `purchases` (negative for a refund) to one day.
+pub fn add_to_day(
+    conn: &mut DbConnection,
+    customer: &str,
+    day: &str,
+    purchases: i64,
+) -> QueryResult<()> {
+    with_backend!(conn, |c| diesel::insert_into(dp::table)
+        .values((dp::customer_id.eq(customer), dp::day.eq(day)))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    diesel::update(dp::table.find((customer, day)))
+        .set(dp::purchases.eq(dp::purchases + purchases))
+        .execute(conn)
+        .map(drop)
+}
+
+/// `(day, purchases)` of the days from `from` to `to` (`YYYY-MM-DD`, both inclusive) that
+/// have any: at most one row a day.
+pub fn days_between(
+    conn: &mut DbConnection,
+    customer: &str,
+    from: &str,
+    to: &str,
+) -> QueryResult<Vec<(String, i64)>> {
+    dp::table
+        .filter(dp::customer_id.eq(customer))
+        .filter(dp::day.ge(from))
+        .filter(dp::day.le(to))
+        .select((dp::day, dp::purchases))
+        .load(conn)
 }
 
 /// Adds `purchases` and `minor` (negative for a refund) to one category; the first spelling

@@ -127,19 +127,3 @@ pub fn insert_event(
         ))
         .execute(conn)
 }
-
-/// Completed purchases with `from <= purchased_at < to` (an index range of the window only).
-pub fn count_between(
-    conn: &mut DbConnection,
-    customer: &str,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> QueryResult<i64> {
-    p::table
-        .filter(p::customer_id.eq(customer))
-        .filter(p::status.eq(PurchaseStatus::Completed.as_str()))
-        .filter(p::purchased_at.ge(from))
-        .filter(p::purchased_at.lt(to))
-        .count()
-        .get_result(conn)
-}

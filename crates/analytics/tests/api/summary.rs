@@ -70,10 +70,24 @@ async fn the_summary_follows_the_documented_formulas() {
 async fn activity_counts_the_two_ninety_day_windows_and_the_last_year() {
     let app = spawn_app().await;
     let id = app.register_customer().await;
-    for (order, days) in [("W-1", 10), ("W-2", 100), ("W-3", 120), ("W-4", 200)] {
+    // Whole UTC days: 0..=89 days back is the last window, 90..=179 the one before.
+    for (order, days) in [
+        ("W-1", 10),
+        ("W-2", 100),
+        ("W-3", 120),
+        ("W-4", 200),
+        ("W-5", 89),
+        ("W-6", 90),
+        ("W-7", 180),
+    ] {
         let body = purchase(order, 25.0, "books", days);
         assert_eq!(post_purchase(&app, &id, &body).await.status(), 201);
     }
+    // A refunded purchase leaves its window.
+    let mut refund = purchase("W-8", 25.0, "books", 5);
+    assert_eq!(post_purchase(&app, &id, &refund).await.status(), 201);
+    refund["status"] = json!("refunded");
+    assert_eq!(post_purchase(&app, &id, &refund).await.status(), 201);
     let res = app
         .client
         .get(url(&app, &format!("/{id}/activity")))
@@ -82,9 +96,9 @@ async fn activity_counts_the_two_ninety_day_windows_and_the_last_year() {
         .await
         .unwrap();
     let a: Value = res.json::<Value>().await.unwrap()["data"].clone();
-    assert_eq!(a["purchasesLast90Days"], 1);
-    assert_eq!(a["purchasesPrevious90Days"], 2);
-    assert_eq!(a["totalPurchases"], 4);
+    assert_eq!(a["purchasesLast90Days"], 2);
+    assert_eq!(a["purchasesPrevious90Days"], 3);
+    assert_eq!(a["totalPurchases"], 7);
     assert!(a["lastPurchase"].is_string());
     assert_eq!(a["customerId"], id.as_str());
 }
