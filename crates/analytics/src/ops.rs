@@ -258,3 +258,30 @@ pub fn activity(
         total_purchases: figures.purchases,
     })
 }
+
+/// The purchase milestones reached, each at the time of the purchase that reached it.
+pub fn milestones(
+    conn: &mut DbConnection,
+    customer: &str,
+) -> QueryResult<cid_common::contracts::analytics::PurchaseMilestones> {
+    let last = domain::PURCHASE_MILESTONES
+        .iter()
+        .map(|(n, _)| *n)
+        .max()
+        .unwrap_or(0);
+    let times = store::purchases::first_times(conn, customer, last as i64)?;
+    Ok(cid_common::contracts::analytics::PurchaseMilestones {
+        customer_id: customer.to_owned(),
+        milestones: domain::PURCHASE_MILESTONES
+            .iter()
+            .filter_map(|(n, key)| {
+                times
+                    .get(n - 1)
+                    .map(|at| cid_common::contracts::loyalty::Milestone {
+                        milestone: (*key).to_owned(),
+                        reached_at: cid_common::time::rfc3339(*at),
+                    })
+            })
+            .collect(),
+    })
+}

@@ -26,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/{customerId}/activity", web::get().to(handlers::activity))
             .route(
+                "/{customerId}/milestones",
+                web::get().to(handlers::milestones),
+            )
+            .route(
                 "/{customerId}/engagement",
                 web::get().to(handlers::engagement),
             )
@@ -44,7 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(title = "Customer ID — analytics", description = "Purchases and engagement events in; per-customer figures out."),
     paths(handlers::summary, handlers::purchase_history, handlers::spending_trends,
-        handlers::category_breakdown, handlers::engagement, handlers::activity,
+        handlers::category_breakdown, handlers::engagement, handlers::activity, handlers::milestones,
         handlers::record_purchase,
         handlers::record_event),
     modifiers(&Bearer),

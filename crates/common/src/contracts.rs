@@ -136,9 +136,9 @@ pub mod analytics {
         pub spent_last_year_minor: i64,
         /// RFC 3339; null without a purchase.
         pub last_purchase: Option<String>,
-        /// Purchases in the last 90 days.
+        /// Purchases on the last 90 calendar days (UTC), today included.
         pub purchases_last_90_days: i64,
-        /// Purchases in the 90 days before those.
+        /// Purchases on the 90 days before those.
         pub purchases_previous_90_days: i64,
         /// Every completed purchase ever.
         pub total_purchases: i64,
@@ -147,6 +147,22 @@ pub mod analytics {
     impl CustomerActivity {
         pub fn path(customer: &str) -> String {
             format!("/api/customer-id/analytics/{customer}/activity")
+        }
+    }
+
+    /// The purchase milestones (`GET /analytics/{customerId}/milestones`), which special-date
+    /// rewards read: `first_purchase` and `tenth_purchase` once reached, each at the
+    /// `purchasedAt` of the completed purchase that reached it (refunds do not count).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PurchaseMilestones {
+        pub customer_id: String,
+        pub milestones: Vec<super::loyalty::Milestone>,
+    }
+
+    impl PurchaseMilestones {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/analytics/{customer}/milestones")
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Where a customer's special dates come from: the registry (`birthDate`, `joinDate`,
-//! `active`, through the kit's shared [`Registry`]) and loyalty (milestones, with
-//! `ServiceClient`), reused for a short while so that listing rewards does not cost two calls
-//! every time.
+//! `active`, through the kit's shared [`Registry`]), analytics (the first and tenth purchase)
+//! and loyalty (1,000 lifetime points), both with `ServiceClient`, reused for a short while
+//! so that listing rewards does not cost three calls every time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate};
+use cid_common::contracts::analytics::PurchaseMilestones;
 use cid_common::contracts::loyalty::Milestones;
 use cid_kit::RequestContext;
 use cid_kit::client::{CallContext, ServiceClient};
@@ -27,6 +28,9 @@ pub enum Lookup {
     /// are shown, and nothing new is issued until it answers again.
     Unavailable,
 }
+
+/// The one milestone loyalty tells (the purchase milestones are analytics').
+const POINTS_MILESTONE: &str = "lifetime_points_1000";
 
 /// Cache entries beyond this many are dropped (oldest first) so memory stays bounded.
 const CACHE_CAP: usize = 10_000;
@@ -88,38 +92,54 @@ impl Sources {
             .birth_date
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let milestones = self
-            .client
-            .call::<(), Milestones>(
-                "loyalty",
+        let (points_path, purchases_path) = (
+            Milestones::path(&registry.customer_id),
+            PurchaseMilestones::path(&registry.customer_id),
+        );
+        let (points, purchases) = tokio::join!(
+            self.client
+                .call::<(), Milestones>("loyalty", Method::GET, &points_path, None, &call,),
+            self.client.call::<(), PurchaseMilestones>(
+                "analytics",
                 Method::GET,
-                &format!(
-                    "/api/customer-id/loyalty/{}/milestones",
-                    registry.customer_id
-                ),
+                &purchases_path,
                 None,
                 &call,
-            )
-            .await;
-        let complete = milestones.is_ok();
-        let milestones = match milestones {
-            Ok(m) => m
-                .milestones
-                .into_iter()
-                .filter_map(|m| Some((m.milestone, self.day(&m.reached_at)?)))
-                .collect(),
+            ),
+        );
+        // Purchases are analytics' (the source of truth for them); loyalty tells the points
+        // milestone. What a source that cannot be asked would add waits for the next read.
+        let mut complete = true;
+        let mut milestones = Vec::new();
+        match points {
+            Ok(m) => milestones.extend(
+                m.milestones
+                    .into_iter()
+                    .filter(|m| m.milestone == POINTS_MILESTONE),
+            ),
             Err(e) => {
-                tracing::warn!(customer, error = %e, "loyalty unavailable; milestones wait");
-                Vec::new()
+                complete = false;
+                tracing::warn!(customer, error = %e, "loyalty unavailable; the points milestone waits");
             }
-        };
+        }
+        match purchases {
+            Ok(m) => milestones.extend(m.milestones),
+            Err(e) => {
+                complete = false;
+                tracing::warn!(customer, error = %e, "analytics unavailable; purchase milestones wait");
+            }
+        }
+        let milestones = milestones
+            .into_iter()
+            .filter_map(|m| Some((m.milestone, self.day(&m.reached_at)?)))
+            .collect();
         let facts = Facts {
             birth_date,
             join_date,
             active: registry.active,
             milestones,
         };
-        // Facts without milestones are not kept: the next read asks loyalty again.
+        // Facts missing a source's milestones are not kept: the next read asks again.
         if complete {
             self.remember(customer, &registry.customer_id, &facts);
         }

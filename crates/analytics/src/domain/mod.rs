@@ -37,6 +37,9 @@ pub fn month_key(at: NaiveDateTime) -> String {
     format!("{:04}-{:02}", at.year(), at.month())
 }
 
+/// Purchase counts that are milestones (special-date rewards issue a reward for each).
+pub const PURCHASE_MILESTONES: [(usize, &str); 2] = [(1, "first_purchase"), (10, "tenth_purchase")];
+
 /// The calendar day (UTC) a time falls in, `YYYY-MM-DD`: the key of daily figures.
 pub fn day_key(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d").to_string()

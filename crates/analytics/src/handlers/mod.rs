@@ -259,3 +259,21 @@ pub async fn activity(
     let body = db.query(move |c| ops::activity(c, &id, now)).await?;
     Ok(cid_kit::ok(body))
 }
+
+/// The purchase milestones reached (first and tenth completed purchase) and when, which
+/// special-date rewards read.
+#[utoipa::path(get, path = "/api/customer-id/analytics/{customerId}/milestones", tag = "analytics",
+    params(("customerId" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = inline(Envelope<cid_common::contracts::analytics::PurchaseMilestones>))))]
+pub async fn milestones(
+    caller: Caller,
+    customer: CustomerPath,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    state: web::Data<AnalyticsState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_owner_or(&customer, READERS)?;
+    let id = state.registry.canonical(&customer, &ctx).await;
+    let body = db.query(move |c| ops::milestones(c, &id)).await?;
+    Ok(cid_kit::ok(body))
+}

@@ -111,6 +111,21 @@ pub fn first_and_last(
         .first(conn)
 }
 
+/// The times of the first `n` completed purchases, earliest first (an index range of `n`).
+pub fn first_times(
+    conn: &mut DbConnection,
+    customer: &str,
+    n: i64,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    p::table
+        .filter(p::customer_id.eq(customer))
+        .filter(p::status.eq(PurchaseStatus::Completed.as_str()))
+        .order((p::purchased_at.asc(), p::id.asc()))
+        .select(p::purchased_at)
+        .limit(n)
+        .load(conn)
+}
+
 pub fn insert_event(
     conn: &mut DbConnection,
     customer: &str,

@@ -43,6 +43,12 @@ async fn every_protected_route_admits_exactly_its_roles() {
         ),
         Route::new(
             Method::GET,
+            "/api/customer-id/analytics/{customerId}/milestones",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
             "/api/customer-id/analytics/{customerId}/engagement",
             READERS,
             true,

@@ -102,3 +102,48 @@ async fn activity_counts_the_two_ninety_day_windows_and_the_last_year() {
     assert!(a["lastPurchase"].is_string());
     assert_eq!(a["customerId"], id.as_str());
 }
+
+#[tokio::test]
+async fn milestones_are_the_first_and_tenth_completed_purchases() {
+    let app = spawn_app().await;
+    let id = app.register_customer().await;
+    let milestones = |app: &cid_testkit::TestApp, id: String| {
+        let req = app
+            .client
+            .get(url(app, &format!("/{id}/milestones")))
+            .bearer_auth(app.token(&id, &[cid_common::Role::Customer]));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap()["data"].clone() }
+    };
+    assert_eq!(milestones(&app, id.clone()).await["milestones"], json!([]));
+    // Eleven purchases, one a day, oldest first; the third is refunded, so the tenth
+    // completed purchase is the eleventh posted.
+    let bodies: Vec<Value> = (0..11)
+        .map(|i| purchase(&format!("M-{i}"), 10.0, "books", 20 - i))
+        .collect();
+    for body in &bodies {
+        assert_eq!(post_purchase(&app, &id, body).await.status(), 201);
+    }
+    let mut refund = bodies[2].clone();
+    refund["status"] = json!("refunded");
+    assert_eq!(post_purchase(&app, &id, &refund).await.status(), 201);
+    let got = milestones(&app, id.clone()).await;
+    let reached: Vec<(String, String)> = got["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["milestone"].as_str().unwrap().to_owned(),
+                m["reachedAt"].as_str().unwrap()[..10].to_owned(),
+            )
+        })
+        .collect();
+    let day = |b: &Value| b["purchasedAt"].as_str().unwrap()[..10].to_owned();
+    assert_eq!(
+        reached,
+        vec![
+            ("first_purchase".to_owned(), day(&bodies[0])),
+            ("tenth_purchase".to_owned(), day(&bodies[10])),
+        ]
+    );
+}

@@ -1,4 +1,4 @@
-//! The registry, loyalty and rewards, in-process, wired to each other.
+//! The registry, loyalty, analytics and rewards, in-process, wired to each other.
 
 use std::time::{Duration, Instant};
 
@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 pub struct World {
     pub customers: TestApp,
     pub loyalty: TestApp,
+    pub analytics: TestApp,
     pub rewards: TestApp,
 }
 
 impl World {
-    /// Facts are not cached (every read asks the registry and loyalty again), the outbox
+    /// Facts are not cached (every read asks the registry, loyalty and analytics again), the outbox
     /// retries every 200 ms, and the calendar has a holiday open today, one in a week and
     /// one long past.
     pub async fn start() -> Self {
@@ -27,8 +28,14 @@ impl World {
             settings.clone(),
         )
         .await;
-        settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
+        let analytics = TestApp::spawn_with(
+            cid_analytics::SERVICE,
+            cid_analytics::app_spec,
+            settings.clone(),
+        )
+        .await;
         settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
+        settings.services.get_mut("analytics").unwrap().url = Some(analytics.base.clone());
         let today = cid_rewards::domain::today(180);
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let holiday = |key: &str, start: NaiveDate, end: NaiveDate| {
@@ -53,6 +60,7 @@ impl World {
         Self {
             customers,
             loyalty,
+            analytics,
             rewards,
         }
     }
@@ -143,6 +151,23 @@ impl World {
             req = req.header("Idempotency-Key", key);
         }
         req.send().await.unwrap()
+    }
+
+    /// Records a completed purchase in analytics (where purchase milestones come from).
+    pub async fn buy(&self, id: &str, order: &str) {
+        let res = self
+            .client()
+            .post(
+                self.analytics
+                    .url(&format!("/api/customer-id/analytics/{id}/purchases")),
+            )
+            .bearer_auth(self.rewards.token("orders", &[Role::Service]))
+            .json(&json!({"orderId": order, "amount": 120, "currency": "SAR",
+                "category": "books", "purchasedAt": chrono::Utc::now().to_rfc3339()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
     }
 
     pub async fn earn(&self, id: &str, body: Value) {

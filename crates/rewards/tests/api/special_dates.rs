@@ -77,7 +77,7 @@ async fn a_corrected_birth_date_moves_the_upcoming_birthday() {
 }
 
 #[tokio::test]
-async fn milestones_come_from_loyalty_and_holidays_from_the_calendar() {
+async fn milestones_come_from_analytics_and_loyalty_and_holidays_from_the_calendar() {
     let w = World::start().await;
     let id = w.customer("u-buyer", None).await;
     let kinds = |v: &Value| -> Vec<(String, String, String)> {
@@ -102,11 +102,19 @@ async fn milestones_come_from_loyalty_and_holidays_from_the_calendar() {
             t("holiday", "soon", "upcoming")
         ]
     );
+    // The purchase is analytics' (the first-purchase milestone), its points loyalty's: a
+    // purchase earning alone in loyalty makes no purchase milestone.
     w.earn(
         &id,
         json!({"purchaseAmount": 120, "currency": "SAR", "orderId": "o-1"}),
     )
     .await;
+    assert!(
+        !kinds(&w.special_dates(&id).await)
+            .iter()
+            .any(|k| k.1 == "first_purchase")
+    );
+    w.buy(&id, "o-1").await;
     w.earn(
         &id,
         json!({"points": 900, "reason": "Goodwill", "type": "manual"}),
@@ -198,4 +206,27 @@ async fn history_pages_newest_first_with_a_cursor() {
         .get(&format!("/{id}/history?cursor=garbage"), Some(&token))
         .await;
     assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn purchase_milestones_wait_while_analytics_is_down_and_come_when_it_is_back() {
+    let mut w = World::start().await;
+    let id = w.customer("u-waits", None).await;
+    w.buy(&id, "o-1").await;
+    w.analytics.stop().await;
+    let dates = w.special_dates(&id).await;
+    let types: Vec<&str> = dates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["occurrence"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"open-now"), "{types:?}");
+    assert!(!types.contains(&"first_purchase"), "{types:?}");
+    w.analytics.restart().await;
+    let dates = w.special_dates(&id).await;
+    assert_eq!(
+        World::find_occurrence(&dates, "first_purchase")["status"],
+        "available"
+    );
 }
