@@ -134,11 +134,23 @@ impl Registry {
         id: &CustomerId,
         ctx: &RequestContext,
     ) -> Result<RegistryCustomer, ApiError> {
+        let c = self.require_known(id, ctx).await?;
+        if c.active {
+            Ok(c)
+        } else {
+            Err(ApiError::new(ErrorCode::CustomerInactive).arg("id", c.customer_id))
+        }
+    }
+
+    /// The customer behind `id`, active or not: for a service about to store something on
+    /// a read (a first computation), which must not do so for an ID nobody issued.
+    pub async fn require_known(
+        &self,
+        id: &CustomerId,
+        ctx: &RequestContext,
+    ) -> Result<RegistryCustomer, ApiError> {
         match self.lookup(id.as_str(), ctx).await {
-            Lookup::Known(c) if c.active => Ok(c),
-            Lookup::Known(c) => {
-                Err(ApiError::new(ErrorCode::CustomerInactive).arg("id", c.customer_id))
-            }
+            Lookup::Known(c) => Ok(c),
             Lookup::Unknown => Err(ApiError::new(ErrorCode::CustomerNotFound).arg("id", id)),
             Lookup::Unavailable => Err(ApiError::new(ErrorCode::ServiceUnavailable)
                 .arg("service", REGISTRY)

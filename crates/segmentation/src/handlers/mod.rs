@@ -28,29 +28,30 @@ pub async fn assignment(
     caller.require_owner_or(&customer, READERS)?;
     let id = state.registry.canonical(&customer, &ctx).await;
     let now = Utc::now().naive_utc();
+    let key = id.clone();
+    let stored = db.query(move |c| store::find(c, &key)).await?;
+    if stored.is_none() {
+        // A first read stores an assignment: only for a customer the registry issued, so
+        // that made-up IDs never count as members of a segment.
+        state.registry.require_known(&customer, &ctx).await?;
+    }
     let body = match state.activity(&id, Some(&ctx)).await {
         Some(activity) => {
             let segment = classify(&activity, &state.thresholds, now);
-            let key = id.clone();
-            let stored = db.query(move |c| store::find(c, &key)).await?;
             match stored.filter(|a| ops::is_current(a, segment, &activity)) {
                 Some(a) => AssignmentResponse::new(&a, false, ctx.locale),
                 None => {
-                    let key = id.clone();
                     let a = db
-                        .transact(move |c| ops::record_computed(c, &key, segment, &activity, now))
+                        .transact(move |c| ops::record_computed(c, &id, segment, &activity, now))
                         .await?;
                     AssignmentResponse::new(&a, false, ctx.locale)
                 }
             }
         }
-        None => {
-            let key = id.clone();
-            match db.query(move |c| store::find(c, &key)).await? {
-                Some(a) => AssignmentResponse::new(&a, true, ctx.locale),
-                None => AssignmentResponse::unknown(id, now, ctx.locale),
-            }
-        }
+        None => match stored {
+            Some(a) => AssignmentResponse::new(&a, true, ctx.locale),
+            None => AssignmentResponse::unknown(id, now, ctx.locale),
+        },
     };
     Ok(cid_kit::ok(body))
 }

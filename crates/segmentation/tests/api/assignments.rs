@@ -136,6 +136,18 @@ async fn bad_updates_are_refused_and_customers_cannot_change_their_own_segment()
     cid_testkit::problem(res, 403, "FORBIDDEN").await;
     let res = update(&app, "GHOST-1", json!({"segment": "vip", "reason": "x"})).await;
     cid_testkit::problem(res, 404, "CUSTOMER_NOT_FOUND").await;
+    // A read of an ID nobody issued stores nothing: no member appears anywhere.
+    let res = app
+        .client
+        .get(url(&app, "/CID-2026-999999"))
+        .bearer_auth(admin(&app))
+        .send()
+        .await
+        .unwrap();
+    cid_testkit::problem(res, 404, "CUSTOMER_NOT_FOUND").await;
+    for segment in ["vip", "frequent", "occasional", "inactive", "at_risk"] {
+        assert_eq!(members(&app, segment).await, 0, "{segment}");
+    }
 }
 
 #[tokio::test]
