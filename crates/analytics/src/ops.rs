@@ -237,6 +237,7 @@ pub fn activity(
 ) -> QueryResult<cid_common::contracts::analytics::CustomerActivity> {
     let figures = figures_of(conn, customer, now)?;
     let (purchases_last_year, spent_last_year_minor) = last_year(conn, customer, now)?;
+    let categories = store::figures::categories(conn, customer)?;
     // Whole calendar days (UTC), today included: the last 90 and the 90 before them.
     let day = |back: i64| domain::day_key(now - chrono::Duration::days(back));
     let (recent_from, from, to) = (day(89), day(179), day(0));
@@ -256,6 +257,10 @@ pub fn activity(
         purchases_last_90_days,
         purchases_previous_90_days,
         total_purchases: figures.purchases,
+        favorite_category: domain::favourite(
+            categories.iter().map(|(n, p, m)| (n.as_str(), *p, *m)),
+        )
+        .map(str::to_owned),
     })
 }
 

@@ -41,6 +41,10 @@ fn segmentation_doc() -> serde_json::Value {
     cid_segmentation::openapi()
 }
 
+fn offers_doc() -> serde_json::Value {
+    cid_offers::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -76,6 +80,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_segmentation::SERVICE,
         build: cid_segmentation::app_spec,
         openapi: segmentation_doc,
+    },
+    ServiceEntry {
+        name: cid_offers::SERVICE,
+        build: cid_offers::app_spec,
+        openapi: offers_doc,
     },
 ];
 

@@ -64,6 +64,57 @@ pub mod loyalty {
         pub reason: String,
         #[serde(rename = "type")]
         pub earn_type: EarnType,
+        /// The reference a later [`Reversal`] names; one credit per reference and customer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub order_id: Option<String>,
+    }
+
+    /// Takes back a credit made with `orderId` (`POST /loyalty/{customerId}/reversal`), sent
+    /// through the caller's outbox with an Idempotency-Key.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Reversal {
+        pub order_id: String,
+        pub reason: String,
+    }
+
+    impl Reversal {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/loyalty/{customer}/reversal")
+        }
+    }
+
+    /// Points a purchase of `minor` halalas earns: one per whole riyal, rounded down (SPEC
+    /// §3.2). Loyalty credits by it; offers count a points multiplier's extra points by it.
+    pub fn purchase_points(minor: i64) -> i64 {
+        minor.max(0) / 100
+    }
+
+    crate::text_enum! {
+        /// A loyalty tier, lowest first (SPEC §3.2); offers target them by name.
+        #[derive(PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Tier {
+            Bronze = "bronze",
+            Silver = "silver",
+            Gold = "gold",
+            Platinum = "platinum",
+        }
+    }
+
+    /// The part of `GET /loyalty/{customerId}` other services rely on: the tier held now
+    /// (bronze for a customer who never earned).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Standing {
+        pub customer_id: String,
+        pub tier: Tier,
+    }
+
+    impl Standing {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/loyalty/{customer}")
+        }
     }
 
     impl Credit {
@@ -142,6 +193,10 @@ pub mod analytics {
         pub purchases_previous_90_days: i64,
         /// Every completed purchase ever.
         pub total_purchases: i64,
+        /// The category with the most spend (ties: the most purchases, then the name); null
+        /// without a purchase. Offers rank by it.
+        #[serde(default)]
+        pub favorite_category: Option<String>,
     }
 
     impl CustomerActivity {
@@ -163,6 +218,40 @@ pub mod analytics {
     impl PurchaseMilestones {
         pub fn path(customer: &str) -> String {
             format!("/api/customer-id/analytics/{customer}/milestones")
+        }
+    }
+}
+
+pub mod segmentation {
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    crate::text_enum! {
+        /// A customer segment (SPEC §3.5); offers target them by name.
+        #[derive(PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Segment {
+            Vip = "vip",
+            Frequent = "frequent",
+            Occasional = "occasional",
+            Inactive = "inactive",
+            AtRisk = "at_risk",
+        }
+    }
+
+    /// The part of `GET /segmentation/{customerId}` other services rely on.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CustomerSegment {
+        pub customer_id: String,
+        pub segment: Segment,
+        /// True when segmentation could not ask analytics: the last stored segment.
+        pub stale: bool,
+    }
+
+    impl CustomerSegment {
+        pub fn path(customer: &str) -> String {
+            format!("/api/customer-id/segmentation/{customer}")
         }
     }
 }

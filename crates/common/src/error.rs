@@ -114,6 +114,28 @@ error_codes! {
     PurchaseConflict = "PURCHASE_CONFLICT", 409, "Purchase conflict",
         "Order {orderId} is already recorded with other details.",
         "الطلب {orderId} مسجل من قبل بتفاصيل أخرى.";
+    OfferNotFound = "OFFER_NOT_FOUND", 404, "Offer not found",
+        "There is no offer '{offerId}'.", "لا يوجد عرض '{offerId}'.";
+    OfferNotActive = "OFFER_NOT_ACTIVE", 422, "Offer not active",
+        "Offer {offerId} is valid from {validFrom} until {validUntil}.",
+        "العرض {offerId} صالح من {validFrom} حتى {validUntil}.";
+    OfferNotEligible = "OFFER_NOT_ELIGIBLE", 422, "Not eligible",
+        "Customer {customerId} is not eligible for offer {offerId}.",
+        "العميل {customerId} غير مؤهل للعرض {offerId}.";
+    BelowMinPurchase = "BELOW_MIN_PURCHASE", 422, "Below minimum purchase",
+        "Offer {offerId} needs an order of at least {minPurchase} SAR.",
+        "يتطلب العرض {offerId} طلبًا لا يقل عن {minPurchase} ريال.";
+    OfferLimitReached = "OFFER_LIMIT_REACHED", 409, "Offer limit reached",
+        "Offer {offerId} can be used {limit} time(s) per customer.",
+        "يمكن استخدام العرض {offerId} {limit} مرة لكل عميل.";
+    OfferBudgetSpent = "OFFER_BUDGET_SPENT", 409, "Offer budget spent",
+        "The budget of offer {offerId} is spent.", "نفدت ميزانية العرض {offerId}.";
+    RedemptionNotFound = "REDEMPTION_NOT_FOUND", 404, "Redemption not found",
+        "No redemption '{redemptionId}' belongs to this customer.",
+        "لا يوجد استخدام '{redemptionId}' لهذا العميل.";
+    AlreadyRolledBack = "ALREADY_ROLLED_BACK", 409, "Already rolled back",
+        "Redemption {redemptionId} was already rolled back.",
+        "تم التراجع عن الاستخدام {redemptionId} من قبل.";
     IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS", 409, "Request in progress",
         "A request with this Idempotency-Key is still being processed; retry shortly.",
         "طلب بنفس مفتاح عدم التكرار ما زال قيد المعالجة؛ أعد المحاولة بعد قليل.";
@@ -182,6 +204,14 @@ pub enum FieldIssue {
     },
     /// Holds a control character (NUL, an escape, …); see `text::is_forbidden_control`.
     ControlCharacters,
+    /// A time that must come after another field's.
+    MustBeAfter {
+        field: String,
+    },
+    /// A list longer than allowed.
+    TooMany {
+        max: usize,
+    },
 }
 
 impl FieldIssue {
@@ -225,6 +255,10 @@ impl FieldIssue {
             }
             (Self::ControlCharacters, Locale::En) => "must not contain control characters".into(),
             (Self::ControlCharacters, Locale::Ar) => "يجب ألا يحتوي على محارف تحكم".into(),
+            (Self::MustBeAfter { field }, Locale::En) => format!("must be after {field}"),
+            (Self::MustBeAfter { field }, Locale::Ar) => format!("يجب أن يكون بعد {field}"),
+            (Self::TooMany { max }, Locale::En) => format!("must have at most {max} items"),
+            (Self::TooMany { max }, Locale::Ar) => format!("يجب ألا يزيد عن {max} عنصرًا"),
         }
     }
 }

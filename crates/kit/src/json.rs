@@ -21,6 +21,54 @@ pub trait Validate {
     }
 }
 
+/// A text field's rule: trimmed, required or not, at most `max` characters.
+pub fn check_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&str>,
+    required: bool,
+    max: usize,
+) {
+    match value.map(str::trim) {
+        None | Some("") if required => errors.push(FieldError::new(field, FieldIssue::Required)),
+        Some(v) if v.chars().count() > max => {
+            errors.push(FieldError::new(field, FieldIssue::TooLong { max }))
+        }
+        _ => {}
+    }
+}
+
+/// A money field's rule: at most two decimals and `min_minor..=max_minor` in minor units;
+/// the amount in minor units when it holds.
+pub fn check_amount(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    major: f64,
+    min_minor: i64,
+    max_minor: i64,
+) -> Option<i64> {
+    match cid_common::time::minor_units(major) {
+        None => {
+            errors.push(FieldError::new(
+                field,
+                FieldIssue::TooManyDecimals { max: 2 },
+            ));
+            None
+        }
+        Some(minor) if !(min_minor..=max_minor).contains(&minor) => {
+            errors.push(FieldError::new(
+                field,
+                FieldIssue::OutOfRange {
+                    min: min_minor / 100,
+                    max: max_minor / 100,
+                },
+            ));
+            None
+        }
+        Some(minor) => Some(minor),
+    }
+}
+
 /// Largest JSON body a service accepts, in bytes (app data; default 64 KiB).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);

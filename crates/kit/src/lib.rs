@@ -3,6 +3,7 @@
 
 pub mod allow;
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod context;
 pub mod db;

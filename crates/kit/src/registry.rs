@@ -8,7 +8,6 @@
 //! same `Idempotency-Key`). Reads use [`Registry::canonical`], which resolves aliases when it
 //! can and otherwise keeps the ID as given, so reads keep their documented answers.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use cid_common::{CustomerId, ErrorCode, Role};
 use reqwest::Method;
 
 use crate::auth::Caller;
+use crate::cache::TtlCache;
 use crate::client::{CallContext, CallError, ServiceClient};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -42,8 +42,7 @@ pub enum Lookup {
 
 pub struct Registry {
     client: ServiceClient,
-    ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, RegistryCustomer)>>,
+    cache: TtlCache<RegistryCustomer>,
     failed_at: Mutex<Option<Instant>>,
 }
 
@@ -61,15 +60,14 @@ impl Registry {
     pub fn new(client: ServiceClient, ttl: Duration) -> Self {
         Self {
             client,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: TtlCache::new(ttl, CACHE_CAP),
             failed_at: Mutex::new(None),
         }
     }
 
     /// Asks the registry about `id` (any format), or reuses a recent answer.
     pub async fn lookup(&self, id: &str, ctx: &RequestContext) -> Lookup {
-        if let Some(found) = self.cached(id) {
+        if let Some(found) = self.cache.get(id) {
             return Lookup::Known(found);
         }
         if self.paused() {
@@ -87,7 +85,7 @@ impl Registry {
             .await
         {
             Ok(found) => {
-                self.remember(id, &found);
+                self.cache.put(id, found.clone());
                 Lookup::Known(found)
             }
             Err(CallError::Status { status: 404, .. }) => Lookup::Unknown,
@@ -174,31 +172,5 @@ impl Registry {
     fn paused(&self) -> bool {
         let failed = self.failed_at.lock().unwrap_or_else(|p| p.into_inner());
         failed.is_some_and(|at| at.elapsed() < PAUSE_AFTER_FAILURE)
-    }
-
-    fn cached(&self, id: &str) -> Option<RegistryCustomer> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, c)| c.clone())
-    }
-
-    fn remember(&self, id: &str, found: &RegistryCustomer) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_CAP {
-            let ttl = self.ttl;
-            cache.retain(|_, (at, _)| at.elapsed() < ttl);
-            if cache.len() >= CACHE_CAP {
-                cache.clear();
-            }
-        }
-        cache.insert(id.to_owned(), (Instant::now(), found.clone()));
     }
 }

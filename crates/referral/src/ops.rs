@@ -84,6 +84,7 @@ fn payout(conn: &mut DbConnection, r: &Referral, now: NaiveDateTime) -> Result<(
             points: i64::from(points),
             reason,
             earn_type: EarnType::Referral,
+            order_id: None,
         };
         let message = Message::credit(customer, &credit, format!("referral:{}:{side}", r.id))
             .map_err(ApiError::internal)?;

@@ -93,6 +93,7 @@ pub fn claim(
         points: i64::from(found.points),
         reason: format!("{} ({})", found.name_en, found.occurrence),
         earn_type: kind.earn_type(),
+        order_id: None,
     };
     let message = Message::credit(customer, &credit, format!("reward-claim:{reward_id}"))
         .map_err(ApiError::internal)?;

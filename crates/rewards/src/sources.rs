@@ -3,14 +3,13 @@
 //! and loyalty (1,000 lifetime points), both with `ServiceClient`, reused for a short while
 //! so that listing rewards does not cost three calls every time.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
 use cid_common::contracts::analytics::PurchaseMilestones;
 use cid_common::contracts::loyalty::Milestones;
 use cid_kit::RequestContext;
+use cid_kit::cache::TtlCache;
 use cid_kit::client::{CallContext, ServiceClient};
 use cid_kit::registry::{self, Registry};
 use reqwest::Method;
@@ -38,9 +37,8 @@ const CACHE_CAP: usize = 10_000;
 pub struct Sources {
     registry: Registry,
     client: ServiceClient,
-    ttl: Duration,
     utc_offset_minutes: i32,
-    cache: Mutex<HashMap<String, (Instant, String, Facts)>>,
+    cache: TtlCache<(String, Facts)>,
 }
 
 impl Sources {
@@ -53,9 +51,8 @@ impl Sources {
         Self {
             registry,
             client,
-            ttl,
             utc_offset_minutes,
-            cache: Mutex::new(HashMap::new()),
+            cache: TtlCache::new(ttl, CACHE_CAP),
         }
     }
 
@@ -71,7 +68,7 @@ impl Sources {
     }
 
     pub async fn lookup(&self, customer: &str, ctx: &RequestContext) -> Lookup {
-        if let Some((id, facts)) = self.cached(customer) {
+        if let Some((id, facts)) = self.cache.get(customer) {
             return Lookup::Known(id, facts);
         }
         let call = CallContext {
@@ -141,34 +138,9 @@ impl Sources {
         };
         // Facts missing a source's milestones are not kept: the next read asks again.
         if complete {
-            self.remember(customer, &registry.customer_id, &facts);
+            self.cache
+                .put(customer, (registry.customer_id.clone(), facts.clone()));
         }
         Lookup::Known(registry.customer_id, facts)
-    }
-
-    fn cached(&self, customer: &str) -> Option<(String, Facts)> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(customer)
-            .filter(|(at, ..)| at.elapsed() < self.ttl)
-            .map(|(_, id, f)| (id.clone(), f.clone()))
-    }
-
-    fn remember(&self, customer: &str, id: &str, facts: &Facts) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_CAP {
-            let ttl = self.ttl;
-            cache.retain(|_, (at, ..)| at.elapsed() < ttl);
-            if cache.len() >= CACHE_CAP {
-                cache.clear();
-            }
-        }
-        cache.insert(
-            customer.to_owned(),
-            (Instant::now(), id.to_owned(), facts.clone()),
-        );
     }
 }

@@ -211,15 +211,18 @@ impl TestApp {
         app
     }
 
-    /// The running peer named `service` (or this app itself).
+    /// The running peer named `service` (or this app itself), among this app's peers and
+    /// theirs.
     pub fn peer(&self, service: &str) -> &TestApp {
-        if self.service == service {
-            return self;
-        }
-        self.peers
-            .iter()
-            .find(|p| p.service == service)
+        self.find_peer(service)
             .unwrap_or_else(|| panic!("{service} is not running beside {}", self.service))
+    }
+
+    fn find_peer(&self, service: &str) -> Option<&TestApp> {
+        if self.service == service {
+            return Some(self);
+        }
+        self.peers.iter().find_map(|p| p.find_peer(service))
     }
 
     /// Registers a new customer with the registry running beside this app (or this app,

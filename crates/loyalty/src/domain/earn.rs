@@ -41,10 +41,9 @@ pub const BIRTHDAY_POINTS: i64 = 500;
 /// The currency purchases earn in; the rate is per whole unit of it.
 pub const EARN_CURRENCY: &str = "SAR";
 
-/// Points for a purchase of `minor` halalas: one per whole riyal, rounded down.
-pub fn purchase_points(minor: i64) -> i64 {
-    minor.max(0) / 100 * POINTS_PER_RIYAL
-}
+/// Points for a purchase of `minor` halalas: one per whole riyal, rounded down (the rule is
+/// shared with offers, whose points multiplier counts by it).
+pub use cid_common::contracts::loyalty::purchase_points;
 
 pub struct EarnMethod {
     pub method: &'static str,

@@ -3,16 +3,9 @@
 
 use chrono::{Months, NaiveDateTime};
 use cid_common::Localized;
-use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    Bronze,
-    Silver,
-    Gold,
-    Platinum,
-}
+/// The tier names are part of the contract other services read (offers target them).
+pub use cid_common::contracts::loyalty::Tier;
 
 /// One row of the tier catalog.
 pub struct TierInfo {
@@ -68,40 +61,34 @@ pub const CATALOG: [TierInfo; 4] = [
     },
 ];
 
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bronze => "bronze",
-            Self::Silver => "silver",
-            Self::Gold => "gold",
-            Self::Platinum => "platinum",
-        }
-    }
+/// The catalog's rules for a tier (the names live in the shared contract).
+pub trait TierRules: Sized {
+    fn info(self) -> &'static TierInfo;
+    fn next(self) -> Option<Tier>;
+}
 
-    /// Case-insensitive, as the benefits route promises.
-    pub fn parse(raw: &str) -> Option<Self> {
-        CATALOG
-            .iter()
-            .map(|i| i.tier)
-            .find(|t| t.as_str().eq_ignore_ascii_case(raw))
-    }
-
-    pub fn info(self) -> &'static TierInfo {
+impl TierRules for Tier {
+    fn info(self) -> &'static TierInfo {
         &CATALOG[self as usize]
     }
 
-    pub fn next(self) -> Option<Tier> {
+    fn next(self) -> Option<Tier> {
         CATALOG.get(self as usize + 1).map(|i| i.tier)
     }
+}
 
-    /// The tier that `qualifying` points earn on their own.
-    pub fn for_points(qualifying: i64) -> Tier {
-        CATALOG
-            .iter()
-            .rev()
-            .find(|i| qualifying >= i.min_points)
-            .map_or(Tier::Bronze, |i| i.tier)
-    }
+/// Case-insensitive, as the benefits route promises.
+pub fn parse_tier(raw: &str) -> Option<Tier> {
+    Tier::parse(&raw.to_ascii_lowercase())
+}
+
+/// The tier that `qualifying` points earn on their own.
+pub fn tier_for_points(qualifying: i64) -> Tier {
+    CATALOG
+        .iter()
+        .rev()
+        .find(|i| qualifying >= i.min_points)
+        .map_or(Tier::Bronze, |i| i.tier)
 }
 
 /// The tier a customer holds now, and since when.
@@ -119,7 +106,7 @@ pub fn evaluate(
     now: NaiveDateTime,
     grace_months: u32,
 ) -> Standing {
-    let earned = Tier::for_points(qualifying);
+    let earned = tier_for_points(qualifying);
     if earned > current.tier {
         return Standing {
             tier: earned,
@@ -164,14 +151,6 @@ pub fn progress(tier: Tier, qualifying: i64) -> Progress {
     }
 }
 
-/// Read from the `tier` column (lowercase names).
-impl TryFrom<String> for Tier {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        Self::parse(&raw).ok_or_else(|| format!("unknown tier `{raw}`"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,13 +164,13 @@ mod tests {
 
     #[test]
     fn for_points_follows_the_band_edges() {
-        assert_eq!(Tier::for_points(0), Tier::Bronze);
-        assert_eq!(Tier::for_points(1000), Tier::Bronze);
-        assert_eq!(Tier::for_points(1001), Tier::Silver);
-        assert_eq!(Tier::for_points(5000), Tier::Silver);
-        assert_eq!(Tier::for_points(5001), Tier::Gold);
-        assert_eq!(Tier::for_points(10000), Tier::Gold);
-        assert_eq!(Tier::for_points(10001), Tier::Platinum);
+        assert_eq!(tier_for_points(0), Tier::Bronze);
+        assert_eq!(tier_for_points(1000), Tier::Bronze);
+        assert_eq!(tier_for_points(1001), Tier::Silver);
+        assert_eq!(tier_for_points(5000), Tier::Silver);
+        assert_eq!(tier_for_points(5001), Tier::Gold);
+        assert_eq!(tier_for_points(10000), Tier::Gold);
+        assert_eq!(tier_for_points(10001), Tier::Platinum);
     }
 
     #[test]
@@ -259,7 +238,7 @@ mod tests {
 
     #[test]
     fn parse_is_case_insensitive() {
-        assert_eq!(Tier::parse("GoLd"), Some(Tier::Gold));
-        assert_eq!(Tier::parse("diamond"), None);
+        assert_eq!(parse_tier("GoLd"), Some(Tier::Gold));
+        assert_eq!(parse_tier("diamond"), None);
     }
 }

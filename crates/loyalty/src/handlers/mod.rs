@@ -13,7 +13,7 @@ use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
 
 use crate::LoyaltyState;
 use crate::domain::earn::{EARN_CURRENCY, METHODS};
-use crate::domain::tier::{self, CATALOG, Tier};
+use crate::domain::tier::{self, CATALOG, TierRules};
 use crate::error::LoyaltyError;
 use crate::ops::{self, Who};
 use crate::store::entries;
@@ -52,7 +52,8 @@ pub async fn benefits(
     path: web::Path<String>,
     ctx: RequestContext,
 ) -> Result<HttpResponse, ApiError> {
-    let tier = Tier::parse(&path).ok_or_else(|| LoyaltyError::TierNotFound(path.into_inner()))?;
+    let tier =
+        tier::parse_tier(&path).ok_or_else(|| LoyaltyError::TierNotFound(path.into_inner()))?;
     Ok(cid_kit::ok(TierResponse::new(tier.info(), ctx.locale)))
 }
 

@@ -6,18 +6,8 @@ use cid_common::Localized;
 use cid_common::contracts::analytics::CustomerActivity;
 use serde::Deserialize;
 
-cid_common::text_enum! {
-    /// A segment, stored as text.
-    #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-    #[serde(rename_all = "snake_case")]
-    pub enum Segment {
-        Vip = "vip",
-        Frequent = "frequent",
-        Occasional = "occasional",
-        Inactive = "inactive",
-        AtRisk = "at_risk",
-    }
-}
+/// The segment names are part of the contract other services read (offers target them).
+pub use cid_common::contracts::segmentation::Segment;
 
 cid_common::text_enum! {
     /// How an assignment was decided, stored as text.
@@ -132,8 +122,13 @@ pub const CATALOG: [Entry; 5] = [
     },
 ];
 
-impl Segment {
-    pub fn entry(self) -> &'static Entry {
+/// A segment's catalog entry (the names live in the shared contract).
+pub trait SegmentEntry {
+    fn entry(self) -> &'static Entry;
+}
+
+impl SegmentEntry for Segment {
+    fn entry(self) -> &'static Entry {
         CATALOG
             .iter()
             .find(|e| e.segment == self)

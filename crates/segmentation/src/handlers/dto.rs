@@ -7,7 +7,7 @@ use cid_kit::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Entry, Segment, Source};
+use crate::domain::{Entry, Segment, SegmentEntry, Source};
 use crate::store::Assignment;
 
 /// A segment's catalog data in the request's language.

@@ -8,7 +8,7 @@ use cid_common::Envelope;
 use cid_kit::roles::{ADMIN, READERS, STAFF};
 use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, RequestContext};
 
-use crate::domain::{CATALOG, Segment, classify};
+use crate::domain::{CATALOG, Segment, SegmentEntry, classify};
 use crate::error::SegmentationError;
 use crate::{SegmentationState, ops, store};
 use dto::{AssignmentResponse, SegmentInfo, SegmentListItem, SegmentStats, UpdateRequest};

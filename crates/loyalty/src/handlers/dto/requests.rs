@@ -3,6 +3,7 @@
 use cid_common::time::minor_units;
 use cid_common::{FieldError, FieldIssue};
 use cid_kit::Validate;
+use cid_kit::json::check_text as text;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -13,22 +14,6 @@ use crate::ops::{Earning, ReversalTarget};
 pub const MAX_POINTS: i64 = 1_000_000;
 const MAX_REASON: usize = 500;
 const MAX_REF: usize = 128;
-
-fn text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: Option<&str>,
-    required: bool,
-    max: usize,
-) {
-    match value.map(str::trim) {
-        None | Some("") if required => errors.push(FieldError::new(field, FieldIssue::Required)),
-        Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(field, FieldIssue::TooLong { max }))
-        }
-        _ => {}
-    }
-}
 
 fn points_in_range(errors: &mut Vec<FieldError>, field: &str, points: i64) {
     if !(1..=MAX_POINTS).contains(&points) {
@@ -251,7 +236,7 @@ impl ReversalRequest {
 
 #[cfg(test)]
 mod tests {
-    use cid_common::contracts::loyalty::Credit;
+    use cid_common::contracts::loyalty::{Credit, Reversal};
 
     use super::*;
 
@@ -271,6 +256,7 @@ mod tests {
                 points: 150,
                 reason: "Referral: a first purchase".into(),
                 earn_type,
+                order_id: Some("offer-redemption:R1".into()),
             };
             let wire = serde_json::to_vec(&credit).unwrap();
             let request: EarnRequest = cid_kit::json::parse(&wire).unwrap();
@@ -280,6 +266,14 @@ mod tests {
                 (earning.earn_type, earning.points, earning.reason.as_str()),
                 (earn_type, 150, "Referral: a first purchase")
             );
+            assert_eq!(earning.order_id.as_deref(), Some("offer-redemption:R1"));
         }
+        let reversal = Reversal {
+            order_id: "offer-redemption:R1".into(),
+            reason: "order cancelled".into(),
+        };
+        let wire = serde_json::to_vec(&reversal).unwrap();
+        let request: ReversalRequest = cid_kit::json::parse(&wire).unwrap();
+        assert!(request.validate().is_empty());
     }
 }

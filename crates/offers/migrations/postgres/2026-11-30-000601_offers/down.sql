@@ -1,0 +1,3 @@
+DROP TABLE offer_edits;
+DROP TABLE redemptions;
+DROP TABLE offers;
