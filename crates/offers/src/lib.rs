@@ -54,7 +54,7 @@ fn d_fee() -> f64 {
     25.0
 }
 fn d_cache() -> u64 {
-    30
+    5
 }
 fn d_outbox() -> u64 {
     2000

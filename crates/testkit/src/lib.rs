@@ -218,6 +218,20 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{service} is not running beside {}", self.service))
     }
 
+    /// As [`TestApp::peer`], to stop or restart it.
+    pub fn peer_mut(&mut self, service: &str) -> &mut TestApp {
+        let name = self.service.clone();
+        self.find_peer_mut(service)
+            .unwrap_or_else(|| panic!("{service} is not running beside {name}"))
+    }
+
+    fn find_peer_mut(&mut self, service: &str) -> Option<&mut TestApp> {
+        if self.service == service {
+            return Some(self);
+        }
+        self.peers.iter_mut().find_map(|p| p.find_peer_mut(service))
+    }
+
     fn find_peer(&self, service: &str) -> Option<&TestApp> {
         if self.service == service {
             return Some(self);

@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod analytics;
+mod commerce;
 mod gateway;
 mod helpers;
 mod outbox;
 mod referral;
 mod rewards;
-mod segmentation;

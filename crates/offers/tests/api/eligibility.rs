@@ -149,7 +149,7 @@ async fn with_segmentation_down_only_offers_not_targeting_segments_are_listed() 
     want.sort();
     assert_eq!(all, want);
 
-    segmentation(&mut app).stop().await;
+    app.peer_mut("segmentation").stop().await;
     let list = listed(&app, &customer).await;
     assert_eq!(list["unavailable"], json!(["segmentation"]));
     assert_eq!(list["segment"], json!(null));
@@ -178,7 +178,7 @@ async fn with_analytics_down_segments_are_stale_and_offers_are_still_listed() {
     let customer = app.register_customer().await;
     let occasional = create(&app, json!({"targeting": {"segments": ["occasional"]}})).await;
     assert_eq!(listed_ids(&app, &customer).await, vec![occasional.clone()]);
-    analytics(&mut app).stop().await;
+    app.peer_mut("analytics").stop().await;
     let list = listed(&app, &customer).await;
     assert_eq!(list["unavailable"], json!(["analytics"]));
     assert_eq!(list["segmentStale"], true);
@@ -206,17 +206,25 @@ async fn a_customer_the_registry_never_issued_is_a_404() {
     problem(res, 400, "VALIDATION_FAILED").await;
 }
 
-fn segmentation(app: &mut cid_testkit::TestApp) -> &mut cid_testkit::TestApp {
-    app.peers
-        .iter_mut()
-        .find(|p| p.service == "segmentation")
-        .unwrap()
-}
-
-fn analytics(app: &mut cid_testkit::TestApp) -> &mut cid_testkit::TestApp {
-    segmentation(app)
-        .peers
-        .iter_mut()
-        .find(|p| p.service == "analytics")
-        .unwrap()
+#[tokio::test]
+async fn cached_facts_serve_the_list_and_an_apply_they_refuse_asks_again() {
+    let app = spawn_app_with(json!({"facts_cache_secs": 60})).await;
+    let customer = app.register_customer().await;
+    let frequent = create(&app, json!({"targeting": {"segments": ["frequent"]}})).await;
+    assert_eq!(listed(&app, &customer).await["segment"], "occasional");
+    buy(&app, &customer, 10, 20.0, "books").await;
+    // The list reuses the segment it was told a moment ago...
+    let list = listed(&app, &customer).await;
+    assert_eq!(
+        (list["segment"].clone(), list["offers"].clone()),
+        (json!("occasional"), json!([]))
+    );
+    // ...but an apply is never refused on a cached fact.
+    let res = apply(
+        &app,
+        &customer,
+        json!({"offerId": frequent, "orderAmount": 10}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
 }
