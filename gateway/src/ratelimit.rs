@@ -61,6 +61,7 @@ pub fn is_strict(method: &Method, path: &str) -> bool {
     let (group, tail) = rest.split_once('/').unwrap_or((rest, ""));
     match group {
         "rewards" => tail.ends_with("/claim"),
+        "offers" => tail.ends_with("/apply"),
         "referral" => tail.ends_with("/track") || tail.ends_with("/generate-link"),
         "security" => tail.contains("2fa/"),
         _ => false,
@@ -310,6 +311,8 @@ mod tests {
         let post = Method::POST;
         assert!(is_strict(&post, "/api/customer-id/rewards/CID-1/claim"));
         assert!(is_strict(&post, "/api/customer-id/referral/CID-1/track"));
+        assert!(is_strict(&post, "/api/customer-id/offers/CID-1/apply"));
+        assert!(!is_strict(&post, "/api/customer-id/offers"));
         assert!(is_strict(
             &post,
             "/api/customer-id/referral/CID-1/generate-link"

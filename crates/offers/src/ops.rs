@@ -173,6 +173,7 @@ pub fn apply(
         },
     )?;
     store::count_use(conn, &offer.offer_id, savings.savings_minor, 1)?;
+    store::count_customer_use(conn, &offer.offer_id, a.customer, 1)?;
     if savings.extra_points > 0 {
         let credit = Credit {
             points: savings.extra_points,
@@ -207,6 +208,7 @@ pub fn rollback(
         return Err(OffersError::AlreadyRolledBack(redemption_id.to_owned()));
     }
     store::count_use(conn, &found.offer_id, found.savings_minor, -1)?;
+    store::count_customer_use(conn, &found.offer_id, customer, -1)?;
     if found.extra_points > 0 {
         let reversal = Reversal {
             order_id: credit_reference(redemption_id),

@@ -52,4 +52,12 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(offers, redemptions, offer_edits);
+diesel::table! {
+    offer_uses (offer_id, customer_id) {
+        offer_id -> Text,
+        customer_id -> Text,
+        applied -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(offers, redemptions, offer_edits, offer_uses);

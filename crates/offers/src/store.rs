@@ -1,11 +1,11 @@
 //! Diesel queries of the offers service. Functions return `QueryResult` and never see HTTP.
 
 use chrono::NaiveDateTime;
-use cid_kit::DbConnection;
+use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
 use crate::domain::{Budget, Discount, DiscountType, RedemptionStatus, Targeting, Texts};
-use crate::schema::{offer_edits as e, offers as o, redemptions as r};
+use crate::schema::{offer_edits as e, offer_uses as u, offers as o, redemptions as r};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = o)]
@@ -215,29 +215,46 @@ pub fn insert_edit(conn: &mut DbConnection, edit: &NewEdit) -> QueryResult<usize
     diesel::insert_into(e::table).values(edit).execute(conn)
 }
 
-/// The customer's redemptions of the offer still applied.
+/// The customer's redemptions of the offer still applied (one row, whatever the history).
 pub fn applied_count(conn: &mut DbConnection, offer_id: &str, customer: &str) -> QueryResult<i64> {
-    r::table
-        .filter(r::offer_id.eq(offer_id))
-        .filter(r::customer_id.eq(customer))
-        .filter(r::status.eq(RedemptionStatus::Applied.as_str()))
-        .count()
-        .get_result(conn)
+    u::table
+        .find((offer_id, customer))
+        .select(u::applied)
+        .first(conn)
+        .optional()
+        .map(Option::unwrap_or_default)
 }
 
-/// How many times the customer may still apply each of `offers` (their applied counts).
+/// The customer's applied counts of `offers` (those they used).
 pub fn applied_counts(
     conn: &mut DbConnection,
     customer: &str,
     offers: &[String],
 ) -> QueryResult<Vec<(String, i64)>> {
-    r::table
-        .filter(r::customer_id.eq(customer))
-        .filter(r::offer_id.eq_any(offers))
-        .filter(r::status.eq(RedemptionStatus::Applied.as_str()))
-        .group_by(r::offer_id)
-        .select((r::offer_id, diesel::dsl::count_star()))
+    u::table
+        .filter(u::customer_id.eq(customer))
+        .filter(u::offer_id.eq_any(offers))
+        .select((u::offer_id, u::applied))
         .load(conn)
+}
+
+/// Moves the customer's applied count of the offer by `delta` (under the offer's lock).
+pub fn count_customer_use(
+    conn: &mut DbConnection,
+    offer_id: &str,
+    customer: &str,
+    delta: i64,
+) -> QueryResult<usize> {
+    with_backend!(conn, |c| diesel::insert_into(u::table)
+        .values((
+            u::offer_id.eq(offer_id),
+            u::customer_id.eq(customer),
+            u::applied.eq(delta.max(0)),
+        ))
+        .on_conflict((u::offer_id, u::customer_id))
+        .do_update()
+        .set(u::applied.eq(u::applied + delta))
+        .execute(c))
 }
 
 pub fn insert_redemption(conn: &mut DbConnection, new: &NewRedemption) -> QueryResult<Redemption> {

@@ -4,6 +4,8 @@
 pub mod catalog;
 pub mod dto;
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
@@ -65,41 +67,38 @@ pub async fn eligible(
             Ok((open, store::applied_counts(c, &key, &ids)?))
         })
         .await?;
-    let open: Vec<_> = open.into_iter().filter(|o| !o.budget().spent()).collect();
+    let used: HashMap<String, i64> = used.into_iter().collect();
+    // Open offers with budget and uses left, their targets read once.
+    let candidates: Vec<_> = open
+        .into_iter()
+        .filter(|o| !o.budget().spent())
+        .filter_map(|o| {
+            let uses_left = o.per_customer_limit - used.get(&o.offer_id).copied().unwrap_or(0);
+            (uses_left > 0).then(|| (o.targeting(), uses_left, o))
+        })
+        .collect();
     let need = Need {
-        segment: open.iter().any(|o| o.targeting().needs_segment()),
-        tier: open.iter().any(|o| o.targeting().needs_tier()),
-        favourite: !open.is_empty(),
+        segment: candidates.iter().any(|(t, ..)| t.needs_segment()),
+        tier: candidates.iter().any(|(t, ..)| t.needs_tier()),
+        favourite: !candidates.is_empty(),
     };
     let answers = state.sources.ask(&id, need, false, &ctx).await;
     let favourite = answers.favourite.as_deref().map(category_key);
-    let mut offers: Vec<CustomerOffer> = open
+    let mut eligible: Vec<_> = candidates
+        .into_iter()
+        .filter(|(t, ..)| t.eligibility(&id, &answers.facts) == Eligibility::Eligible)
+        .collect();
+    rank(&mut eligible, favourite.as_deref(), |(_, _, o)| {
+        (o.category.as_str(), o.valid_until, o.offer_id.as_str())
+    });
+    let offers = eligible
         .iter()
-        .filter(|o| o.targeting().eligibility(&id, &answers.facts) == Eligibility::Eligible)
-        .filter_map(|o| {
-            let applied = used
-                .iter()
-                .find(|(offer, _)| *offer == o.offer_id)
-                .map_or(0, |(_, n)| *n);
-            let uses_left = o.per_customer_limit - applied;
-            (uses_left > 0).then(|| CustomerOffer {
-                offer: OfferView::new(o, ctx.locale, now),
-                uses_left,
-                favorite: favourite.as_deref() == Some(o.category.as_str()),
-            })
+        .map(|(_, uses_left, o)| CustomerOffer {
+            offer: OfferView::new(o, ctx.locale, now),
+            uses_left: *uses_left,
+            favorite: favourite.as_deref() == Some(o.category.as_str()),
         })
         .collect();
-    let ends: Vec<_> = open
-        .iter()
-        .map(|o| (o.offer_id.clone(), o.valid_until))
-        .collect();
-    rank(&mut offers, favourite.as_deref(), |o| {
-        let end = ends
-            .iter()
-            .find(|(i, _)| *i == o.offer.offer_id)
-            .map_or(now, |(_, e)| *e);
-        (o.offer.category.as_str(), end, o.offer.offer_id.as_str())
-    });
     Ok(cid_kit::ok(CustomerOffers {
         customer_id: id,
         segment: answers.facts.segment,

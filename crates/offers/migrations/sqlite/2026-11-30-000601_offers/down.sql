@@ -1,3 +1,4 @@
 DROP TABLE offer_edits;
+DROP TABLE offer_uses;
 DROP TABLE redemptions;
 DROP TABLE offers;

@@ -45,7 +45,16 @@ CREATE TABLE redemptions (
     rollback_reason TEXT
 );
 CREATE INDEX redemptions_by_customer ON redemptions (customer_id, id);
-CREATE INDEX redemptions_by_offer_customer ON redemptions (offer_id, customer_id, status);
+
+-- How many of a customer's redemptions of an offer are applied (not rolled back): the
+-- per-customer limit reads one row, whatever the customer's history.
+CREATE TABLE offer_uses (
+    offer_id TEXT NOT NULL REFERENCES offers (offer_id),
+    customer_id TEXT NOT NULL,
+    applied BIGINT NOT NULL CHECK (applied >= 0),
+    PRIMARY KEY (offer_id, customer_id)
+);
+CREATE INDEX offer_uses_by_customer ON offer_uses (customer_id);
 
 -- Every catalog edit, append-only: who, what, the offer before (null on create) and after.
 CREATE TABLE offer_edits (
