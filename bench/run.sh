@@ -6,7 +6,9 @@
 # for two scenarios: GET a loyalty account (reads the database) and GET the tier catalog
 # (no database: the proxy's own cost shows most clearly). Prints req/s and p50/p99 per target
 # (median of BENCH_ROUNDS runs) and the ratios b/a and b/c. A third scenario reads the
-# analytics summary of a customer with BENCH_HISTORY (10,000) purchases and of one with 10.
+# analytics summary of a customer with BENCH_HISTORY (10,000) purchases and of one with 10;
+# a fourth, offers, lists the offers of a customer with OFFERS_HISTORY (1,000) redemptions and
+# of one with none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,15 +16,18 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
-SCENARIOS=${BENCH_SCENARIOS:-account catalog analytics}
+SCENARIOS=${BENCH_SCENARIOS:-account catalog analytics offers}
 SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084 ANALYTICS_PORT=18085
+SEGMENTATION_PORT=18086 OFFERS_PORT=18087
+# Redemptions of the long-history customer in the offers scenario.
+OFFERS_HISTORY=${BENCH_OFFERS_HISTORY:-1000}
 # Purchases of the long-history customer in the analytics scenario.
 HISTORY=${BENCH_HISTORY:-10000}
 # PostgreSQL when one answers on 127.0.0.1 (then the Express stack the services replace is
 # measured too), else the embedded SQLite default.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1/cid_bench_$$_{service}?sslmode=disable"
-  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers cid_bench_$$_analytics"
+  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers cid_bench_$$_analytics cid_bench_$$_segmentation cid_bench_$$_offers"
 fi
 
 missing=()
@@ -34,7 +39,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-analytics -p cid-gateway
+cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-analytics -p cid-gateway \
+  -p cid-segmentation -p cid-offers
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -54,6 +60,7 @@ default_url='sqlite://{data_dir}/{service}.db'
 export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-$default_url}"
 export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
 export CID__SERVICES__CUSTOMERS__PORT=$REGISTRY_PORT CID__SERVICES__ANALYTICS__PORT=$ANALYTICS_PORT
+export CID__SERVICES__SEGMENTATION__PORT=$SEGMENTATION_PORT CID__SERVICES__OFFERS__PORT=$OFFERS_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
@@ -240,4 +247,61 @@ PY
       -v n="$HISTORY" 'BEGIN { printf "                  throughput 10 / %d purchases: %.2f (bar: <= 1.5)\n", n, s/l }'
     unset a_runs
   done
+fi
+
+# Offers: a customer's list with 20 open offers (for anyone, for segments, for tiers), for a
+# customer with $OFFERS_HISTORY redemptions and one with none. The use counts are one row per
+# offer and customer, so the two must read alike (bar: ratio <= 1.5).
+if [[ " $SCENARIOS " == *" offers "* ]]; then
+  target/release/cid-segmentation & pids+=($!)
+  wait_for "http://127.0.0.1:$SEGMENTATION_PORT/health"
+  target/release/cid-offers & pids+=($!)
+  OFFERS_PID=$!
+  wait_for "http://127.0.0.1:$OFFERS_PORT/health"
+  ADMIN=$(target/release/cid token --sub bench-admin --role admin --ttl 86400)
+  register() {
+    curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"userId\": \"bench-$$-$1\", \"userType\": \"buyer\"}" \
+      "http://127.0.0.1:$REGISTRY_PORT/api/customer-id/customers" | sed 's/.*"customerId":"\([^"]*\)".*/\1/'
+  }
+  NEW_ID=$(register offers-new) USED_ID=$(register offers-used)
+  python3 - "$OFFERS_PORT" "$TOKEN" "$ADMIN" "$USED_ID" "$OFFERS_HISTORY" <<'PY'
+import http.client, json, sys, datetime
+port, token, admin, used, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+conn = http.client.HTTPConnection("127.0.0.1", port)
+now = datetime.datetime.now(datetime.timezone.utc)
+def post(path, body, who):
+    conn.request("POST", path, json.dumps(body), {"Authorization": "Bearer " + who, "Content-Type": "application/json"})
+    r = conn.getresponse(); data = r.read()
+    if r.status != 201:
+        sys.exit(f"{path}: {r.status} {data[:200]}")
+    return json.loads(data)["data"]
+targets = [{}, {"segments": ["occasional", "frequent"]}, {"tiers": ["bronze", "silver"]}, {"segments": ["vip"]}]
+ids = []
+for i in range(20):
+    ids.append(post("/api/customer-id/offers", {
+        "title": {"en": f"Offer {i}", "ar": f"عرض {i}"}, "description": {"en": "Bench", "ar": "قياس"},
+        "category": f"c{i % 5}", "discountType": "fixed", "value": 1,
+        "validFrom": (now - datetime.timedelta(days=1)).isoformat(),
+        "validUntil": (now + datetime.timedelta(days=30 + i)).isoformat(),
+        "targeting": targets[i % 4], "perCustomerLimit": max(n, 1)}, admin)["offerId"])
+for i in range(n):
+    post(f"/api/customer-id/offers/{used}/apply", {"offerId": ids[0], "orderAmount": 10}, token)
+PY
+  declare -A o_runs=()
+  for _ in $(seq 1 "$ROUNDS"); do
+    for who in new used; do
+      id=$NEW_ID; [ "$who" = used ] && id=$USED_ID
+      o_runs[$who]+="$(run_wrk "http://127.0.0.1:$OFFERS_PORT/api/customer-id/offers/$id" "$OFFERS_PID")"$'\n'
+    done
+  done
+  printf '\nscenario %-8s %-10s %12s %10s %10s %14s\n' "offers list" redemptions "req/s" "p50 ms" "p99 ms" "CPU us/req"
+  for who in new used; do
+    n=0; [ "$who" = used ] && n=$OFFERS_HISTORY
+    printf '                  %-10s %12s %10s %10s %14s\n' "$n" \
+      "$(awk 'NF {print $1}' <<<"${o_runs[$who]}" | median)" "$(awk 'NF {print $2}' <<<"${o_runs[$who]}" | median)" \
+      "$(awk 'NF {print $3}' <<<"${o_runs[$who]}" | median)" "$(awk 'NF {print $4}' <<<"${o_runs[$who]}" | median)"
+  done
+  awk -v s="$(awk 'NF {print $1}' <<<"${o_runs[new]}" | median)" -v l="$(awk 'NF {print $1}' <<<"${o_runs[used]}" | median)" \
+    -v n="$OFFERS_HISTORY" 'BEGIN { printf "                  throughput 0 / %d redemptions: %.2f (bar: <= 1.5)\n", n, s/l }'
 fi
