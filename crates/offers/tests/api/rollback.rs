@@ -67,3 +67,24 @@ async fn rolling_back_an_unknown_or_another_customers_redemption_is_a_404() {
     let res = rollback(&app, &customer, &redemption, None).await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn extra_points_wait_in_the_outbox_while_loyalty_is_down_and_arrive_once() {
+    let mut app = spawn_app_with(json!({"facts_cache_secs": 0, "outbox_interval_ms": 100})).await;
+    let customer = app.register_customer().await;
+    let id = create(
+        &app,
+        json!({"discountType": "points_multiplier", "value": 2}),
+    )
+    .await;
+    app.peer_mut("loyalty").stop().await;
+    let res = apply(&app, &customer, json!({"offerId": id, "orderAmount": 75})).await;
+    assert_eq!(res.status(), 201, "the apply does not wait for loyalty");
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["data"]["extraPoints"], 75);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.peer_mut("loyalty").restart().await;
+    wait_for_balance(&app, &customer, 75).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(balance(&app, &customer).await, 75);
+}
