@@ -51,3 +51,41 @@ async fn concurrent_applies_of_one_customer_stop_at_the_per_customer_limit() {
         "{answers:?}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_rollbacks_of_one_redemption_give_back_once() {
+    let app = spawn_app().await;
+    let customer = app.register_customer().await;
+    let id = create(
+        &app,
+        json!({"discountType": "fixed", "value": 5, "budget": {"redemptions": 1}}),
+    )
+    .await;
+    let res = apply(&app, &customer, json!({"offerId": id, "orderAmount": 100})).await;
+    let r: Value = res.json().await.unwrap();
+    let redemption = r["data"]["redemptionId"].as_str().unwrap().to_owned();
+    let statuses: Vec<u16> = join_all((0..20).map(|_| async {
+        rollback(&app, &customer, &redemption, None)
+            .await
+            .status()
+            .as_u16()
+    }))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    let entry = catalog_entry(&app, &id).await;
+    assert_eq!(
+        (
+            entry["budget"]["usedRedemptions"].clone(),
+            entry["budget"]["usedAmount"].clone()
+        ),
+        (json!(0), json!(0.0))
+    );
+}
