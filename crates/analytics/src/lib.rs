@@ -33,7 +33,7 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// What handlers need besides the database.
 pub struct AnalyticsState {
     /// Where every write's customer is resolved.
-    pub registry: cid_kit::Registry,
+    pub registry: web::Data<cid_kit::Registry>,
     /// Calls to other services (referral counts for engagement).
     pub client: cid_kit::client::ServiceClient,
 }
@@ -54,12 +54,13 @@ pub fn app_spec(
         &MIGRATIONS,
     )?;
     let state = web::Data::new(AnalyticsState {
-        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+        registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
         client: cid_kit::client::ServiceClient::new(settings, SERVICE)?
             .with_timeout(std::time::Duration::from_secs(2)),
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
+        cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
     AppSpec::new(SERVICE, settings, db, openapi(), configure)

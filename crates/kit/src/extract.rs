@@ -2,13 +2,17 @@
 //! request, the role sets of SPEC §2, and the success envelopes. One definition each, so a
 //! service's handler is only its own logic.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 use cid_common::{CustomerId, Envelope, PageRequest};
 use serde::Serialize;
 
+use crate::auth::Caller;
+use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::registry::Registry;
 
 /// The role sets the services share (SPEC §2).
 pub mod roles {
@@ -54,6 +58,44 @@ impl FromRequest for CustomerPath {
             None => Err(ApiError::internal(
                 "CustomerPath on a route without {customerId}",
             )),
+        })
+    }
+}
+
+/// The customer a read names, checked and resolved in one step: 401 without a valid token,
+/// 400 for a malformed `{customerId}`, 403 unless the caller is that customer or staff who
+/// read any customer ([`roles::READERS`]); `id` is the standard ID to read under
+/// ([`Registry::canonical`]: aliases resolved, an ID the registry does not know kept as
+/// given). The service registers its registry as app data (`web::Data<Registry>`).
+#[derive(Debug, Clone)]
+pub struct ReadableCustomer {
+    pub caller: Caller,
+    /// The ID as the path named it.
+    pub named: CustomerId,
+    /// The standard ID to read under.
+    pub id: String,
+}
+
+impl FromRequest for ReadableCustomer {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::extract(req).into_inner();
+        let named = CustomerPath::from_request(req, payload).into_inner();
+        let ctx = RequestContext::extract(req).into_inner();
+        let registry = req.app_data::<web::Data<Registry>>().cloned();
+        Box::pin(async move {
+            let (caller, named) = (caller?, named?);
+            caller.require_owner_or(&named, roles::READERS)?;
+            let registry = registry
+                .ok_or_else(|| ApiError::internal("the registry is not registered as app data"))?;
+            let id = registry.canonical(&named, &ctx?).await;
+            Ok(Self {
+                caller,
+                named: named.0,
+                id,
+            })
         })
     }
 }

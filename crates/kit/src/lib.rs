@@ -25,7 +25,7 @@ pub use auth::{Caller, Verifier};
 pub use context::RequestContext;
 pub use db::{Db, DbConnection, DbError, Migrations};
 pub use error::ApiError;
-pub use extract::{CustomerPath, Paging, created, ok, roles};
+pub use extract::{CustomerPath, Paging, ReadableCustomer, created, ok, roles};
 pub use json::{JsonBody, Validate};
 pub use registry::Registry;
 pub use settings::Settings;

@@ -84,7 +84,7 @@ impl LoyaltySettings {
 pub struct LoyaltyState {
     pub policy: LoyaltySettings,
     /// Where every write's customer is resolved.
-    pub registry: cid_kit::Registry,
+    pub registry: web::Data<cid_kit::Registry>,
 }
 
 /// The service's OpenAPI document, as served and checked in.
@@ -105,10 +105,11 @@ pub fn app_spec(
     )?;
     let state = web::Data::new(LoyaltyState {
         policy,
-        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+        registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
+        cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;

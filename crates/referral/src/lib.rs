@@ -60,7 +60,7 @@ pub struct ReferralState {
     pub link_base: String,
     pub client: ServiceClient,
     /// Where every write's customers are resolved.
-    pub registry: cid_kit::Registry,
+    pub registry: web::Data<cid_kit::Registry>,
 }
 
 /// The service's OpenAPI document, as served and checked in.
@@ -85,12 +85,13 @@ pub fn app_spec(
         Duration::from_millis(config.outbox_interval_ms.max(100)),
     );
     let state = web::Data::new(ReferralState {
-        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+        registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
         link_base: config.link_base,
         client,
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
+        cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;

@@ -109,7 +109,7 @@ impl SegmentationSettings {
 pub struct SegmentationState {
     pub thresholds: Thresholds,
     /// Where customers are resolved.
-    pub registry: cid_kit::Registry,
+    pub registry: web::Data<cid_kit::Registry>,
     /// Calls to analytics.
     pub client: ServiceClient,
 }
@@ -190,12 +190,13 @@ pub fn app_spec(
     )?;
     let state = Arc::new(SegmentationState {
         thresholds: config.thresholds(),
-        registry: cid_kit::Registry::from_settings(settings, SERVICE)?,
+        registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
         client: ServiceClient::new(settings, SERVICE)?.with_timeout(Duration::from_secs(2)),
     });
     let data = web::Data::from(state.clone());
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(data.clone());
+        cfg.app_data(data.registry.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;

@@ -9,8 +9,8 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::{Envelope, ErrorCode, FieldIssue};
 use cid_kit::idempotency::{self, Command};
-use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
+use cid_kit::roles::WRITERS;
+use cid_kit::{ApiError, CustomerPath, Db, Paging, ReadableCustomer, RequestContext};
 
 use crate::domain::CURRENCY;
 use crate::{AnalyticsState, ops, store};
@@ -98,14 +98,10 @@ pub async fn record_event(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<SummaryResponse>))))]
 pub async fn summary(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let now = Utc::now().naive_utc();
     let key = id.clone();
     let s = db.query(move |c| ops::summary(c, &key, now)).await?;
@@ -118,17 +114,13 @@ pub async fn summary(
     security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<Vec<PurchaseResponse>>))))]
 pub async fn purchase_history(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     page: Paging,
-    ctx: RequestContext,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
     let page = page.0;
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let rows = db
         .query(move |c| store::purchases::page(c, &id, before, limit + 1))
         .await?;
@@ -160,16 +152,13 @@ fn months_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
     security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<Vec<MonthResponse>>))))]
 pub async fn spending_trends(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     query: web::Query<HashMap<String, String>>,
     ctx: RequestContext,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
     let months = months_param(&query)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let now = Utc::now().naive_utc();
     let rows = db.query(move |c| ops::trends(c, &id, now, months)).await?;
     let list: Vec<_> = rows
@@ -184,14 +173,10 @@ pub async fn spending_trends(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<Vec<CategoryResponse>>))))]
 pub async fn category_breakdown(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let rows = db.query(move |c| ops::breakdown(c, &id)).await?;
     Ok(cid_kit::ok(dto::breakdown(&rows)))
 }
@@ -201,14 +186,12 @@ pub async fn category_breakdown(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<EngagementResponse>))))]
 pub async fn engagement(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let now = Utc::now().naive_utc();
     let key = id.clone();
     let s = db.query(move |c| ops::summary(c, &key, now)).await?;
@@ -247,14 +230,10 @@ async fn referral_count(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<cid_common::contracts::analytics::CustomerActivity>))))]
 pub async fn activity(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let now = Utc::now().naive_utc();
     let body = db.query(move |c| ops::activity(c, &id, now)).await?;
     Ok(cid_kit::ok(body))
@@ -266,14 +245,10 @@ pub async fn activity(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<cid_common::contracts::analytics::PurchaseMilestones>))))]
 pub async fn milestones(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<AnalyticsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let body = db.query(move |c| ops::milestones(c, &id)).await?;
     Ok(cid_kit::ok(body))
 }

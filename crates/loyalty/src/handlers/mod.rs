@@ -8,8 +8,8 @@ use chrono::Utc;
 use cid_common::time::{major_units, rfc3339};
 use cid_common::{Envelope, Role};
 use cid_kit::idempotency::{self, Command};
-use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, RequestContext};
+use cid_kit::roles::WRITERS;
+use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, ReadableCustomer, RequestContext};
 
 use crate::LoyaltyState;
 use crate::domain::earn::{EARN_CURRENCY, METHODS};
@@ -74,15 +74,13 @@ pub async fn methods(ctx: RequestContext) -> HttpResponse {
     responses((status = 200, body = inline(Envelope<AccountResponse>)),
         (status = 401, body = cid_common::Problem), (status = 403, body = cid_common::Problem)))]
 pub async fn account(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
     let policy = state.policy;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id.clone();
     let now = Utc::now().naive_utc();
     let read = {
         let id = id.clone();
@@ -91,7 +89,7 @@ pub async fn account(
     let snap = match db.read(read.clone()).await? {
         Some(snap) => snap,
         None => {
-            let (who, id) = (who(&caller, &ctx), id.clone());
+            let (who, id) = (who(&customer.caller, &ctx), id.clone());
             db.write(move |c| {
                 ops::settle_expiry(c, &policy, &id, &who, now).map_err(ApiError::from)
             })
@@ -137,17 +135,13 @@ pub async fn account(
     responses((status = 200, body = inline(Envelope<Vec<EntryResponse>>)), (status = 400, body = cid_common::Problem)))]
 pub async fn history(
     page: Paging,
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
     let page = page.0;
     let limit = i64::from(page.limit);
     let before = page.cursor.map(|c| c.0);
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let rows = db
         .query(move |c| entries::page(c, &id, before, limit + 1))
         .await?;
@@ -166,14 +160,10 @@ pub async fn history(
     responses((status = 200, body = inline(Envelope<MilestonesResponse>)),
         (status = 403, body = cid_common::Problem)))]
 pub async fn milestones(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<LoyaltyState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let body = db.query(move |c| ops::milestones::reached(c, &id)).await?;
     Ok(cid_kit::ok(body))
 }

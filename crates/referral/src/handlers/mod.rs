@@ -8,8 +8,10 @@ use chrono::Utc;
 use cid_common::{CustomerId, Envelope};
 use cid_kit::idempotency::{self, Command};
 use cid_kit::outbox;
-use cid_kit::roles::{READERS, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, Paging, RequestContext};
+use cid_kit::roles::WRITERS;
+use cid_kit::{
+    ApiError, Caller, CustomerPath, Db, JsonBody, Paging, ReadableCustomer, RequestContext,
+};
 
 use crate::domain::Event;
 use crate::store;
@@ -98,17 +100,13 @@ pub async fn track(
     params(("customerId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     security(("bearer" = [])), responses((status = 200, body = inline(Envelope<Vec<ReferralResponse>>))))]
 pub async fn history(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     page: Paging,
-    ctx: RequestContext,
     db: web::Data<Db>,
-    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
     let page = page.0;
     let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let rows = db
         .query(move |c| store::page(c, &id, before, limit + 1))
         .await?;
@@ -129,14 +127,10 @@ async fn summary(db: &Db, customer: String) -> Result<ops::Summary, ApiError> {
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<RewardsResponse>))))]
 pub async fn rewards(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let customer = state.registry.canonical(&customer, &ctx).await;
+    let customer = customer.id;
     let s = summary(&db, customer).await?;
     Ok(cid_kit::ok(RewardsResponse::from(&s)))
 }
@@ -146,14 +140,10 @@ pub async fn rewards(
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<StatsResponse>))))]
 pub async fn stats(
-    caller: Caller,
-    customer: CustomerPath,
-    ctx: RequestContext,
+    customer: ReadableCustomer,
     db: web::Data<Db>,
-    state: web::Data<ReferralState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let customer = state.registry.canonical(&customer, &ctx).await;
+    let customer = customer.id;
     Ok(cid_kit::ok(StatsResponse::from(
         &summary(&db, customer).await?,
     )))

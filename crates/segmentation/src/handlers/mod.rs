@@ -5,8 +5,8 @@ pub mod dto;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::Envelope;
-use cid_kit::roles::{ADMIN, READERS, STAFF};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, RequestContext};
+use cid_kit::roles::{ADMIN, STAFF};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, ReadableCustomer, RequestContext};
 
 use crate::domain::{CATALOG, Segment, SegmentEntry, classify};
 use crate::error::SegmentationError;
@@ -19,21 +19,19 @@ use dto::{AssignmentResponse, SegmentInfo, SegmentListItem, SegmentStats, Update
     params(("customerId" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<AssignmentResponse>))))]
 pub async fn assignment(
-    caller: Caller,
-    customer: CustomerPath,
+    customer: ReadableCustomer,
     ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<SegmentationState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_owner_or(&customer, READERS)?;
-    let id = state.registry.canonical(&customer, &ctx).await;
+    let id = customer.id;
     let now = Utc::now().naive_utc();
     let key = id.clone();
     let stored = db.query(move |c| store::find(c, &key)).await?;
     if stored.is_none() {
         // A first read stores an assignment: only for a customer the registry issued, so
         // that made-up IDs never count as members of a segment.
-        state.registry.require_known(&customer, &ctx).await?;
+        state.registry.require_known(&customer.named, &ctx).await?;
     }
     let body = match state.activity(&id, Some(&ctx)).await {
         Some(activity) => {
