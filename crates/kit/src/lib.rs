@@ -2,6 +2,7 @@
 //! request context and the app builder. Services stay thin by leaning on this crate.
 
 pub mod allow;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod client;

@@ -43,6 +43,11 @@ const METHODS: [&str; 8] = [
 /// - every response has a description.
 pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    // Every service serves its audit log from the kit.
+    let (audit_path, audit_op) = crate::audit::openapi_path(service);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        paths.insert(audit_path, audit_op);
+    }
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)

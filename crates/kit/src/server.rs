@@ -224,6 +224,7 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
         let configure = spec.configure.clone();
         let openapi = spec.openapi.clone();
         let openapi_path = format!("/api/customer-id/{}/openapi.json", spec.service);
+        let audit_path = format!("/api/customer-id/{}/audit", spec.service);
         App::new()
             .wrap(from_fn(context::layer))
             .app_data(web::Data::new(spec.db.clone()))
@@ -254,6 +255,8 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
                     }
                 }),
             )
+            // Before the service's own routes, so that `audit` is never taken for an ID.
+            .route(&audit_path, web::get().to(crate::audit::list))
             .configure(|cfg| configure(cfg))
             .default_service(web::to(unmatched))
     })

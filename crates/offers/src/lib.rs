@@ -2,7 +2,8 @@
 //!
 //! Owns `offers` (the catalog: bilingual texts, discount, window, targets, per-customer
 //! limit, budget and what is used of it), `redemptions` (each apply, rolled back at most
-//! once), `offer_uses` (each customer's applied count per offer) and `offer_edits` (every catalog edit with before and after, for the audit log).
+//! once) and `offer_uses` (each customer's applied count per offer); catalog edits go to the
+//! kit's audit log with the definition before and after.
 //! Asks segmentation (segment), loyalty (tier) and analytics (favourite category) through
 //! typed contracts with a short cache; resolves customers through the registry. Credits a
 //! points multiplier's extra points to loyalty, and reverses them on rollback, through the

@@ -4,11 +4,12 @@
 use chrono::NaiveDateTime;
 use cid_common::contracts::loyalty::{Credit, EarnType, Reversal};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, DbConnection};
+use cid_kit::{ApiError, DbConnection, audit};
+use serde_json::Value;
 
 use crate::domain::{Eligibility, Facts, RedemptionStatus};
 use crate::error::OffersError;
-use crate::store::{self, Definition, NewEdit, NewRedemption, Offer, Redemption};
+use crate::store::{self, Definition, NewRedemption, Offer, Redemption};
 
 /// The reference a points-multiplier credit carries in loyalty (a rollback reverses it).
 pub fn credit_reference(redemption_id: &str) -> String {
@@ -19,47 +20,47 @@ fn record_edit(
     conn: &mut DbConnection,
     offer: &Offer,
     action: &str,
-    actor: &str,
-    before: Option<&str>,
-    after: &str,
+    actor: &audit::Actor,
+    before: Option<&Value>,
+    after: &Value,
     now: NaiveDateTime,
 ) -> Result<(), OffersError> {
-    store::insert_edit(
-        conn,
-        &NewEdit {
-            offer_id: &offer.offer_id,
-            action,
-            actor,
-            before,
-            after,
-            edited_at: now,
-        },
-    )?;
+    let target = format!("offer:{}", offer.offer_id);
+    audit::record(conn, actor, action, &target, before, Some(after), now)?;
     Ok(())
 }
 
-/// Creates an offer and records the edit (`snapshot` renders an offer for the record).
+/// Creates an offer and records it in the audit log (`snapshot` renders an offer for it).
 pub fn create(
     conn: &mut DbConnection,
     definition: &Definition,
-    actor: &str,
+    actor: &audit::Actor,
     now: NaiveDateTime,
-    snapshot: impl Fn(&Offer) -> String,
+    snapshot: impl Fn(&Offer) -> Value,
 ) -> Result<Offer, OffersError> {
     let id = uuid::Uuid::now_v7().to_string();
     let offer = store::insert_offer(conn, &id, definition, now)?;
-    record_edit(conn, &offer, "created", actor, None, &snapshot(&offer), now)?;
+    record_edit(
+        conn,
+        &offer,
+        "offers.offer_created",
+        actor,
+        None,
+        &snapshot(&offer),
+        now,
+    )?;
     Ok(offer)
 }
 
-/// Replaces an offer's definition (its counters stay) and records before and after.
+/// Replaces an offer's definition (its counters stay) and records before and after in the
+/// audit log when anything changed.
 pub fn update(
     conn: &mut DbConnection,
     offer_id: &str,
     definition: &Definition,
-    actor: &str,
+    actor: &audit::Actor,
     now: NaiveDateTime,
-    snapshot: impl Fn(&Offer) -> String,
+    snapshot: impl Fn(&Offer) -> Value,
 ) -> Result<Offer, OffersError> {
     let before = store::lock_offer(conn, offer_id)?
         .ok_or_else(|| OffersError::NotFound(offer_id.to_owned()))?;
@@ -85,7 +86,15 @@ pub fn update(
     let after = store::replace_definition(conn, offer_id, definition, now)?;
     let (b, a) = (snapshot(&before), snapshot(&after));
     if b != a {
-        record_edit(conn, &after, "updated", actor, Some(&b), &a, now)?;
+        record_edit(
+            conn,
+            &after,
+            "offers.offer_updated",
+            actor,
+            Some(&b),
+            &a,
+            now,
+        )?;
     }
     Ok(after)
 }

@@ -41,18 +41,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    offer_edits (id) {
-        id -> BigInt,
-        offer_id -> Text,
-        action -> Text,
-        actor -> Text,
-        before -> Nullable<Text>,
-        after -> Text,
-        edited_at -> Timestamp,
-    }
-}
-
-diesel::table! {
     offer_uses (offer_id, customer_id) {
         offer_id -> Text,
         customer_id -> Text,
@@ -60,4 +48,4 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(offers, redemptions, offer_edits, offer_uses);
+diesel::allow_tables_to_appear_in_same_query!(offers, redemptions, offer_uses);

@@ -5,7 +5,7 @@ use cid_kit::{DbConnection, with_backend};
 use diesel::prelude::*;
 
 use crate::domain::{Budget, Discount, DiscountType, RedemptionStatus, Targeting, Texts};
-use crate::schema::{offer_edits as e, offer_uses as u, offers as o, redemptions as r};
+use crate::schema::{offer_uses as u, offers as o, redemptions as r};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = o)]
@@ -109,17 +109,6 @@ pub struct NewRedemption<'a> {
     pub applied_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = e)]
-pub struct NewEdit<'a> {
-    pub offer_id: &'a str,
-    pub action: &'a str,
-    pub actor: &'a str,
-    pub before: Option<&'a str>,
-    pub after: &'a str,
-    pub edited_at: NaiveDateTime,
-}
-
 pub fn insert_offer(
     conn: &mut DbConnection,
     offer_id: &str,
@@ -209,10 +198,6 @@ pub fn catalog(
         q = q.filter(o::id.lt(before));
     }
     q.order(o::id.desc()).limit(limit).load(conn)
-}
-
-pub fn insert_edit(conn: &mut DbConnection, edit: &NewEdit) -> QueryResult<usize> {
-    diesel::insert_into(e::table).values(edit).execute(conn)
 }
 
 /// The customer's redemptions of the offer still applied (one row, whatever the history).
@@ -310,13 +295,4 @@ pub fn history(
         q = q.filter(r::id.lt(before));
     }
     q.order(r::id.desc()).limit(limit).load(conn)
-}
-
-/// The offer's edits, oldest first (the audit log reads them).
-pub fn edits(conn: &mut DbConnection, offer_id: &str) -> QueryResult<Vec<(String, String)>> {
-    e::table
-        .filter(e::offer_id.eq(offer_id))
-        .order(e::id.asc())
-        .select((e::action, e::actor))
-        .load(conn)
 }

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use chrono::Utc;
 use cid_common::{CustomerId, Envelope, Role};
 use cid_kit::roles::{ADMIN, READERS, STAFF, WRITERS};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody};
+use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, RequestContext, audit};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::json;
 
 use crate::domain::{csv, ids};
 use crate::error::CustomersError;
@@ -148,13 +149,29 @@ pub async fn update(
 pub async fn deactivate(
     caller: Caller,
     id: CustomerPath,
+    ctx: RequestContext,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(WRITERS)?;
     let customer = load(&db, &id, &caller, WRITERS).await?;
     let now = Utc::now().naive_utc();
+    let actor = audit::Actor::new(&caller, &ctx);
     let done = db
-        .transact(move |c| ops::deactivate(c, &customer, now))
+        .transact(move |c| {
+            let done = ops::deactivate(c, &customer, now)?;
+            if customer.active {
+                audit::record(
+                    c,
+                    &actor,
+                    "customers.deactivated",
+                    &format!("customer:{}", done.customer_id),
+                    Some(&json!({"active": true})),
+                    Some(&json!({"active": done.active})),
+                    now,
+                )?;
+            }
+            Ok(done)
+        })
         .await?;
     Ok(cid_kit::ok(CustomerResponse::from(&done)))
 }

@@ -12,6 +12,13 @@ async fn every_protected_route_admits_exactly_its_roles() {
     let app = spawn_app().await;
     let one = "/api/customer-id/customers/{customerId}";
     let routes = [
+        // Every service serves its audit log to admins (from the kit).
+        Route::new(
+            Method::GET,
+            "/api/customer-id/customers/audit",
+            cid_kit::roles::ADMIN,
+            false,
+        ),
         Route::new(Method::POST, "/api/customer-id/customers", WRITERS, false)
             .body(json!({"userId": "matrix-user", "userType": "buyer"})),
         Route::new(Method::GET, one, READERS, true),

@@ -231,6 +231,39 @@ async fn the_owner_updates_their_profile_and_staff_deactivates_without_erasing()
         .unwrap();
     assert_eq!(d["data"]["active"], false);
     assert!(d["data"]["deactivatedAt"].is_string());
+    // The deactivation is in the audit log, once (a second one changes nothing).
+    let res = app
+        .client
+        .delete(url(&app, &format!("/{id}")))
+        .bearer_auth(admin(&app))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let log: Value = app
+        .client
+        .get(url(&app, &format!("/audit?target=customer:{id}")))
+        .bearer_auth(admin(&app))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(
+        (
+            entries[0]["action"].clone(),
+            entries[0]["before"].clone(),
+            entries[0]["after"].clone()
+        ),
+        (
+            json!("customers.deactivated"),
+            json!({"active": true}),
+            json!({"active": false})
+        )
+    );
     let res = app
         .client
         .put(url(&app, &format!("/{id}")))

@@ -9,10 +9,12 @@ use cid_common::time::{major_units, rfc3339};
 use cid_common::{Envelope, Role};
 use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::WRITERS;
-use cid_kit::{ApiError, Caller, CustomerPath, Db, Paging, ReadableCustomer, RequestContext};
+use cid_kit::{
+    ApiError, Caller, CustomerPath, Db, Paging, ReadableCustomer, RequestContext, audit,
+};
 
 use crate::LoyaltyState;
-use crate::domain::earn::{EARN_CURRENCY, METHODS};
+use crate::domain::earn::{EARN_CURRENCY, EarnType, METHODS};
 use crate::domain::tier::{self, CATALOG, TierRules};
 use crate::error::LoyaltyError;
 use crate::ops::{self, Who};
@@ -192,13 +194,42 @@ pub async fn earn(
     let earning = body.parse::<EarnRequest>()?.into_earning()?;
     let customer = state.registry.require_active(&id, &ctx).await?;
     let (policy, who) = (state.policy, who(&caller, &ctx));
+    // Points given by hand (an admin, or a manual credit) are an adjustment the audit log keeps.
+    let adjustment = (earning.earn_type == EarnType::Manual || caller.has(Role::Admin))
+        .then(|| audit::Actor::new(&caller, &ctx));
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let now = Utc::now().naive_utc();
-        ops::earn(c, &policy, &customer.customer_id, &earning, &who, now)
+        let done = ops::earn(c, &policy, &customer.customer_id, &earning, &who, now)
             .map(MovementResponse::from)
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        if let Some(actor) = &adjustment {
+            audited(
+                c,
+                actor,
+                "loyalty.points_adjusted",
+                &customer.customer_id,
+                &done,
+                now,
+            )?;
+        }
+        Ok(done)
     })
     .await
+}
+
+/// Records a movement made by hand in the audit log, in the movement's transaction.
+fn audited(
+    c: &mut cid_kit::DbConnection,
+    actor: &audit::Actor,
+    action: &str,
+    customer: &str,
+    movement: &MovementResponse,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    let after = serde_json::to_value(movement).map_err(ApiError::internal)?;
+    let target = format!("customer:{customer}");
+    audit::record(c, actor, action, &target, None, Some(&after), now)?;
+    Ok(())
 }
 
 /// Spends points on a reward (the customer themself or admin). Honours `Idempotency-Key`.
@@ -271,9 +302,10 @@ pub async fn reversal(
     let customer = state.registry.require_active(&id, &ctx).await?;
     let (policy, who) = (state.policy, who(&caller, &ctx));
     let (target, reason) = (request.target(), request.reason.trim().to_owned());
+    let actor = audit::Actor::new(&caller, &ctx);
     idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let now = Utc::now().naive_utc();
-        ops::reverse(
+        let done = ops::reverse(
             c,
             &policy,
             &customer.customer_id,
@@ -283,7 +315,16 @@ pub async fn reversal(
             now,
         )
         .map(MovementResponse::from)
-        .map_err(ApiError::from)
+        .map_err(ApiError::from)?;
+        audited(
+            c,
+            &actor,
+            "loyalty.points_reversed",
+            &customer.customer_id,
+            &done,
+            now,
+        )?;
+        Ok(done)
     })
     .await
 }

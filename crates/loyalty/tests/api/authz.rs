@@ -13,6 +13,13 @@ async fn every_protected_route_admits_exactly_its_roles() {
     let app = spawn_app().await;
     let base = "/api/customer-id/loyalty/{customerId}";
     let routes = [
+        // Every service serves its audit log to admins (from the kit).
+        Route::new(
+            Method::GET,
+            "/api/customer-id/loyalty/audit",
+            cid_kit::roles::ADMIN,
+            false,
+        ),
         Route::new(Method::GET, base, READERS, true),
         Route::new(
             Method::GET,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
+mod audit;
 mod auth;
 mod authz;
 mod catalog;

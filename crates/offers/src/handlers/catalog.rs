@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::Envelope;
 use cid_kit::roles::{ADMIN, STAFF};
-use cid_kit::{ApiError, Caller, Db, JsonBody, Paging, RequestContext};
+use cid_kit::{ApiError, Caller, Db, JsonBody, Paging, RequestContext, audit};
 
 use super::dto::{OfferRequest, OfferResponse, OfferView};
 use crate::error::OffersError;
@@ -52,7 +52,7 @@ pub async fn create(
     caller.require_any(ADMIN)?;
     let request = body.parse::<OfferRequest>()?;
     let definition = request.definition(targeted_customers(&request, &ctx, &state).await?);
-    let (actor, now) = (caller.actor(), Utc::now().naive_utc());
+    let (actor, now) = (audit::Actor::new(&caller, &ctx), Utc::now().naive_utc());
     let offer = db
         .write(move |c| {
             ops::create(c, &definition, &actor, now, OfferResponse::snapshot)
@@ -79,7 +79,7 @@ pub async fn update(
     let offer_id = path.into_inner();
     let request = body.parse::<OfferRequest>()?;
     let definition = request.definition(targeted_customers(&request, &ctx, &state).await?);
-    let (actor, now) = (caller.actor(), Utc::now().naive_utc());
+    let (actor, now) = (audit::Actor::new(&caller, &ctx), Utc::now().naive_utc());
     let offer = db
         .write(move |c| {
             ops::update(

@@ -1,6 +1,5 @@
 //! The admin catalog: what an offer is made of, what is refused, public details, edits.
 
-use cid_kit::DbConnection;
 use cid_testkit::problem;
 use serde_json::{Value, json};
 
@@ -200,8 +199,7 @@ async fn an_update_replaces_the_definition_keeps_the_counters_and_is_recorded() 
     .await;
     let p = problem(res, 400, "VALIDATION_FAILED").await;
     assert_eq!(p["errors"][0]["field"], "budget.amount");
-    let mut conn = app.db.connect();
-    let edits_before = edits(&mut conn, &id);
+    let edits_before = edits(&app, &id).await;
     let res = put(next).await;
     assert_eq!(res.status(), 200);
     let res = app
@@ -214,18 +212,50 @@ async fn an_update_replaces_the_definition_keeps_the_counters_and_is_recorded() 
         .unwrap();
     problem(res, 404, "OFFER_NOT_FOUND").await;
 
-    let mut conn = app.db.connect();
-    let all = edits(&mut conn, &id);
-    assert_eq!(all.len(), edits_before.len());
+    let all = edits(&app, &id).await;
     assert_eq!(
-        all,
+        all.len(),
+        edits_before.len(),
+        "an edit that changes nothing is not recorded"
+    );
+    let actions: Vec<_> = all
+        .iter()
+        .map(|e| (e["action"].clone(), e["actor"].clone(), e["roles"].clone()))
+        .collect();
+    assert_eq!(
+        actions,
         vec![
-            ("created".to_owned(), "admin:admin-1".to_owned()),
-            ("updated".to_owned(), "admin:admin-1".to_owned())
+            (
+                json!("offers.offer_updated"),
+                json!("admin-1"),
+                json!("admin")
+            ),
+            (
+                json!("offers.offer_created"),
+                json!("admin-1"),
+                json!("admin")
+            ),
         ]
     );
+    let update = &all[0];
+    assert_eq!(update["before"]["value"], 50.0);
+    assert_eq!(update["after"]["value"], 20.0);
+    assert_eq!(all[1]["before"], json!(null));
+    assert!(update["requestId"].as_str().is_some_and(|r| !r.is_empty()));
 }
 
-fn edits(conn: &mut DbConnection, offer: &str) -> Vec<(String, String)> {
-    cid_offers::store::edits(conn, offer).unwrap()
+/// The offer's entries in the offers audit log, newest first.
+async fn edits(app: &cid_testkit::TestApp, offer: &str) -> Vec<Value> {
+    let res = app
+        .client
+        .get(url(app, &format!("/audit?target=offer:{offer}")))
+        .bearer_auth(admin(app))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .clone()
 }

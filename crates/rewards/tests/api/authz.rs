@@ -138,6 +138,13 @@ async fn every_protected_route_admits_exactly_its_roles() {
     use reqwest::Method;
     let w = World::start().await;
     let routes = [
+        // Every service serves its audit log to admins (from the kit).
+        Route::new(
+            Method::GET,
+            "/api/customer-id/rewards/audit",
+            cid_kit::roles::ADMIN,
+            false,
+        ),
         Route::new(
             Method::GET,
             "/api/customer-id/rewards/{customerId}/special-dates",

@@ -6,7 +6,10 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::Envelope;
 use cid_kit::roles::{ADMIN, STAFF};
-use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, ReadableCustomer, RequestContext};
+use cid_kit::{
+    ApiError, Caller, CustomerPath, Db, JsonBody, ReadableCustomer, RequestContext, audit,
+};
+use serde_json::json;
 
 use crate::domain::{CATALOG, Segment, SegmentEntry, classify};
 use crate::error::SegmentationError;
@@ -137,11 +140,24 @@ pub async fn update(
         .await?
         .customer_id;
     let (now, actor) = (Utc::now().naive_utc(), caller.actor());
+    let auditor = audit::Actor::new(&caller, &ctx);
     let a = match request.segment {
         Some(segment) => {
             let reason = request.reason.unwrap_or_default().trim().to_owned();
-            db.transact(move |c| ops::set_manual(c, &id, segment, &reason, &actor, now))
-                .await?
+            db.transact(move |c| {
+                let before = store::find(c, &id)?;
+                let a = ops::set_manual(c, &id, segment, &reason, &actor, now)?;
+                audited(
+                    c,
+                    &auditor,
+                    "segmentation.segment_overridden",
+                    before,
+                    &a,
+                    now,
+                )?;
+                Ok(a)
+            })
+            .await?
         }
         None => {
             let activity = state.activity(&id, Some(&ctx)).await.ok_or_else(|| {
@@ -150,9 +166,44 @@ pub async fn update(
                     .retry_after(2)
             })?;
             let segment = classify(&activity, &state.thresholds, now);
-            db.transact(move |c| ops::recompute(c, &id, segment, &activity, &actor, now))
-                .await?
+            db.transact(move |c| {
+                let before = store::find(c, &id)?;
+                let a = ops::recompute(c, &id, segment, &activity, &actor, now)?;
+                audited(
+                    c,
+                    &auditor,
+                    "segmentation.segment_recomputed",
+                    before,
+                    &a,
+                    now,
+                )?;
+                Ok(a)
+            })
+            .await?
         }
     };
     Ok(cid_kit::ok(AssignmentResponse::new(&a, false, ctx.locale)))
+}
+
+/// Records an admin's change of a customer's segment in the audit log, in its transaction.
+fn audited(
+    c: &mut cid_kit::DbConnection,
+    actor: &audit::Actor,
+    action: &str,
+    before: Option<store::Assignment>,
+    after: &store::Assignment,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let state = |a: &store::Assignment| json!({"segment": a.segment, "source": a.source, "reason": a.reason});
+    let target = format!("customer:{}", after.customer_id);
+    let before = before.as_ref().map(state);
+    audit::record(
+        c,
+        actor,
+        action,
+        &target,
+        before.as_ref(),
+        Some(&state(after)),
+        now,
+    )
 }

@@ -91,6 +91,42 @@ async fn a_manual_override_holds_until_a_recompute_clears_it() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(changes, 2, "created as a manual override, then recomputed");
+    // Both admin actions are in the audit log, with the state before and after.
+    let res = app
+        .client
+        .get(url(&app, &format!("/audit?target=customer:{id}")))
+        .bearer_auth(admin(&app))
+        .send()
+        .await
+        .unwrap();
+    let log: serde_json::Value = res.json().await.unwrap();
+    let entries: Vec<_> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].clone(),
+                e["before"]["segment"].clone(),
+                e["after"]["segment"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (
+                json!("segmentation.segment_recomputed"),
+                json!("vip"),
+                json!("frequent")
+            ),
+            (
+                json!("segmentation.segment_overridden"),
+                json!(null),
+                json!("vip")
+            ),
+        ]
+    );
 }
 
 #[tokio::test]

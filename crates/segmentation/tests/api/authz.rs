@@ -11,6 +11,13 @@ use crate::helpers::*;
 async fn every_protected_route_admits_exactly_its_roles() {
     let app = spawn_app().await;
     let routes = [
+        // Every service serves its audit log to admins (from the kit).
+        Route::new(
+            Method::GET,
+            "/api/customer-id/segmentation/audit",
+            cid_kit::roles::ADMIN,
+            false,
+        ),
         Route::new(
             Method::GET,
             "/api/customer-id/segmentation/{customerId}",

@@ -3,7 +3,7 @@
 -- holds title, description and terms in both languages (JSON); `targeting` the segments,
 -- tiers and customer IDs it is for (JSON, empty lists = anyone). Budgets are null when
 -- unlimited; their `used_*` counters move under the row's lock and can never pass them.
--- Who created an offer and when is in `offer_edits`.
+-- Who created or edited an offer, and what it was before, is in the audit log (kit).
 CREATE TABLE offers (
     id BIGSERIAL PRIMARY KEY,
     offer_id TEXT NOT NULL UNIQUE,
@@ -55,15 +55,3 @@ CREATE TABLE offer_uses (
     PRIMARY KEY (offer_id, customer_id)
 );
 CREATE INDEX offer_uses_by_customer ON offer_uses (customer_id);
-
--- Every catalog edit, append-only: who, what, the offer before (null on create) and after.
-CREATE TABLE offer_edits (
-    id BIGSERIAL PRIMARY KEY,
-    offer_id TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('created', 'updated')),
-    actor TEXT NOT NULL,
-    before TEXT,
-    after TEXT NOT NULL,
-    edited_at TIMESTAMP NOT NULL
-);
-CREATE INDEX offer_edits_by_offer ON offer_edits (offer_id, id);

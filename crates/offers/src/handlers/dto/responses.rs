@@ -87,9 +87,9 @@ impl OfferResponse {
         }
     }
 
-    /// The definition as an edit record keeps it (counters and times left out, so an edit
+    /// The definition as the audit log keeps it (counters and times left out, so an edit
     /// that changes nothing records nothing).
-    pub fn snapshot(o: &Offer) -> String {
+    pub fn snapshot(o: &Offer) -> serde_json::Value {
         let mut v = serde_json::to_value(Self::new(o, o.updated_at)).unwrap_or_default();
         if let Some(m) = v.as_object_mut() {
             for k in ["status", "updatedAt"] {
@@ -100,7 +100,7 @@ impl OfferResponse {
                 b.remove("usedAmount");
             }
         }
-        v.to_string()
+        v
     }
 }
 
