@@ -45,6 +45,10 @@ fn offers_doc() -> serde_json::Value {
     cid_offers::openapi()
 }
 
+fn notifications_doc() -> serde_json::Value {
+    cid_notifications::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -85,6 +89,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_offers::SERVICE,
         build: cid_offers::app_spec,
         openapi: offers_doc,
+    },
+    ServiceEntry {
+        name: cid_notifications::SERVICE,
+        build: cid_notifications::app_spec,
+        openapi: notifications_doc,
     },
 ];
 

@@ -136,6 +136,8 @@ error_codes! {
     AlreadyRolledBack = "ALREADY_ROLLED_BACK", 409, "Already rolled back",
         "Redemption {redemptionId} was already rolled back.",
         "تم التراجع عن الاستخدام {redemptionId} من قبل.";
+    SecurityAlwaysOn = "SECURITY_ALWAYS_ON", 422, "Security notifications are always on",
+        "Security notifications cannot be switched off.", "لا يمكن إيقاف إشعارات الأمان.";
     IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS", 409, "Request in progress",
         "A request with this Idempotency-Key is still being processed; retry shortly.",
         "طلب بنفس مفتاح عدم التكرار ما زال قيد المعالجة؛ أعد المحاولة بعد قليل.";
