@@ -21,6 +21,14 @@ pub mod customers {
         pub birth_date: Option<String>,
         /// RFC 3339.
         pub join_date: String,
+        /// Where notifications reach them (absent for a customer registered without them).
+        #[serde(default)]
+        pub email: Option<String>,
+        #[serde(default)]
+        pub phone: Option<String>,
+        /// `ar` or `en` when the customer chose one.
+        #[serde(default)]
+        pub locale: Option<String>,
     }
 }
 

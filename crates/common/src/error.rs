@@ -138,6 +138,9 @@ error_codes! {
         "تم التراجع عن الاستخدام {redemptionId} من قبل.";
     SecurityAlwaysOn = "SECURITY_ALWAYS_ON", 422, "Security notifications are always on",
         "Security notifications cannot be switched off.", "لا يمكن إيقاف إشعارات الأمان.";
+    NotificationNotFound = "NOTIFICATION_NOT_FOUND", 404, "Notification not found",
+        "No notification '{notificationId}' belongs to this customer.",
+        "لا يوجد إشعار '{notificationId}' لهذا العميل.";
     IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS", 409, "Request in progress",
         "A request with this Idempotency-Key is still being processed; retry shortly.",
         "طلب بنفس مفتاح عدم التكرار ما زال قيد المعالجة؛ أعد المحاولة بعد قليل.";

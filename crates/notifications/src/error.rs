@@ -1,12 +1,20 @@
 //! The notifications service's errors and their problem+json codes.
 
 use cid_common::{ErrorCode, FieldError, FieldIssue};
-use cid_kit::ApiError;
+use cid_kit::{ApiError, DbError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationsError {
     #[error("security notifications cannot be switched off")]
     SecurityAlwaysOn,
+    #[error("notification {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
 }
 
 impl From<NotificationsError> for ApiError {
@@ -22,6 +30,12 @@ impl From<NotificationsError> for ApiError {
                 ));
                 err
             }
+            NotificationsError::NotFound(id) => {
+                ApiError::new(ErrorCode::NotificationNotFound).arg("notificationId", id)
+            }
+            NotificationsError::Api(e) => e,
+            NotificationsError::Db(e) => e.into(),
+            NotificationsError::Query(e) => e.into(),
         }
     }
 }

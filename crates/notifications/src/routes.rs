@@ -4,7 +4,7 @@ use actix_web::web;
 use cid_kit::openapi::Bearer;
 use utoipa::OpenApi;
 
-use crate::handlers;
+use crate::handlers::{self, feed, stream};
 
 pub const BASE: &str = "/api/customer-id/notifications";
 
@@ -18,14 +18,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/{customerId}/preferences",
                 web::put().to(handlers::update_preferences),
+            )
+            .route("/{customerId}/send", web::post().to(feed::send))
+            .route("/{customerId}/history", web::get().to(feed::history))
+            .route(
+                "/{customerId}/unread-count",
+                web::get().to(feed::unread_count),
+            )
+            .route(
+                "/{customerId}/read-all",
+                web::patch().to(feed::mark_all_read),
+            )
+            .route("/{customerId}/stream", web::get().to(stream::stream))
+            .route(
+                "/{customerId}/{notificationId}/read",
+                web::patch().to(feed::mark_read),
+            )
+            .route(
+                "/{customerId}/{notificationId}",
+                web::get().to(feed::notification),
             ),
     );
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Customer ID — notifications", description = "Notification preferences: channels, categories, frequency, quiet hours and language."),
-    paths(handlers::preferences, handlers::update_preferences),
+    info(title = "Customer ID — notifications", description = "Notification preferences (channels, categories, frequency, quiet hours, language), sending over email, SMS, push and the in-app feed, the feed's history, read state and live stream."),
+    paths(handlers::preferences, handlers::update_preferences, feed::send, feed::history,
+        feed::unread_count, feed::mark_all_read, stream::stream, feed::mark_read, feed::notification),
     modifiers(&Bearer),
     tags((name = "notifications", description = "Notifications"))
 )]

@@ -19,3 +19,42 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        notification_id -> Text,
+        customer_id -> Text,
+        category -> Text,
+        template -> Nullable<Text>,
+        title -> Text,
+        message -> Text,
+        language -> Text,
+        in_app -> Bool,
+        read_at -> Nullable<Timestamp>,
+        event_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        notification_id -> BigInt,
+        customer_id -> Text,
+        channel -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        recipient -> Nullable<Text>,
+        digest -> Bool,
+        due_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        batch -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(deliveries -> notifications (notification_id));
+diesel::allow_tables_to_appear_in_same_query!(notifications, deliveries);

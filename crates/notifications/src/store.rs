@@ -1,5 +1,7 @@
 //! Diesel queries of the notifications service. Functions return `QueryResult` and never see
-//! HTTP.
+//! HTTP. This file holds the preferences; `feed` the messages and their deliveries.
+
+pub mod feed;
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};

@@ -10,6 +10,7 @@ use cid_kit::settings::{Settings, config_dir};
 use diesel::connection::SimpleConnection;
 
 pub mod fault;
+pub mod receivers;
 
 /// The environment variable that switches the tests to PostgreSQL.
 pub const PG_ENV: &str = "CID_TEST_DATABASE_URL";

@@ -1,6 +1,10 @@
 //! The preference rules, pure and unit-tested: what a customer never seen gets, how a change
 //! merges into what is stored, and what a quiet-hours window is.
 
+pub mod delivery;
+pub mod signature;
+pub mod templates;
+
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 use cid_common::{FieldError, FieldIssue};

@@ -1,6 +1,8 @@
 //! HTTP in and out: extract, authorize, call one use case or read, shape the response.
 
 pub mod dto;
+pub mod feed;
+pub mod stream;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;

@@ -31,6 +31,49 @@ async fn every_protected_route_admits_exactly_its_roles() {
             true,
         )
         .body(json!({"frequency": "daily"})),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/notifications/{customerId}/send",
+            WRITERS,
+            false,
+        )
+        .body(json!({"type": "order", "title": "t", "message": "m"})),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/notifications/{customerId}/history",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/notifications/{customerId}/unread-count",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/notifications/{customerId}/stream",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::PATCH,
+            "/api/customer-id/notifications/{customerId}/read-all",
+            WRITERS,
+            true,
+        ),
+        Route::new(
+            Method::PATCH,
+            "/api/customer-id/notifications/{customerId}/0190-none/read",
+            WRITERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/notifications/{customerId}/0190-none",
+            READERS,
+            true,
+        ),
     ];
     assert_matrix(&app, app.peer("customers"), &routes).await;
 }

@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod authz;
+mod feed;
 mod helpers;
 mod migrations;
 mod preferences;
+mod schedule;
+mod sending;

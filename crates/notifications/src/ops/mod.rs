@@ -1,6 +1,8 @@
 //! Use cases of the notifications service: one transaction each (the customer's row locked
 //! first), the clock passed in, rows out.
 
+pub mod send;
+
 use chrono::NaiveDateTime;
 use cid_kit::DbConnection;
 use diesel::QueryResult;
