@@ -2,8 +2,10 @@
 //! first, so concurrent writes for one customer queue), the clock passed in, rows out.
 
 use chrono::{Months, NaiveDateTime};
-use cid_kit::DbConnection;
+use cid_common::contracts::events::types;
+use cid_kit::{DbConnection, events};
 use diesel::QueryResult;
+use serde_json::json;
 
 use crate::domain::{self, EventType, PurchaseStatus};
 use crate::error::AnalyticsError;
@@ -104,6 +106,17 @@ pub fn record_purchase(
     };
     figures.updated_at = now;
     store::figures::save(conn, customer, &figures)?;
+    let kind = match &recorded {
+        Recorded::Created(_) => Some(types::PURCHASE_RECORDED),
+        Recorded::Refunded(_) => Some(types::PURCHASE_REFUNDED),
+        Recorded::Replayed(_) => None,
+    };
+    if let Some(kind) = kind {
+        let p = recorded.purchase();
+        let data = json!({"orderId": p.order_id, "amount": cid_common::time::major_units(p.amount_minor),
+            "currency": p.currency, "category": p.category});
+        events::record(conn, kind, customer, data, None, now)?;
+    }
     Ok(recorded)
 }
 

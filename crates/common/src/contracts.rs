@@ -263,3 +263,71 @@ pub mod segmentation {
         }
     }
 }
+
+pub mod events {
+    //! Domain events (SPEC §4): what happened, written to the emitting service's outbox in
+    //! the transaction of the change and delivered at least once to notifications (which
+    //! notifies customers and forwards them to webhook subscribers). `id` is stable across
+    //! deliveries: receivers deduplicate on it.
+
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    /// Every event type, `<group>.<event>` in snake case.
+    pub mod types {
+        pub const CUSTOMER_CREATED: &str = "customers.created";
+        pub const CUSTOMER_DEACTIVATED: &str = "customers.deactivated";
+        pub const POINTS_EARNED: &str = "loyalty.points_earned";
+        pub const POINTS_REDEEMED: &str = "loyalty.points_redeemed";
+        pub const POINTS_EXPIRED: &str = "loyalty.points_expired";
+        pub const POINTS_REVERSED: &str = "loyalty.points_reversed";
+        pub const TIER_CHANGED: &str = "loyalty.tier_changed";
+        pub const REFERRAL_COMPLETED: &str = "referral.completed";
+        pub const REWARD_CLAIMED: &str = "rewards.claimed";
+        pub const PURCHASE_RECORDED: &str = "analytics.purchase_recorded";
+        pub const PURCHASE_REFUNDED: &str = "analytics.purchase_refunded";
+        pub const SEGMENT_CHANGED: &str = "segmentation.segment_changed";
+        pub const OFFER_REDEEMED: &str = "offers.offer_redeemed";
+
+        pub const ALL: &[&str] = &[
+            CUSTOMER_CREATED,
+            CUSTOMER_DEACTIVATED,
+            POINTS_EARNED,
+            POINTS_REDEEMED,
+            POINTS_EXPIRED,
+            POINTS_REVERSED,
+            TIER_CHANGED,
+            REFERRAL_COMPLETED,
+            REWARD_CLAIMED,
+            PURCHASE_RECORDED,
+            PURCHASE_REFUNDED,
+            SEGMENT_CHANGED,
+            OFFER_REDEEMED,
+        ];
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct DomainEvent {
+        /// Unique per event (a UUID), the same on every delivery.
+        pub id: String,
+        /// E.g. `loyalty.points_earned`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// RFC 3339.
+        pub occurred_at: String,
+        /// The standard ID of the customer it is about.
+        pub customer_id: Option<String>,
+        /// The event's facts (see the API guide per type).
+        #[schema(value_type = Object)]
+        pub data: Value,
+        /// The request that caused it, when a request did (jobs have none).
+        pub request_id: Option<String>,
+    }
+
+    impl DomainEvent {
+        /// Where notifications receives events.
+        pub const PATH: &'static str = "/api/customer-id/notifications/events";
+    }
+}

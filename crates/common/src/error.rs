@@ -141,6 +141,11 @@ error_codes! {
     NotificationNotFound = "NOTIFICATION_NOT_FOUND", 404, "Notification not found",
         "No notification '{notificationId}' belongs to this customer.",
         "لا يوجد إشعار '{notificationId}' لهذا العميل.";
+    WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",
+        "There is no webhook subscription '{webhookId}'.", "لا يوجد اشتراك ويب هوك '{webhookId}'.";
+    WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "Webhook delivery not found",
+        "Webhook '{webhookId}' has no delivery {deliveryId}.",
+        "لا يوجد للويب هوك '{webhookId}' تسليم رقم {deliveryId}.";
     IdempotencyInProgress = "IDEMPOTENCY_IN_PROGRESS", 409, "Request in progress",
         "A request with this Idempotency-Key is still being processed; retry shortly.",
         "طلب بنفس مفتاح عدم التكرار ما زال قيد المعالجة؛ أعد المحاولة بعد قليل.";

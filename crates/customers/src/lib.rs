@@ -83,7 +83,7 @@ pub fn app_spec(
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec)
+    Ok(spec.with_jobs(vec![cid_kit::outbox::events_job(settings, SERVICE)?]))
 }
 
 /// Starts the service on `listener` in the current runtime.

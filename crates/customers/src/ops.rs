@@ -1,19 +1,23 @@
 //! Use cases of the registry: one transaction each, the clock passed in, rows out.
 
 use chrono::{Datelike, NaiveDateTime};
-use cid_kit::DbConnection;
+use cid_common::contracts::events::types;
+use cid_kit::{DbConnection, events};
 use diesel::QueryResult;
+use serde_json::json;
 
 use crate::domain::ids;
 use crate::error::CustomersError;
 use crate::store::{self, Customer, NewCustomer, ProfileChangeset};
 
 /// Registers `new` and gives it its IDs: the row's sequence number in every format, so IDs
-/// never collide across user types. A user already registered is `Exists`.
+/// never collide across user types. A user already registered is `Exists`. Emits
+/// `customers.created`.
 pub fn register(
     conn: &mut DbConnection,
     new: NewCustomer,
     prefix: &str,
+    request_id: &str,
     now: NaiveDateTime,
 ) -> Result<Customer, CustomersError> {
     if let Some(existing) = store::by_user(conn, &new.user_id)? {
@@ -24,7 +28,17 @@ pub fn register(
     }
     let n = store::insert(conn, &new)?;
     let f = ids::formats(prefix, now.year(), n);
-    Ok(store::set_ids(conn, n, &f.standard, &f.short)?)
+    let customer = store::set_ids(conn, n, &f.standard, &f.short)?;
+    let data = json!({"shortId": customer.short_id, "userType": customer.user_type.as_str()});
+    events::record(
+        conn,
+        types::CUSTOMER_CREATED,
+        &customer.customer_id,
+        data,
+        Some(request_id),
+        now,
+    )?;
+    Ok(customer)
 }
 
 /// Changes the profile fields given; a deactivated customer is `Inactive`.
@@ -39,13 +53,26 @@ pub fn update_profile(
     Ok(store::update_profile(conn, customer.id, changes)?)
 }
 
-/// Deactivates (never erases) a customer; the ID is never reused.
+/// Deactivates (never erases) a customer; the ID is never reused. Emits
+/// `customers.deactivated` the first time.
 pub fn deactivate(
     conn: &mut DbConnection,
     customer: &Customer,
+    request_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Customer> {
-    store::deactivate(conn, customer.id, now)
+    let done = store::deactivate(conn, customer.id, now)?;
+    if customer.active {
+        events::record(
+            conn,
+            types::CUSTOMER_DEACTIVATED,
+            &done.customer_id,
+            json!({}),
+            Some(request_id),
+            now,
+        )?;
+    }
+    Ok(done)
 }
 
 /// Customers counted by user type and state.

@@ -9,6 +9,7 @@ pub mod client;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

@@ -168,7 +168,14 @@ pub async fn deliver_due(
 ) -> Result<usize, ApiError> {
     let rows = db.query(move |c| due(c, now, batch)).await?;
     let mut delivered = 0;
+    // A target that failed once this round is not tried again until the next: a slow or
+    // dead service costs one timeout per round, not one per message, and the messages for
+    // the other targets go on.
+    let mut failing = std::collections::HashSet::new();
     for row in rows {
+        if failing.contains(&row.target) {
+            continue;
+        }
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);
         let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
         let ctx = CallContext {
@@ -196,6 +203,7 @@ pub async fn deliver_due(
                 delivered += 1;
             }
             Err(e) => {
+                failing.insert(row.target.clone());
                 let error = e.to_string();
                 let give_up = attempts >= MAX_ATTEMPTS;
                 if give_up {
@@ -228,6 +236,16 @@ pub fn deliver_soon(db: &Db, client: &ServiceClient) {
     tokio::spawn(async move {
         let _ = deliver_due(&db, &client, chrono::Utc::now().naive_utc(), 10).await;
     });
+}
+
+/// The deliverer of a service that only emits events (no other calls of its own), every half
+/// second, with a client of its own.
+pub fn events_job(
+    settings: &crate::Settings,
+    service: &str,
+) -> Result<Job, crate::client::CallError> {
+    let client = ServiceClient::new(settings, service)?.with_timeout(Duration::from_secs(2));
+    Ok(job(client, Duration::from_millis(500)))
 }
 
 /// The deliverer as a service job, every `every`.

@@ -113,7 +113,10 @@ pub fn app_spec(
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec.with_jobs(vec![jobs::expiry_job(policy)]))
+    Ok(spec.with_jobs(vec![
+        jobs::expiry_job(policy),
+        cid_kit::outbox::events_job(settings, SERVICE)?,
+    ]))
 }
 
 /// Starts the service on `listener` in the current runtime.

@@ -9,6 +9,10 @@ pub enum NotificationsError {
     SecurityAlwaysOn,
     #[error("notification {0} not found")]
     NotFound(String),
+    #[error("webhook {0} not found")]
+    WebhookNotFound(String),
+    #[error("webhook {0} has no delivery {1}")]
+    DeliveryNotFound(String, i64),
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
@@ -32,6 +36,14 @@ impl From<NotificationsError> for ApiError {
             }
             NotificationsError::NotFound(id) => {
                 ApiError::new(ErrorCode::NotificationNotFound).arg("notificationId", id)
+            }
+            NotificationsError::WebhookNotFound(id) => {
+                ApiError::new(ErrorCode::WebhookNotFound).arg("webhookId", id)
+            }
+            NotificationsError::DeliveryNotFound(id, delivery) => {
+                ApiError::new(ErrorCode::WebhookDeliveryNotFound)
+                    .arg("webhookId", id)
+                    .arg("deliveryId", delivery)
             }
             NotificationsError::Api(e) => e,
             NotificationsError::Db(e) => e.into(),

@@ -31,6 +31,7 @@ use domain::delivery::DigestClock;
 use domain::{Language, Preferences};
 use handlers::stream::StreamTiming;
 use jobs::Deliverer;
+use jobs::webhooks::HookDeliverer;
 use transport::{EmailSettings, ProviderSettings, Transport, Transports};
 
 pub const SERVICE: &str = "notifications";
@@ -63,6 +64,18 @@ pub struct NotificationsSettings {
     /// A live stream without news says it is alive this often, in seconds.
     #[serde(default = "d_heartbeat")]
     pub stream_heartbeat_secs: u64,
+    /// How often subscribers with due webhook deliveries are looked for, in ms.
+    #[serde(default = "d_hook_interval")]
+    pub webhook_interval_ms: u64,
+    /// A subscriber must answer within this many ms (else the attempt failed).
+    #[serde(default = "d_hook_timeout")]
+    pub webhook_timeout_ms: u64,
+    /// Webhook deliveries are `failed` after this many attempts (re-sendable by hand).
+    #[serde(default = "d_attempts")]
+    pub webhook_max_attempts: i32,
+    /// Whether subscriber URLs may be loopback or private addresses (local and test runs).
+    #[serde(default)]
+    pub allow_private_webhooks: bool,
     #[serde(default)]
     pub email: EmailSettings,
     #[serde(default)]
@@ -89,6 +102,12 @@ fn d_poll() -> u64 {
 fn d_heartbeat() -> u64 {
     15
 }
+fn d_hook_interval() -> u64 {
+    500
+}
+fn d_hook_timeout() -> u64 {
+    5000
+}
 
 impl Default for NotificationsSettings {
     fn default() -> Self {
@@ -99,6 +118,10 @@ impl Default for NotificationsSettings {
             default_time_zone: d_zone(),
             stream_poll_ms: d_poll(),
             stream_heartbeat_secs: d_heartbeat(),
+            webhook_interval_ms: d_hook_interval(),
+            webhook_timeout_ms: d_hook_timeout(),
+            webhook_max_attempts: d_attempts(),
+            allow_private_webhooks: false,
             email: EmailSettings::default(),
             sms: ProviderSettings::default(),
             push: ProviderSettings::default(),
@@ -141,6 +164,8 @@ pub struct NotificationsState {
     pub defaults: Preferences,
     pub clock: DigestClock,
     pub deliverer: Deliverer,
+    pub hooks: HookDeliverer,
+    pub allow_private_webhooks: bool,
     /// Announces a customer whose feed grew, to the live streams of this instance.
     pub live: tokio::sync::broadcast::Sender<String>,
     pub stream: StreamTiming,
@@ -180,11 +205,21 @@ pub fn app_spec(
     let job = deliverer
         .clone()
         .job(Duration::from_millis(config.delivery_interval_ms.max(50)));
+    let hooks = HookDeliverer::new(
+        db.clone(),
+        Duration::from_millis(config.webhook_timeout_ms.max(1)),
+        config.webhook_max_attempts,
+    )?;
+    let hooks_job = hooks
+        .clone()
+        .job(Duration::from_millis(config.webhook_interval_ms.max(50)));
     let state = web::Data::new(NotificationsState {
         registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
         defaults: Preferences::defaults(language),
         clock,
         deliverer,
+        hooks,
+        allow_private_webhooks: config.allow_private_webhooks,
         live: tokio::sync::broadcast::channel(1024).0,
         stream: StreamTiming {
             poll: Duration::from_millis(config.stream_poll_ms.max(50)),
@@ -196,5 +231,5 @@ pub fn app_spec(
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    Ok(AppSpec::new(SERVICE, settings, db, openapi(), configure)?.with_jobs(vec![job]))
+    Ok(AppSpec::new(SERVICE, settings, db, openapi(), configure)?.with_jobs(vec![job, hooks_job]))
 }

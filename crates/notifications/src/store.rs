@@ -2,6 +2,7 @@
 //! HTTP. This file holds the preferences; `feed` the messages and their deliveries.
 
 pub mod feed;
+pub mod hooks;
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};

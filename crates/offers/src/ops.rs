@@ -2,10 +2,11 @@
 //! clock passed in, rows out. Budgets and per-customer limits are decided under that lock.
 
 use chrono::NaiveDateTime;
+use cid_common::contracts::events::types;
 use cid_common::contracts::loyalty::{Credit, EarnType, Reversal};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, DbConnection, audit};
-use serde_json::Value;
+use cid_kit::{ApiError, DbConnection, audit, events};
+use serde_json::{Value, json};
 
 use crate::domain::{Eligibility, Facts, RedemptionStatus};
 use crate::error::OffersError;
@@ -194,6 +195,10 @@ pub fn apply(
             .map_err(ApiError::internal)?;
         outbox::enqueue(conn, &message, now)?;
     }
+    let data = json!({"offerId": offer.offer_id, "redemptionId": redemption_id,
+        "savings": cid_common::time::major_units(savings.savings_minor),
+        "extraPoints": savings.extra_points});
+    events::record(conn, types::OFFER_REDEEMED, a.customer, data, None, now)?;
     Ok(redemption)
 }
 

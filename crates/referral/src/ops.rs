@@ -1,11 +1,13 @@
 //! Use cases of the referral service: one transaction each, the clock passed in, rows out.
 
 use chrono::NaiveDateTime;
+use cid_common::contracts::events::types;
 use cid_common::contracts::loyalty::{Credit, EarnType};
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, DbConnection};
+use cid_kit::{ApiError, DbConnection, events};
 use diesel::QueryResult;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::json;
 
 use crate::domain::{
     self, Action, Event, Existing, REFEREE_POINTS, REFERRER_POINTS, ReferralStatus, Refusal,
@@ -64,8 +66,19 @@ pub fn summary(conn: &mut DbConnection, referrer: &str) -> QueryResult<Summary> 
     Ok(s)
 }
 
-/// Queues the referrer's and the referee's points for loyalty, once per referral and side.
+/// Queues the referrer's and the referee's points for loyalty, once per referral and side,
+/// and emits `referral.completed` (about the referrer).
 fn payout(conn: &mut DbConnection, r: &Referral, now: NaiveDateTime) -> Result<(), ApiError> {
+    let data = json!({"referralId": r.id, "refereeId": r.referee_id, "points": REFERRER_POINTS,
+        "refereePoints": REFEREE_POINTS});
+    events::record(
+        conn,
+        types::REFERRAL_COMPLETED,
+        &r.referrer_id,
+        data,
+        None,
+        now,
+    )?;
     for (customer, points, reason, side) in [
         (
             &r.referrer_id,

@@ -1,9 +1,11 @@
 //! Use cases of the rewards service: one transaction each, the clock passed in, rows out.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use cid_common::contracts::events::types;
 use cid_common::contracts::loyalty::Credit;
 use cid_kit::outbox::{self, Message};
-use cid_kit::{ApiError, DbConnection};
+use cid_kit::{ApiError, DbConnection, events};
+use serde_json::json;
 
 use crate::domain::occurrences::{self, Change, Status};
 use crate::error::RewardsError;
@@ -98,6 +100,9 @@ pub fn claim(
     let message = Message::credit(customer, &credit, format!("reward-claim:{reward_id}"))
         .map_err(ApiError::internal)?;
     outbox::enqueue(conn, &message, now)?;
+    let data = json!({"rewardId": reward_id, "type": kind.as_str(), "name": found.name_en,
+        "points": found.points, "occurrence": found.occurrence});
+    events::record(conn, types::REWARD_CLAIMED, customer, data, None, now)?;
     let claimed = store::by_reward_id(conn, reward_id)?
         .ok_or_else(|| ApiError::internal("claimed reward vanished"))?;
     Ok(claimed)

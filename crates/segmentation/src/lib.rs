@@ -200,5 +200,8 @@ pub fn app_spec(
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec.with_jobs(vec![recompute_job(state, config)]))
+    Ok(spec.with_jobs(vec![
+        recompute_job(state, config),
+        cid_kit::outbox::events_job(settings, SERVICE)?,
+    ]))
 }

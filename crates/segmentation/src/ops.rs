@@ -3,8 +3,10 @@
 
 use chrono::NaiveDateTime;
 use cid_common::contracts::analytics::CustomerActivity;
-use cid_kit::DbConnection;
+use cid_common::contracts::events::types;
+use cid_kit::{DbConnection, events};
 use diesel::QueryResult;
+use serde_json::json;
 
 use crate::domain::{Segment, Source};
 use crate::store::{self, Assignment, AssignmentChangeset, NewChange};
@@ -32,6 +34,7 @@ fn changeset(
     }
 }
 
+/// A history row, and `segmentation.segment_changed` when the segment itself moved.
 fn record_change(
     conn: &mut DbConnection,
     from: Option<Segment>,
@@ -39,6 +42,18 @@ fn record_change(
     actor: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    if from != Some(to.segment) {
+        let data = json!({"from": from.map(Segment::as_str), "to": to.segment.as_str(),
+            "source": to.source.as_str()});
+        events::record(
+            conn,
+            types::SEGMENT_CHANGED,
+            &to.customer_id,
+            data,
+            None,
+            now,
+        )?;
+    }
     store::insert_change(
         conn,
         &NewChange {

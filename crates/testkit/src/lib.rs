@@ -99,6 +99,33 @@ impl TestDb {
         ended.first().map_or(0, |e| e.n as usize)
     }
 
+    /// The domain events this database's service has written to its outbox, oldest first.
+    pub fn emitted(&self) -> Vec<serde_json::Value> {
+        #[derive(diesel::QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            body: String,
+        }
+        let mut conn = self.connect();
+        let query = "SELECT body FROM outbox WHERE idempotency_key LIKE 'event:%' ORDER BY id";
+        let rows: Vec<Body> = cid_kit::with_backend!(&mut conn, |c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(query).load(c)
+        })
+        .expect("read the outbox");
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.body).expect("an event"))
+            .collect()
+    }
+
+    /// The types of [`TestDb::emitted`], in order.
+    pub fn emitted_types(&self) -> Vec<String> {
+        self.emitted()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// A direct connection, for arranging data a test cannot create through HTTP.
     pub fn connect(&self) -> cid_kit::DbConnection {
         cid_kit::db::Manager::new(&self.url)

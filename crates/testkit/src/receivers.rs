@@ -57,6 +57,8 @@ struct HttpState {
     requests: Mutex<Vec<Request>>,
     /// Requests still to refuse with 503.
     refuse: AtomicUsize,
+    /// How long each answer takes, in ms (a slow receiver).
+    delay_ms: AtomicUsize,
 }
 
 /// An HTTP/1.1 server on `127.0.0.1` answering every request 200, or 503 while it is told to
@@ -86,6 +88,13 @@ impl HttpReceiver {
             state,
             runtime: Some(runtime),
         }
+    }
+
+    /// Answers every request only after `delay` from now on.
+    pub fn slow(&self, delay: Duration) {
+        self.state
+            .delay_ms
+            .store(delay.as_millis() as usize, Ordering::SeqCst);
     }
 
     /// Refuses the next `n` requests.
@@ -173,6 +182,10 @@ async fn serve_http(stream: TcpStream, state: Arc<HttpState>) {
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).await.is_err() {
             return;
+        }
+        let delay = state.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay as u64)).await;
         }
         let refused = state
             .refuse

@@ -6,6 +6,7 @@ mod analytics;
 mod commerce;
 mod gateway;
 mod helpers;
+mod notifications;
 mod outbox;
 mod referral;
 mod rewards;

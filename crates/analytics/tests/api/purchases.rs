@@ -48,6 +48,16 @@ async fn a_refund_turns_the_purchase_into_one_every_figure_leaves_out_once() {
         .await
         .unwrap();
     assert_eq!(again["data"]["replayed"], true);
+    // Replays change nothing, so emit nothing.
+    assert_eq!(
+        app.db.emitted_types(),
+        [
+            "analytics.purchase_recorded",
+            "analytics.purchase_recorded",
+            "analytics.purchase_refunded"
+        ]
+    );
+    assert_eq!(app.db.emitted()[2]["data"]["orderId"], "ORD-B");
     let s = summary(&app, &id).await;
     assert_eq!(
         (s["totalPurchases"].clone(), s["totalSpent"].clone()),

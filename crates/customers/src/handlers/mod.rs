@@ -52,6 +52,7 @@ async fn load(
         (status = 403, body = cid_common::Problem), (status = 409, description = "CUSTOMER_EXISTS", body = cid_common::Problem)))]
 pub async fn create(
     caller: Caller,
+    ctx: RequestContext,
     db: web::Data<Db>,
     state: web::Data<CustomersState>,
     body: JsonBody,
@@ -78,7 +79,10 @@ pub async fn create(
     };
     let prefix = state.prefix.clone();
     let user = new.user_id.clone();
-    let created = db.write(move |c| ops::register(c, new, &prefix, now)).await;
+    let request_id = ctx.request_id.clone();
+    let created = db
+        .write(move |c| ops::register(c, new, &prefix, &request_id, now))
+        .await;
     let customer = match created {
         Ok(c) => c,
         // Two creates for one user raced past the check; the unique index let one through.
@@ -158,7 +162,7 @@ pub async fn deactivate(
     let actor = audit::Actor::new(&caller, &ctx);
     let done = db
         .transact(move |c| {
-            let done = ops::deactivate(c, &customer, now)?;
+            let done = ops::deactivate(c, &customer, &actor.request_id, now)?;
             if customer.active {
                 audit::record(
                     c,

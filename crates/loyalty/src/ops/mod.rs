@@ -8,7 +8,9 @@ pub mod milestones;
 pub use account::{Snapshot, snapshot};
 
 use chrono::NaiveDateTime;
-use cid_kit::DbConnection;
+use cid_common::contracts::events::types;
+use cid_kit::{DbConnection, events};
+use serde_json::{Value, json};
 
 use crate::LoyaltySettings;
 use crate::domain::earn::EarnType;
@@ -92,6 +94,19 @@ impl Working {
         })
     }
 
+    /// Emits a domain event about this account, in the movement's transaction.
+    fn emit(
+        &self,
+        conn: &mut DbConnection,
+        kind: &str,
+        data: Value,
+        who: &Who,
+    ) -> Result<(), LoyaltyError> {
+        let customer = &self.account.customer_id;
+        events::record(conn, kind, customer, data, Some(&who.request_id), self.now)?;
+        Ok(())
+    }
+
     fn record(&mut self, conn: &mut DbConnection, new: &NewEntry) -> Result<Entry, LoyaltyError> {
         let entry = entries::insert(conn, new)?;
         self.account.points = entry.balance_after;
@@ -132,14 +147,21 @@ fn expire_due(
         new.related_entry_id = Some(lot.id);
         written.push(w.record(conn, &new)?);
     }
+    let points: i64 = written.iter().map(|e| -i64::from(e.points)).sum();
+    if points > 0 {
+        let data = json!({"points": points, "balance": w.account.points});
+        w.emit(conn, types::POINTS_EXPIRED, data, who)?;
+    }
     Ok(written)
 }
 
-/// Re-evaluates the tier and stores the account; returns the tier before and after.
+/// Re-evaluates the tier and stores the account; returns the tier before and after (and
+/// emits `loyalty.tier_changed` when they differ).
 fn finish(
     conn: &mut DbConnection,
     w: &Working,
     policy: &LoyaltySettings,
+    who: &Who,
 ) -> Result<(Tier, Tier), LoyaltyError> {
     let a = &w.account;
     let before = Standing {
@@ -166,6 +188,15 @@ fn finish(
             updated_at: w.now,
         },
     )?;
+    if after.tier != before.tier {
+        let direction = if after.tier > before.tier {
+            "upgrade"
+        } else {
+            "downgrade"
+        };
+        let data = json!({"from": before.tier.as_str(), "to": after.tier.as_str(), "direction": direction});
+        w.emit(conn, types::TIER_CHANGED, data, who)?;
+    }
     Ok((before.tier, after.tier))
 }
 
@@ -208,7 +239,10 @@ pub fn earn(
     let entry = w.record(conn, &new)?;
     w.account.lifetime_points += earning.points;
     w.account.total_spent_minor += earning.purchase_amount_minor.unwrap_or(0);
-    let tiers = finish(conn, &w, policy)?;
+    let data = json!({"points": earning.points, "balance": w.account.points,
+        "earnType": earning.earn_type, "orderId": earning.order_id, "entryId": entry.id});
+    w.emit(conn, types::POINTS_EARNED, data, who)?;
+    let tiers = finish(conn, &w, policy, who)?;
     Ok(movement(entry, &w, tiers, expired))
 }
 
@@ -240,7 +274,10 @@ pub fn redeem(
     )?;
     new.reward_id = Some(reward_id.to_owned());
     let entry = w.record(conn, &new)?;
-    let tiers = finish(conn, &w, policy)?;
+    let data = json!({"points": points, "balance": w.account.points, "rewardId": reward_id,
+        "entryId": entry.id});
+    w.emit(conn, types::POINTS_REDEEMED, data, who)?;
+    let tiers = finish(conn, &w, policy, who)?;
     Ok(movement(entry, &w, tiers, expired))
 }
 
@@ -277,9 +314,12 @@ pub fn reverse(
     let mut new = w.entry(EntryType::Reversal, -amount, reason.to_owned(), who)?;
     new.related_entry_id = Some(original.id);
     let entry = w.record(conn, &new)?;
+    let data = json!({"points": amount, "balance": w.account.points, "reason": reason,
+        "entryId": entry.id, "reversedEntryId": original.id, "orderId": original.order_id});
+    w.emit(conn, types::POINTS_REVERSED, data, who)?;
     w.account.lifetime_points -= i64::from(original.points);
     w.account.total_spent_minor -= original.purchase_amount_minor.unwrap_or(0);
-    let tiers = finish(conn, &w, policy)?;
+    let tiers = finish(conn, &w, policy, who)?;
     Ok(movement(entry, &w, tiers, expired))
 }
 
@@ -292,6 +332,6 @@ pub fn settle_expiry(
     now: NaiveDateTime,
 ) -> Result<(), LoyaltyError> {
     let (w, _) = begin(conn, customer, now, who)?;
-    finish(conn, &w, policy)?;
+    finish(conn, &w, policy, who)?;
     Ok(())
 }

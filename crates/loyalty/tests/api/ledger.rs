@@ -241,6 +241,23 @@ async fn expired_lots_write_expiry_entries_and_spending_takes_the_soonest_expiri
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0]["points"], -100);
     assert_eq!(d["nextExpiry"]["points"], 50);
+    let events = app.db.emitted();
+    let gone: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "loyalty.points_expired")
+        .collect();
+    assert_eq!(
+        gone.len(),
+        1,
+        "one event for the lots that expired together"
+    );
+    assert_eq!(
+        (
+            gone[0]["data"]["points"].as_i64(),
+            gone[0]["customerId"].as_str()
+        ),
+        (Some(100), Some(c7.as_str()))
+    );
 
     // Spending 60 empties the 50-point lot that expires first, then takes 10 of the new one.
     redeem(&app, &c7, &admin(&app), 60).await;

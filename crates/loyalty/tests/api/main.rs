@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod catalog;
 mod concurrency;
+mod events;
 mod helpers;
 mod idempotency;
 mod ledger;

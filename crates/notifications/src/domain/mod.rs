@@ -2,6 +2,7 @@
 //! merges into what is stored, and what a quiet-hours window is.
 
 pub mod delivery;
+pub mod events;
 pub mod signature;
 pub mod templates;
 

@@ -2,6 +2,7 @@
 
 pub mod dto;
 pub mod feed;
+pub mod hooks;
 pub mod stream;
 
 use actix_web::{HttpResponse, web};

@@ -1,6 +1,7 @@
 //! Use cases of the notifications service: one transaction each (the customer's row locked
 //! first), the clock passed in, rows out.
 
+pub mod events;
 pub mod send;
 
 use chrono::NaiveDateTime;

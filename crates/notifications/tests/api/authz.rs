@@ -1,5 +1,6 @@
 //! Every protected route of the service, once, with who may call it.
 
+use cid_common::Role;
 use cid_kit::roles::{ADMIN, READERS, WRITERS};
 use cid_testkit::authz::{Route, assert_matrix};
 use reqwest::Method;
@@ -73,6 +74,33 @@ async fn every_protected_route_admits_exactly_its_roles() {
             "/api/customer-id/notifications/{customerId}/0190-none",
             READERS,
             true,
+        ),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/notifications/events",
+            &[Role::Service],
+            false,
+        )
+        .body(json!({"id": "e-authz", "type": "customers.created", "occurredAt": "2026-11-30T10:00:00Z",
+            "customerId": null, "data": {}, "requestId": null})),
+        Route::new(Method::POST, "/api/customer-id/notifications/webhooks", ADMIN, false)
+            .body(json!({"url": "https://hooks.example.com/x", "eventTypes": ["*"]})),
+        Route::new(Method::GET, "/api/customer-id/notifications/webhooks", ADMIN, false),
+        Route::new(Method::GET, "/api/customer-id/notifications/webhooks/wh_none", ADMIN, false),
+        Route::new(Method::PATCH, "/api/customer-id/notifications/webhooks/wh_none", ADMIN, false)
+            .body(json!({"active": false})),
+        Route::new(Method::DELETE, "/api/customer-id/notifications/webhooks/wh_none", ADMIN, false),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/notifications/webhooks/wh_none/deliveries",
+            ADMIN,
+            false,
+        ),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/notifications/webhooks/wh_none/deliveries/1/resend",
+            ADMIN,
+            false,
         ),
     ];
     assert_matrix(&app, app.peer("customers"), &routes).await;

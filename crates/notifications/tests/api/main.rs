@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod authz;
+mod events;
 mod feed;
 mod helpers;
 mod migrations;
 mod preferences;
 mod schedule;
 mod sending;
+mod webhooks;

@@ -90,6 +90,13 @@ async fn a_points_multiplier_credits_the_extra_points_once_even_when_retried() {
     wait_for_balance(&app, &customer, 150).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(balance(&app, &customer).await, 150);
+    let events = app.db.emitted();
+    assert_eq!(events.len(), 1, "a replay is not another redemption");
+    assert_eq!(events[0]["type"], "offers.offer_redeemed");
+    assert_eq!(
+        events[0]["data"]["redemptionId"],
+        first["data"]["redemptionId"]
+    );
 }
 
 #[tokio::test]

@@ -266,4 +266,10 @@ async fn concurrent_first_purchases_complete_once_and_the_others_are_told_409() 
         "{statuses:?}"
     );
     assert_eq!(stats(&app, &referrer).await["successfulReferrals"], 1);
+    // One completion, one event, about the referrer.
+    let events = app.db.emitted();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "referral.completed");
+    assert_eq!(events[0]["customerId"], referrer.as_str());
+    assert_eq!(events[0]["data"]["refereeId"], referee.as_str());
 }

@@ -96,6 +96,16 @@ async fn fifty_concurrent_claims_of_one_reward_make_one_claim_and_one_credit() {
     w.wait_for_balance(&id, 500, 1).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(w.balance(&id).await, Some((500, 1)), "credited once");
+    let events = w.rewards.db.emitted();
+    assert_eq!(events.len(), 1, "one claim, one event");
+    assert_eq!(events[0]["type"], "rewards.claimed");
+    assert_eq!(
+        (
+            events[0]["data"]["rewardId"].as_str(),
+            events[0]["data"]["points"].as_i64()
+        ),
+        (Some(reward.as_str()), Some(500))
+    );
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! served stale while analytics is down.
 
 use cid_common::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -32,6 +32,24 @@ async fn the_tenth_purchase_makes_an_occasional_customer_frequent_on_the_next_re
     assert_eq!(s["discount"], 15);
     assert_eq!(s["metrics"]["purchasesLastYear"], 10);
     assert!(s["benefits"].as_array().unwrap().len() == 2);
+    // The first assignment and the move are events; reads that changed nothing are not.
+    let events = app.db.emitted();
+    let moves: Vec<(Value, Value)> = events
+        .iter()
+        .map(|e| (e["data"]["from"].clone(), e["data"]["to"].clone()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (json!(null), json!("occasional")),
+            (json!("occasional"), json!("frequent"))
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["type"] == "segmentation.segment_changed")
+    );
 }
 
 #[tokio::test]

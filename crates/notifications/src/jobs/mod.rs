@@ -20,6 +20,8 @@ use crate::domain::templates;
 use crate::store::feed::{self, Delivery};
 use crate::transport::{Outgoing, Transports};
 
+pub mod webhooks;
+
 /// How long a claimed delivery is left alone: longer than any transport's timeout.
 const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 /// How many messages go out at once: one slow transport call does not hold up the rest.
