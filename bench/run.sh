@@ -8,7 +8,9 @@
 # (median of BENCH_ROUNDS runs) and the ratios b/a and b/c. A third scenario reads the
 # analytics summary of a customer with BENCH_HISTORY (10,000) purchases and of one with 10;
 # a fourth, offers, lists the offers of a customer with OFFERS_HISTORY (1,000) redemptions and
-# of one with none.
+# of one with none. A fifth, events, posts a burst of EVENTS_BURST (1,000) domain events to
+# notifications with two webhook subscribers and times until every notification and every
+# webhook delivery has landed, counting losses and doubles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +20,9 @@ THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-account catalog analytics offers}
 SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084 ANALYTICS_PORT=18085
-SEGMENTATION_PORT=18086 OFFERS_PORT=18087
+SEGMENTATION_PORT=18086 OFFERS_PORT=18087 NOTIFICATIONS_PORT=18088 HOOK_PORT=18089
+# Events in the burst of the events scenario.
+EVENTS_BURST=${BENCH_EVENTS_BURST:-1000}
 # Redemptions of the long-history customer in the offers scenario.
 OFFERS_HISTORY=${BENCH_OFFERS_HISTORY:-1000}
 # Purchases of the long-history customer in the analytics scenario.
@@ -27,7 +31,7 @@ HISTORY=${BENCH_HISTORY:-10000}
 # measured too), else the embedded SQLite default.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1/cid_bench_$$_{service}?sslmode=disable"
-  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers cid_bench_$$_analytics cid_bench_$$_segmentation cid_bench_$$_offers"
+  DROP_DB="cid_bench_$$_loyalty cid_bench_$$_customers cid_bench_$$_analytics cid_bench_$$_segmentation cid_bench_$$_offers cid_bench_$$_notifications"
 fi
 
 missing=()
@@ -40,7 +44,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-analytics -p cid-gateway \
-  -p cid-segmentation -p cid-offers
+  -p cid-segmentation -p cid-offers -p cid-notifications
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -61,6 +65,7 @@ export CID__DATA_DIR="$work" CID__DATABASE__URL="${BENCH_DATABASE_URL:-$default_
 export CID__SERVICES__LOYALTY__PORT=$SVC_PORT CID__GATEWAY__PORT=$GW_PORT
 export CID__SERVICES__CUSTOMERS__PORT=$REGISTRY_PORT CID__SERVICES__ANALYTICS__PORT=$ANALYTICS_PORT
 export CID__SERVICES__SEGMENTATION__PORT=$SEGMENTATION_PORT CID__SERVICES__OFFERS__PORT=$OFFERS_PORT
+export CID__SERVICES__NOTIFICATIONS__PORT=$NOTIFICATIONS_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
@@ -304,4 +309,81 @@ PY
   done
   awk -v s="$(awk 'NF {print $1}' <<<"${o_runs[new]}" | median)" -v l="$(awk 'NF {print $1}' <<<"${o_runs[used]}" | median)" \
     -v n="$OFFERS_HISTORY" 'BEGIN { printf "                  throughput 0 / %d redemptions: %.2f (bar: <= 1.5)\n", n, s/l }'
+fi
+
+# Events: a burst of $EVENTS_BURST loyalty.points_earned events (16 senders at once) to
+# notifications, with two webhook subscribers for every type. Times how long until the burst
+# was accepted, until every customer message is in the feed, and until both subscribers hold
+# every event; then posts the first 100 again and checks nothing is notified or forwarded twice.
+if [[ " $SCENARIOS " == *" events "* ]]; then
+  CID__NOTIFICATIONS__ALLOW_PRIVATE_WEBHOOKS=true target/release/cid-notifications & pids+=($!)
+  wait_for "http://127.0.0.1:$NOTIFICATIONS_PORT/health"
+  ADMIN=$(target/release/cid token --sub bench-admin --role admin --ttl 86400)
+  CUSTOMER=$(curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"userId\": \"bench-$$-events\", \"userType\": \"buyer\", \"locale\": \"ar\"}" \
+      "http://127.0.0.1:$REGISTRY_PORT/api/customer-id/customers" | sed 's/.*"customerId":"\([^"]*\)".*/\1/')
+  ME=$(target/release/cid token --sub "$CUSTOMER" --role customer --ttl 86400)
+  python3 - "$NOTIFICATIONS_PORT" "$HOOK_PORT" "$TOKEN" "$ADMIN" "$ME" "$CUSTOMER" "$EVENTS_BURST" <<'PY'
+import http.client, http.server, json, sys, threading, time, uuid, collections
+from concurrent.futures import ThreadPoolExecutor
+port, hook_port, token, admin, me, customer, n = sys.argv[1:8]
+port, hook_port, n = int(port), int(hook_port), int(n)
+seen = collections.defaultdict(collections.Counter)
+lock = threading.Lock()
+class Hook(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with lock:
+            seen[self.path][json.loads(body)["id"]] += 1
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", hook_port), Hook)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+local = threading.local()
+def call(method, path, body, who):
+    if not hasattr(local, "c"):
+        local.c = http.client.HTTPConnection("127.0.0.1", port)
+    local.c.request(method, path, json.dumps(body) if body is not None else None,
+                    {"Authorization": "Bearer " + who, "Content-Type": "application/json"})
+    r = local.c.getresponse(); data = r.read()
+    return r.status, json.loads(data) if data else None
+for name in ("a", "b"):
+    st, _ = call("POST", "/api/customer-id/notifications/webhooks",
+                 {"url": f"http://127.0.0.1:{hook_port}/{name}", "eventTypes": ["*"]}, admin)
+    assert st == 201, st
+events = [{"id": str(uuid.uuid4()), "type": "loyalty.points_earned", "occurredAt": "2026-11-30T10:00:00Z",
+           "customerId": customer, "data": {"points": i + 1, "balance": i + 1}, "requestId": None} for i in range(n)]
+def send(e):
+    st, _ = call("POST", "/api/customer-id/notifications/events", e, token)
+    assert st == 202, st
+t0 = time.monotonic()
+with ThreadPoolExecutor(16) as pool:
+    list(pool.map(send, events))
+accepted = time.monotonic() - t0
+def unread():
+    return call("GET", f"/api/customer-id/notifications/{customer}/unread-count", None, me)[1]["data"]["unread"]
+feed_at = hooks_at = None
+while time.monotonic() - t0 < 120 and (feed_at is None or hooks_at is None):
+    if feed_at is None and unread() >= n:
+        feed_at = time.monotonic() - t0
+    with lock:
+        done = all(sum(1 for e in events if seen[p][e["id"]]) >= n for p in ("/a", "/b"))
+    if hooks_at is None and done:
+        hooks_at = time.monotonic() - t0
+    time.sleep(0.05)
+with ThreadPoolExecutor(16) as pool:
+    list(pool.map(send, events[:100]))
+time.sleep(2)
+ours = [e["id"] for e in events]
+with lock:
+    # Other services' events (a customer registered) reach the subscribers too: count ours.
+    lost = sum(1 for p in ("/a", "/b") for i in ours if seen[p][i] == 0)
+    doubled = sum(seen[p][i] - 1 for p in ("/a", "/b") for i in ours if seen[p][i] > 1)
+print(f"\nscenario events: {n} events, 16 senders, 2 webhook subscribers")
+print(f"                  accepted in {accepted:.2f} s ({n / accepted:.0f} events/s)")
+print(f"                  all {n} in the feed after {feed_at:.2f} s" if feed_at else "                  feed incomplete after 120 s")
+print(f"                  all {2 * n} webhook deliveries after {hooks_at:.2f} s" if hooks_at else "                  webhooks incomplete after 120 s")
+print(f"                  after 100 repeats: feed {unread()} (bar: {n}), lost {lost}, doubled {doubled} (bar: 0, 0)")
+PY
 fi

@@ -5,7 +5,7 @@
 //! figures are a few rows by key however long their history. The source of truth for
 //! purchases: segmentation reads its figures here. Calls the customer registry to resolve the
 //! customer of every write (and aliases on reads), and referral for the referral counts of
-//! engagement. Emits no events yet.
+//! engagement. Emits `analytics.purchase_recorded` and `analytics.purchase_refunded`.
 
 pub mod domain;
 pub mod error;

@@ -3,7 +3,7 @@
 //! Owns `customers`: one row per marketplace user, with the customer ID in its standard
 //! (`CID-2026-000001`), short (`CID000001`) and numeric (`1`) forms, all derived from one
 //! database sequence so they never collide (SPEC §3.1). Calls no other service; rewards reads
-//! `birthDate` and `joinDate` from here.
+//! `birthDate` and `joinDate` from here. Emits `customers.created` and `customers.deactivated`.
 
 pub mod domain;
 pub mod error;

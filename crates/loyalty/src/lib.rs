@@ -3,8 +3,8 @@
 //! Owns the points ledger (`ledger_entries`, append-only) and the cached account state
 //! (`loyalty_accounts`): earning, redemption, reversal, expiry and tiers (SPEC §3.2).
 //! Calls the customer registry to resolve the customer of every write (and aliases on
-//! reads). Events (points earned/redeemed/expired, tier changed) arrive with the outbox in a
-//! later issue.
+//! reads). Emits `loyalty.points_earned`, `points_redeemed`, `points_expired`,
+//! `points_reversed` and `tier_changed` in the transaction of each movement.
 
 pub mod domain;
 pub mod error;

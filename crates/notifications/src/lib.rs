@@ -6,7 +6,9 @@
 //! `deliveries` (one per message and channel, with its status). Calls the customer registry
 //! to resolve the customer (and their address) of every send and change. Delivers through
 //! SMTP, signed HTTP to SMS and push providers, or the log (`transport`), from a job
-//! (`jobs`). Domain events and webhooks come next (issue 10); emits no events yet.
+//! (`jobs`). Takes every service's domain events (`events`, once per ID), notifies customers
+//! of some and forwards all to webhook subscribers (`webhooks`, `webhook_deliveries`,
+//! `webhook_attempts`; one queue per subscriber). Emits no events of its own.
 
 pub mod domain;
 pub mod error;
@@ -201,6 +203,7 @@ pub fn app_spec(
         db: db.clone(),
         transports: Arc::new(config.transports()?),
         max_attempts: config.max_attempts.max(1),
+        kick: jobs::Kick::default(),
     };
     let job = deliverer
         .clone()

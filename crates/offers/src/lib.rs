@@ -7,7 +7,7 @@
 //! Asks segmentation (segment), loyalty (tier) and analytics (favourite category) through
 //! typed contracts with a short cache; resolves customers through the registry. Credits a
 //! points multiplier's extra points to loyalty, and reverses them on rollback, through the
-//! outbox. Emits no events yet.
+//! outbox. Emits `offers.offer_redeemed`.
 
 pub mod clients;
 pub mod domain;

@@ -4,6 +4,7 @@
 //! pending until the referee's first purchase). A completed referral pays 100 points to the
 //! referrer and 50 to the new customer by calling loyalty through the transactional outbox
 //! (SPEC §3.3), so the payout lands exactly once even when loyalty is down at the time.
+//! Emits `referral.completed` (about the referrer).
 
 pub mod domain;
 pub mod error;

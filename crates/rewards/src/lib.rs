@@ -7,7 +7,7 @@
 //! `ServiceClient` and cached briefly) and the holiday calendar in configuration. A claim
 //! marks the instance in a conditional update and queues the points for loyalty in the same
 //! transaction (transactional outbox, key `reward-claim:<rewardId>`), so they land once even
-//! when loyalty is down at the time.
+//! when loyalty is down at the time. Emits `rewards.claimed`.
 
 pub mod domain;
 pub mod error;

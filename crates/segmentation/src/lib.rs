@@ -6,7 +6,7 @@
 //! every read while analytics answers (stored again only when the figures moved), and by a
 //! job for customers nobody reads; the last
 //! stored assignment is served with `stale: true` when analytics cannot be asked. Calls the
-//! customer registry to resolve customers. Emits no events yet.
+//! customer registry to resolve customers. Emits `segmentation.segment_changed`.
 
 pub mod domain;
 pub mod error;

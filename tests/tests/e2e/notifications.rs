@@ -150,3 +150,64 @@ async fn points_earned_reach_the_feed_the_stream_an_arabic_email_and_a_webhook_o
     ));
     drop(loyalty);
 }
+
+#[tokio::test]
+async fn points_earned_while_notifications_is_down_are_notified_once_when_it_is_back() {
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    let mut notifications = TestApp::spawn_beside(
+        cid_notifications::SERVICE,
+        cid_notifications::app_spec,
+        vec![registry],
+    )
+    .await;
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("customers").unwrap().url =
+        Some(notifications.peer("customers").base.clone());
+    settings.services.get_mut("notifications").unwrap().url = Some(notifications.base.clone());
+    let loyalty = TestApp::spawn_with(cid_loyalty::SERVICE, cid_loyalty::app_spec, settings).await;
+    let id = notifications.register_customer().await;
+
+    notifications.stop().await;
+    for points in [10, 20] {
+        let res = loyalty
+            .client
+            .post(loyalty.url(&format!("/api/customer-id/loyalty/{id}/points")))
+            .bearer_auth(loyalty.token("orders", &[Role::Service]))
+            .json(&json!({"points": points, "reason": "while down", "type": "manual"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            201,
+            "loyalty answers while notifications is down"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    notifications.restart().await;
+
+    let feed = || async {
+        let v: Value = notifications
+            .client
+            .get(notifications.url(&format!("/api/customer-id/notifications/{id}/history")))
+            .bearer_auth(notifications.token(&id, &[Role::Customer]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["data"].as_array().unwrap().len()
+    };
+    let mut got = 0;
+    for _ in 0..150 {
+        got = feed().await;
+        if got >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(got, 2, "both earnings arrive after the restart");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(feed().await, 2, "and only once");
+}

@@ -41,6 +41,8 @@ pub async fn receive_event(
     let to = match &event.customer_id {
         None => None,
         Some(id) => match state.registry.lookup(id, &ctx).await {
+            // A deactivated customer is told nothing more; subscribers still hear of it.
+            Lookup::Known(c) if !c.active => None,
             Lookup::Known(c) => Some(Recipient {
                 customer_id: c.customer_id,
                 email: c.email,

@@ -28,6 +28,45 @@ const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
 const PARALLEL: usize = 16;
 const BATCH: i64 = 200;
 
+/// A run that many callers may ask for at once: while one is running, further asks make it
+/// go round once more instead of starting another (a burst of sends costs one run per round,
+/// not one per send).
+#[derive(Clone, Default)]
+pub struct Kick {
+    asked: Arc<std::sync::atomic::AtomicBool>,
+    running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Kick {
+    /// Runs `run` now in the background, or once more after the current run (which goes on
+    /// with the closure it started with: every caller passes the same work).
+    pub fn kick<F, Fut>(&self, run: F)
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.asked.store(true, SeqCst);
+        if self.running.swap(true, SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                me.asked.store(false, SeqCst);
+                run().await;
+                if !me.asked.load(SeqCst) {
+                    me.running.store(false, SeqCst);
+                    // An ask between the check and the store would be lost: look once more.
+                    if !me.asked.load(SeqCst) || me.running.swap(true, SeqCst) {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
 /// What the deliverer needs.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -35,6 +74,7 @@ pub struct Deliverer {
     pub transports: Arc<Transports>,
     /// After this many failed attempts a delivery is `failed`.
     pub max_attempts: i32,
+    pub kick: Kick,
 }
 
 impl Deliverer {
@@ -145,8 +185,11 @@ impl Deliverer {
     /// Tries what is due now, in the background (after a send): the job retries the rest.
     pub fn soon(&self) {
         let me = self.clone();
-        tokio::spawn(async move {
-            let _ = me.deliver_due(Utc::now().naive_utc()).await;
+        self.kick.kick(move || {
+            let me = me.clone();
+            async move {
+                let _ = me.deliver_due(Utc::now().naive_utc()).await;
+            }
         });
     }
 
@@ -160,5 +203,40 @@ impl Deliverer {
                 Box::pin(async move { me.deliver_due(Utc::now().naive_utc()).await })
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_kicks_runs_a_few_times_and_once_after_the_last() {
+        let kick = Kick::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let last_seen = Arc::new(AtomicUsize::new(0));
+        let asked = Arc::new(AtomicUsize::new(0));
+        for _ in 0..100 {
+            asked.fetch_add(1, Ordering::SeqCst);
+            let (runs, last_seen, asked) = (runs.clone(), last_seen.clone(), asked.clone());
+            kick.kick(move || {
+                let (runs, last_seen, asked) = (runs.clone(), last_seen.clone(), asked.clone());
+                async move {
+                    last_seen.store(asked.load(Ordering::SeqCst), Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    runs.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let n = runs.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&n), "{n} runs for 100 kicks");
+        assert_eq!(
+            last_seen.load(Ordering::SeqCst),
+            100,
+            "a run started after the last kick"
+        );
     }
 }

@@ -24,6 +24,7 @@ pub struct HookDeliverer {
     pub max_attempts: i32,
     /// Subscribers whose worker is running.
     busy: Arc<Mutex<HashSet<i64>>>,
+    kick: super::Kick,
 }
 
 impl HookDeliverer {
@@ -36,6 +37,7 @@ impl HookDeliverer {
                 .build()?,
             max_attempts: max_attempts.max(1),
             busy: Arc::default(),
+            kick: super::Kick::default(),
         })
     }
 
@@ -180,8 +182,11 @@ impl HookDeliverer {
     /// Starts workers for what is due now, in the background (after an event or a re-send).
     pub fn soon(&self) {
         let me = self.clone();
-        tokio::spawn(async move {
-            let _ = me.tick(Utc::now().naive_utc()).await;
+        self.kick.kick(move || {
+            let me = me.clone();
+            async move {
+                let _ = me.tick(Utc::now().naive_utc()).await;
+            }
         });
     }
 

@@ -89,6 +89,24 @@ async fn an_event_notifies_the_customer_once_however_often_it_arrives() {
         (body["duplicate"].as_bool(), body["notificationId"].clone()),
         (Some(false), Value::Null)
     );
+    // A deactivated customer is told nothing more; the event is still taken.
+    app.deactivate_customer(&id).await;
+    let later = event(
+        "evt-4",
+        types::POINTS_EARNED,
+        &id,
+        json!({"points": 1, "balance": 1}),
+    );
+    let body = post_event(&app, &later)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["data"]
+        .clone();
+    assert_eq!(
+        (body["duplicate"].as_bool(), body["notificationId"].clone()),
+        (Some(false), Value::Null)
+    );
 }
 
 #[tokio::test]

@@ -146,6 +146,7 @@ pub fn deliverer(app: &TestApp, config: &Value) -> Deliverer {
         db,
         transports: std::sync::Arc::new(settings.transports().unwrap()),
         max_attempts: settings.max_attempts,
+        kick: Default::default(),
     }
 }
 
