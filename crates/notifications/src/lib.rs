@@ -198,6 +198,18 @@ pub fn app_spec(
     )?;
     let config: NotificationsSettings = settings.section(SERVICE)?;
     let clock = config.digest_clock()?;
+    for (channel, transport) in [
+        ("email", &config.email.transport),
+        ("sms", &config.sms.transport),
+        ("push", &config.push.transport),
+    ] {
+        if settings.env == "production" && transport == "log" {
+            tracing::warn!(
+                channel,
+                "the {channel} transport is `log`: {channel} messages are logged, not sent"
+            );
+        }
+    }
     let language = Language::parse(&settings.locale.default).unwrap_or(Language::En);
     let deliverer = Deliverer {
         db: db.clone(),

@@ -121,16 +121,23 @@ pub async fn notification(
     let (id, key) = (customer.id, wanted.clone());
     let found = db
         .query(move |c| {
-            let Some(n) = feed::find(c, &id, &key)? else {
-                return Ok(None);
-            };
-            let deliveries = feed::deliveries_of(c, &[n.id])?;
-            Ok(Some(NotificationResponse::new(&n, &deliveries)))
+            let n = feed::find(c, &id, &key)?;
+            shown(c, n)
         })
         .await?;
     found
         .map(cid_kit::ok)
         .ok_or_else(|| NotificationsError::NotFound(wanted).into())
+}
+
+/// A message with its deliveries, as answered.
+fn shown(
+    c: &mut cid_kit::DbConnection,
+    n: Option<feed::Notification>,
+) -> diesel::QueryResult<Option<NotificationResponse>> {
+    let Some(n) = n else { return Ok(None) };
+    let deliveries = feed::deliveries_of(c, &[n.id])?;
+    Ok(Some(NotificationResponse::new(&n, &deliveries)))
 }
 
 /// How many feed entries the customer has not read.
@@ -172,11 +179,8 @@ pub async fn mark_read(
     let (key, now) = (wanted.clone(), Utc::now().naive_utc());
     let found = db
         .transact(move |c| {
-            let Some(n) = feed::mark_read(c, &id, &key, now)? else {
-                return Ok(None);
-            };
-            let deliveries = feed::deliveries_of(c, &[n.id])?;
-            Ok(Some(NotificationResponse::new(&n, &deliveries)))
+            let n = feed::mark_read(c, &id, &key, now)?;
+            shown(c, n)
         })
         .await?;
     found
