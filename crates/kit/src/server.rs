@@ -64,6 +64,20 @@ pub struct AppSpec {
     pub jobs: Vec<Job>,
     /// How long a stop waits for in-flight requests and running jobs.
     pub shutdown_grace: Duration,
+    /// Set when the server stops: jobs finish their round, long-lived responses end.
+    pub stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// The server's stop, as app data: a long-lived response (a live stream) ends when it is set,
+/// so a stop does not wait out the grace period for it.
+#[derive(Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Resolves once the server is stopping.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
 }
 
 impl AppSpec {
@@ -86,6 +100,7 @@ impl AppSpec {
             body_limit: 64 * 1024,
             jobs: Vec::new(),
             shutdown_grace: settings.server.shutdown_grace(),
+            stop: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
 
@@ -101,7 +116,7 @@ pub struct Running {
     pub handle: ServerHandle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
-    stop_jobs: tokio::sync::watch::Sender<bool>,
+    stop_jobs: Arc<tokio::sync::watch::Sender<bool>>,
     grace: Duration,
 }
 
@@ -192,7 +207,7 @@ pub fn next_run_in(every: Duration, failures: u32) -> Duration {
 /// Builds the server on `listener` and spawns it on the current tokio runtime.
 pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let (stop_jobs, stop) = tokio::sync::watch::channel(false);
+    let (stop_jobs, stop) = (spec.stop.clone(), spec.stop.subscribe());
     let jobs = spec
         .jobs
         .iter()
@@ -233,6 +248,7 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
             .app_data(web::Data::new(BodyLimit(spec.body_limit)))
             .app_data(metrics.clone())
             .app_data(methods.clone())
+            .app_data(web::Data::new(Stopping(spec.stop.subscribe())))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 tracing::debug!(error = %e, "bad query string");
                 ApiError::new(ErrorCode::ValidationFailed).into()

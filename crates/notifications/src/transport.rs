@@ -106,7 +106,8 @@ pub struct Outgoing {
     pub key: String,
     pub channel: Channel,
     pub customer_id: String,
-    /// Email address or phone number (none for push: the provider knows the devices).
+    /// Email address, phone number, or the customer ID for push (the provider knows the
+    /// customer's devices).
     pub to: Option<String>,
     pub title: String,
     pub message: String,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
+use cid_kit::server::Stopping;
 use cid_kit::{ApiError, Db, ReadableCustomer};
 use tokio::sync::{broadcast, mpsc};
 
@@ -31,6 +32,7 @@ pub async fn stream(
     query: web::Query<std::collections::HashMap<String, String>>,
     db: web::Data<Db>,
     state: web::Data<NotificationsState>,
+    stopping: web::Data<Stopping>,
 ) -> Result<HttpResponse, ApiError> {
     let header = req
         .headers()
@@ -53,6 +55,7 @@ pub async fn stream(
         tx,
         poll: state.stream.poll,
         heartbeat: state.stream.heartbeat,
+        stopping: stopping.get_ref().clone(),
     };
     tokio::spawn(feed.run(state.live.subscribe()));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -79,6 +82,8 @@ struct Feed {
     tx: mpsc::Sender<Bytes>,
     poll: Duration,
     heartbeat: Duration,
+    /// The stream ends when the server stops (the client reconnects with `Last-Event-ID`).
+    stopping: Stopping,
 }
 
 impl Feed {
@@ -107,6 +112,7 @@ impl Feed {
                 },
                 () = tokio::time::sleep(self.poll.min(self.heartbeat)) => {}
                 () = self.tx.closed() => return,
+                () = self.stopping.wait() => return,
             }
         }
     }

@@ -173,3 +173,31 @@ async fn the_live_stream_shows_new_messages_and_resumes_after_last_event_id() {
     let p = problem(res, 400, "VALIDATION_FAILED").await;
     assert_eq!(p["errors"][0]["field"], "Last-Event-ID");
 }
+
+#[tokio::test]
+async fn an_open_stream_ends_when_the_service_stops_without_holding_the_stop() {
+    let mut app = spawn_app().await;
+    let id = register(&app, "en").await;
+    let res = app
+        .client
+        .get(url(&app, &format!("/{id}/stream")))
+        .bearer_auth(app.token(&id, &[Role::Customer]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut body = res.bytes_stream();
+    let started = std::time::Instant::now();
+    app.stop().await;
+    // The grace period is 10 s: a stop that waited for the stream would take it all.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let end = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended");
+}
