@@ -49,6 +49,10 @@ fn notifications_doc() -> serde_json::Value {
     cid_notifications::openapi()
 }
 
+fn support_doc() -> serde_json::Value {
+    cid_support::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -94,6 +98,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_notifications::SERVICE,
         build: cid_notifications::app_spec,
         openapi: notifications_doc,
+    },
+    ServiceEntry {
+        name: cid_support::SERVICE,
+        build: cid_support::app_spec,
+        openapi: support_doc,
     },
 ];
 

@@ -289,6 +289,8 @@ pub mod events {
         pub const PURCHASE_REFUNDED: &str = "analytics.purchase_refunded";
         pub const SEGMENT_CHANGED: &str = "segmentation.segment_changed";
         pub const OFFER_REDEEMED: &str = "offers.offer_redeemed";
+        pub const TICKET_CREATED: &str = "support.ticket_created";
+        pub const TICKET_STATUS_CHANGED: &str = "support.ticket_status_changed";
 
         pub const ALL: &[&str] = &[
             CUSTOMER_CREATED,
@@ -304,6 +306,8 @@ pub mod events {
             PURCHASE_REFUNDED,
             SEGMENT_CHANGED,
             OFFER_REDEEMED,
+            TICKET_CREATED,
+            TICKET_STATUS_CHANGED,
         ];
     }
 
@@ -329,5 +333,43 @@ pub mod events {
     impl DomainEvent {
         /// Where notifications receives events.
         pub const PATH: &'static str = "/api/customer-id/notifications/events";
+    }
+}
+
+pub mod support {
+    //! What the two support services share: the six categories tickets, chats and FAQ
+    //! entries are filed under.
+
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    use crate::locale::Localized;
+
+    crate::text_enum! {
+        /// A support category, stored as text.
+        #[derive(Serialize, Deserialize, ToSchema)]
+        #[schema(as = SupportCategory)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Category {
+            Account = "account",
+            Orders = "orders",
+            Payments = "payments",
+            Returns = "returns",
+            Products = "products",
+            Technical = "technical",
+        }
+    }
+
+    impl Category {
+        pub fn name(self) -> Localized {
+            match self {
+                Self::Account => Localized::new("Account", "الحساب"),
+                Self::Orders => Localized::new("Orders", "الطلبات"),
+                Self::Payments => Localized::new("Payments", "المدفوعات"),
+                Self::Returns => Localized::new("Returns and refunds", "الإرجاع والاسترداد"),
+                Self::Products => Localized::new("Products", "المنتجات"),
+                Self::Technical => Localized::new("Technical help", "المساعدة التقنية"),
+            }
+        }
     }
 }

@@ -141,6 +141,18 @@ error_codes! {
     NotificationNotFound = "NOTIFICATION_NOT_FOUND", 404, "Notification not found",
         "No notification '{notificationId}' belongs to this customer.",
         "لا يوجد إشعار '{notificationId}' لهذا العميل.";
+    TicketNotFound = "TICKET_NOT_FOUND", 404, "Ticket not found",
+        "There is no ticket '{ticketId}'.", "لا توجد تذكرة '{ticketId}'.";
+    InvalidStatusTransition = "INVALID_STATUS_TRANSITION", 409, "Status change not allowed",
+        "A ticket that is {from} cannot become {to}; allowed: {allowed}.",
+        "لا يمكن نقل تذكرة حالتها {from} إلى {to}؛ المسموح: {allowed}.";
+    ReopenWindowOver = "REOPEN_WINDOW_OVER", 409, "Too late to reopen",
+        "A resolved ticket can be reopened within {days} days of its resolution ({resolvedAt}).",
+        "يمكن إعادة فتح التذكرة خلال {days} يومًا من حلها ({resolvedAt}).";
+    TicketNotResolved = "TICKET_NOT_RESOLVED", 409, "Ticket not resolved",
+        "Ticket {ticketId} can be rated once it is resolved.", "يمكن تقييم التذكرة {ticketId} بعد حلها.";
+    AlreadyRated = "ALREADY_RATED", 409, "Already rated",
+        "Ticket {ticketId} has been rated already.", "تم تقييم التذكرة {ticketId} من قبل.";
     WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",
         "There is no webhook subscription '{webhookId}'.", "لا يوجد اشتراك ويب هوك '{webhookId}'.";
     WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "Webhook delivery not found",

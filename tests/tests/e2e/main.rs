@@ -10,3 +10,4 @@ mod notifications;
 mod outbox;
 mod referral;
 mod rewards;
+mod support;

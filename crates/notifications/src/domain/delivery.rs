@@ -11,6 +11,7 @@ cid_common::text_enum! {
     /// What a message is about: the category switch it obeys. Security ignores category
     /// switches, quiet hours and digests.
     #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    #[schema(as = NotificationCategory)]
     pub enum Category {
         #[serde(rename = "promotional")]
         Promotional = "promotional",
@@ -84,6 +85,7 @@ cid_common::text_enum! {
     /// A delivery's state: `queued` → `sent`, or `failed` after the last retry; `scheduled`
     /// waits for its time and then is `queued`; `suppressed` never goes out.
     #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    #[schema(as = DeliveryStatus)]
     #[serde(rename_all = "lowercase")]
     pub enum Status {
         Queued = "queued",

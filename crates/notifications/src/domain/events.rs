@@ -35,6 +35,9 @@ pub fn notification_for(
         ),
         types::REWARD_CLAIMED => ("reward_claimed", vec![("reward", text("name"))]),
         types::REFERRAL_COMPLETED => ("referral_completed", vec![("points", text("points"))]),
+        types::TICKET_STATUS_CHANGED if text("to").as_deref() == Some("resolved") => {
+            ("ticket_resolved", vec![("ticketId", text("ticketId"))])
+        }
         _ => return None,
     };
     let template = Template::find(key)?;
@@ -197,6 +200,22 @@ mod tests {
             .is_none()
         );
         assert!(notification_for(&event(types::SEGMENT_CHANGED, json!({}))).is_none());
+        let (t, p) = notification_for(&event(
+            types::TICKET_STATUS_CHANGED,
+            json!({"ticketId": "TKT-2026-AB", "to": "resolved"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (t.key, p["ticketId"].as_str()),
+            ("ticket_resolved", "TKT-2026-AB")
+        );
+        assert!(
+            notification_for(&event(
+                types::TICKET_STATUS_CHANGED,
+                json!({"ticketId": "T", "to": "closed"})
+            ))
+            .is_none()
+        );
         // An event without the facts its message needs sends nothing rather than a broken text.
         assert!(notification_for(&event(types::POINTS_EARNED, json!({"points": 1}))).is_none());
     }

@@ -92,6 +92,18 @@ pub const TEMPLATES: &[Template] = &[
         ar: ("عرض جديد لك", "{offer} بانتظارك."),
     },
     Template {
+        key: "ticket_resolved",
+        category: Category::OrderUpdates,
+        en: (
+            "Ticket {ticketId} is resolved",
+            "Tell us how we did: rate it in the app.",
+        ),
+        ar: (
+            "تم حل التذكرة {ticketId}",
+            "أخبرنا برأيك: قيّمها في التطبيق.",
+        ),
+    },
+    Template {
         key: "security_alert",
         category: Category::Security,
         en: (
