@@ -53,6 +53,10 @@ fn support_doc() -> serde_json::Value {
     cid_support::openapi()
 }
 
+fn support_chat_doc() -> serde_json::Value {
+    cid_support_chat::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -103,6 +107,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_support::SERVICE,
         build: cid_support::app_spec,
         openapi: support_doc,
+    },
+    ServiceEntry {
+        name: cid_support_chat::SERVICE,
+        build: cid_support_chat::app_spec,
+        openapi: support_chat_doc,
     },
 ];
 

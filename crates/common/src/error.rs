@@ -153,6 +153,8 @@ error_codes! {
         "Ticket {ticketId} can be rated once it is resolved.", "يمكن تقييم التذكرة {ticketId} بعد حلها.";
     AlreadyRated = "ALREADY_RATED", 409, "Already rated",
         "Ticket {ticketId} has been rated already.", "تم تقييم التذكرة {ticketId} من قبل.";
+    FaqNotFound = "FAQ_NOT_FOUND", 404, "FAQ entry not found",
+        "There is no FAQ entry '{entryId}'.", "لا يوجد سؤال شائع '{entryId}'.";
     WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",
         "There is no webhook subscription '{webhookId}'.", "لا يوجد اشتراك ويب هوك '{webhookId}'.";
     WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "Webhook delivery not found",

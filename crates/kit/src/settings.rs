@@ -207,6 +207,29 @@ pub enum SettingsError {
     Invalid(String),
 }
 
+/// The `CID__…` variables, with a group whose name has a hyphen written as the environment
+/// must write it (`CID__SERVICES__SUPPORT_CHAT__URL`) read as that group
+/// (`services.support-chat.url`).
+fn environment(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    vars.filter(|(k, _)| k.starts_with("CID__"))
+        .map(|(k, v)| {
+            let key = k
+                .split("__")
+                .map(|part| {
+                    let hyphened = part.to_ascii_lowercase().replace('_', "-");
+                    if hyphened.contains('-') && GROUPS.contains(&hyphened.as_str()) {
+                        hyphened.to_ascii_uppercase()
+                    } else {
+                        part.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("__");
+            (key, v)
+        })
+        .collect()
+}
+
 impl Settings {
     /// Loads settings for the environment named by `CID_ENV` (default `local`).
     pub fn load() -> Result<Self, SettingsError> {
@@ -215,6 +238,15 @@ impl Settings {
     }
 
     pub fn load_from(dir: &Path, env: &str) -> Result<Self, SettingsError> {
+        Self::load_with(dir, env, std::env::vars())
+    }
+
+    /// As [`Settings::load_from`], with `vars` instead of the process environment.
+    pub fn load_with(
+        dir: &Path,
+        env: &str,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
         let cfg = config::Config::builder()
             .add_source(config::File::from(dir.join("base.toml")))
             .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false))
@@ -227,7 +259,8 @@ impl Settings {
                     // Lists from the environment are comma-separated.
                     .list_separator(",")
                     .with_list_parse_key("gateway.required")
-                    .with_list_parse_key("gateway.cors_origins"),
+                    .with_list_parse_key("gateway.cors_origins")
+                    .source(Some(environment(vars))),
             )
             .build()?;
         let settings: Settings = cfg.try_deserialize()?;
@@ -325,6 +358,26 @@ mod tests {
             s.database_url("support-chat"),
             "sqlite://./data/support_chat.db"
         );
+    }
+
+    #[test]
+    fn a_hyphenated_group_is_reached_from_the_environment() {
+        let vars = [
+            (
+                "CID__SERVICES__SUPPORT_CHAT__URL",
+                "http://support-chat:8091",
+            ),
+            ("CID__SERVICES__LOYALTY__PORT", "9999"),
+            ("OTHER", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let s = Settings::load_with(&config_dir(), "local", vars).unwrap();
+        assert_eq!(
+            s.services["support-chat"].url.as_deref(),
+            Some("http://support-chat:8091")
+        );
+        assert_eq!(s.services["loyalty"].port, 9999);
     }
 
     fn dir_with(extra: &str, env_file: Option<(&str, &str)>) -> PathBuf {

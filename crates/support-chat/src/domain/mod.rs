@@ -1,0 +1,6 @@
+//! The support chat and FAQ rules, pure and unit-tested.
+
+pub mod faq;
+pub mod search;
+
+pub use cid_common::contracts::support::Category;

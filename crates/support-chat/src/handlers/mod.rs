@@ -1,0 +1,4 @@
+//! HTTP in and out: extract, authorize, call one use case or read, shape the response.
+
+pub mod dto;
+pub mod faq;

@@ -1,0 +1,4 @@
+//! Diesel queries of the support chat service. Functions return `QueryResult` and never see
+//! HTTP.
+
+pub mod faq;
