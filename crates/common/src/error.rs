@@ -153,6 +153,14 @@ error_codes! {
         "Ticket {ticketId} can be rated once it is resolved.", "يمكن تقييم التذكرة {ticketId} بعد حلها.";
     AlreadyRated = "ALREADY_RATED", 409, "Already rated",
         "Ticket {ticketId} has been rated already.", "تم تقييم التذكرة {ticketId} من قبل.";
+    ChatSessionNotFound = "CHAT_SESSION_NOT_FOUND", 404, "Chat session not found",
+        "There is no chat session '{sessionId}'.", "لا توجد جلسة محادثة '{sessionId}'.";
+    ChatSessionClosed = "CHAT_SESSION_CLOSED", 409, "Chat session closed",
+        "Chat session {sessionId} is closed.", "جلسة المحادثة {sessionId} مغلقة.";
+    ChatSessionTaken = "CHAT_SESSION_TAKEN", 409, "Chat session not waiting",
+        "Chat session {sessionId} is not waiting for an agent.", "جلسة المحادثة {sessionId} لا تنتظر موظفًا.";
+    ChatQueueEmpty = "CHAT_QUEUE_EMPTY", 409, "No chat waiting",
+        "No chat session is waiting for an agent.", "لا توجد جلسة محادثة بانتظار موظف.";
     FaqNotFound = "FAQ_NOT_FOUND", 404, "FAQ entry not found",
         "There is no FAQ entry '{entryId}'.", "لا يوجد سؤال شائع '{entryId}'.";
     WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",

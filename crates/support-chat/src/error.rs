@@ -7,6 +7,16 @@ use cid_kit::{ApiError, DbError};
 pub enum ChatError {
     #[error("FAQ entry {0} not found")]
     FaqNotFound(String),
+    #[error("chat session {0} not found")]
+    SessionNotFound(String),
+    #[error("chat session {0} is closed")]
+    Closed(String),
+    #[error("chat session {0} is not waiting")]
+    Taken(String),
+    #[error("no chat session is waiting")]
+    QueueEmpty,
+    #[error("not a participant of the session")]
+    NotParticipant,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
@@ -19,6 +29,15 @@ impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         match e {
             ChatError::FaqNotFound(id) => ApiError::new(ErrorCode::FaqNotFound).arg("entryId", id),
+            ChatError::SessionNotFound(id) => {
+                ApiError::new(ErrorCode::ChatSessionNotFound).arg("sessionId", id)
+            }
+            ChatError::Closed(id) => {
+                ApiError::new(ErrorCode::ChatSessionClosed).arg("sessionId", id)
+            }
+            ChatError::Taken(id) => ApiError::new(ErrorCode::ChatSessionTaken).arg("sessionId", id),
+            ChatError::QueueEmpty => ApiError::new(ErrorCode::ChatQueueEmpty),
+            ChatError::NotParticipant => ApiError::new(ErrorCode::Forbidden),
             ChatError::Api(e) => e,
             ChatError::Db(e) => e.into(),
             ChatError::Query(e) => e.into(),

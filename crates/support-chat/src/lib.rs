@@ -3,8 +3,10 @@
 //! Owns `faq_entries` (SPEC §3.11: the bilingual FAQ, shipped entries written at start-up
 //! once, admin edits audited) and serves the support categories with their topics. Search
 //! folds Arabic spellings and ranks in memory (the FAQ is tens of entries, not a customer's
-//! history). Live chat sessions come next (issue 11). Calls no other service; emits no
-//! events yet.
+//! history). Owns `chat_sessions` (waiting → active → closed), `chat_messages` (in order,
+//! notices among them) and `agent_presence` (for the wait estimate); calls the customer
+//! registry to resolve the customer of every new session. The WebSocket live channel comes
+//! next (issue 11). Emits no events yet.
 
 pub mod domain;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod store;
 
 use std::sync::Arc;
 
+use actix_web::web;
 use cid_kit::db::{DbOptions, Migrations};
 use cid_kit::server::AppSpec;
 use cid_kit::{Db, Settings};
@@ -27,6 +30,12 @@ pub static MIGRATIONS: Migrations = Migrations {
     postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
     sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
 };
+
+/// What handlers need besides the database.
+pub struct ChatState {
+    /// Where customers are resolved.
+    pub registry: web::Data<cid_kit::Registry>,
+}
 
 /// The service's OpenAPI document, as served and checked in.
 pub fn openapi() -> serde_json::Value {
@@ -50,6 +59,13 @@ pub fn app_spec(
     if written > 0 {
         tracing::info!(written, "shipped FAQ entries written");
     }
-    let configure: cid_kit::server::Configure = Arc::new(routes::configure);
+    let state = web::Data::new(ChatState {
+        registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
+    });
+    let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
+        cfg.app_data(state.clone());
+        cfg.app_data(state.registry.clone());
+        routes::configure(cfg);
+    });
     AppSpec::new(SERVICE, settings, db, openapi(), configure)
 }

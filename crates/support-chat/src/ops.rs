@@ -10,6 +10,8 @@ use crate::domain::faq::SEEDS;
 use crate::domain::search::{self, Score};
 use crate::store::faq::{self, Entry, EntryFields};
 
+pub mod chat;
+
 /// Writes the shipped entries that were never written (their keys are their IDs); returns
 /// how many were new.
 pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {

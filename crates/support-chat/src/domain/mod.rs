@@ -1,5 +1,6 @@
 //! The support chat and FAQ rules, pure and unit-tested.
 
+pub mod chat;
 pub mod faq;
 pub mod search;
 

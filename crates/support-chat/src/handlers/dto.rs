@@ -164,3 +164,190 @@ impl CategoryResponse {
         }
     }
 }
+
+pub const MAX_MESSAGE: usize = 2000;
+
+/// `POST /support-chat/{customerId}/start`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    #[schema(max_length = 100)]
+    pub topic: String,
+    /// The first message.
+    #[schema(max_length = 2000)]
+    pub message: String,
+}
+
+impl Validate for StartRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_text(&mut errors, "topic", Some(&self.topic), true, 100);
+        check_text(
+            &mut errors,
+            "message",
+            Some(&self.message),
+            true,
+            MAX_MESSAGE,
+        );
+        errors
+    }
+}
+
+/// `POST /support-chat/{sessionId}/message`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    #[schema(max_length = 2000)]
+    pub message: String,
+}
+
+impl Validate for MessageRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_text(
+            &mut errors,
+            "message",
+            Some(&self.message),
+            true,
+            MAX_MESSAGE,
+        );
+        errors
+    }
+}
+
+/// `POST /support-chat/{sessionId}/close`: a rating and feedback from the customer only.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 5)]
+    pub rating: Option<serde_json::Number>,
+    #[schema(max_length = 1000)]
+    pub feedback: Option<String>,
+}
+
+impl CloseRequest {
+    pub fn rating(&self) -> Option<i32> {
+        self.rating
+            .as_ref()
+            .and_then(serde_json::Number::as_i64)
+            .filter(|r| (1..=5).contains(r))
+            .map(|r| r as i32)
+    }
+}
+
+impl Validate for CloseRequest {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.rating.is_some() && self.rating().is_none() {
+            errors.push(FieldError::new(
+                "rating",
+                FieldIssue::OutOfRange { min: 1, max: 5 },
+            ));
+        }
+        check_text(
+            &mut errors,
+            "feedback",
+            self.feedback.as_deref(),
+            false,
+            1000,
+        );
+        errors
+    }
+}
+
+/// A chat session.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    pub session_id: String,
+    pub customer_id: String,
+    pub topic: String,
+    pub status: crate::domain::chat::SessionStatus,
+    pub agent_id: Option<String>,
+    pub created_at: String,
+    pub joined_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub rating: Option<i32>,
+    pub feedback: Option<String>,
+}
+
+impl From<&crate::store::chat::Session> for SessionResponse {
+    fn from(s: &crate::store::chat::Session) -> Self {
+        Self {
+            session_id: s.session_id.clone(),
+            customer_id: s.customer_id.clone(),
+            topic: s.topic.clone(),
+            status: s.status,
+            agent_id: s.agent_id.clone(),
+            created_at: rfc3339(s.created_at),
+            joined_at: s.joined_at.map(rfc3339),
+            closed_at: s.closed_at.map(rfc3339),
+            rating: s.rating,
+            feedback: s.feedback.clone(),
+        }
+    }
+}
+
+/// A message or a notice (`agent_joined`, `session_closed`) of a session.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageResponse {
+    /// Increases with every message: `?after=` takes it.
+    pub message_id: i64,
+    pub session_id: String,
+    pub sender: String,
+    /// `customer` or `agent`.
+    pub sender_role: String,
+    /// `message` or `notice`.
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+}
+
+impl MessageResponse {
+    pub fn new(m: &crate::store::chat::Message, session_id: &str) -> Self {
+        Self {
+            message_id: m.id,
+            session_id: session_id.to_owned(),
+            sender: m.sender.clone(),
+            sender_role: m.sender_role.clone(),
+            kind: m.kind.clone(),
+            message: m.body.clone(),
+            created_at: rfc3339(m.created_at),
+        }
+    }
+}
+
+/// `start`'s answer: the waiting session, where it stands and the first message.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartResponse {
+    #[serde(flatten)]
+    pub session: SessionResponse,
+    /// Seconds (see the API guide for the formula).
+    pub estimated_wait_time: i64,
+    pub estimated_wait_text: String,
+    pub first_message: MessageResponse,
+}
+
+/// A waiting session in the agents' queue.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedResponse {
+    #[serde(flatten)]
+    pub session: SessionResponse,
+    /// How long it has waited, in seconds.
+    pub waiting_seconds: i64,
+}
+
+/// `close`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CloseResponse {
+    #[serde(flatten)]
+    pub session: SessionResponse,
+    /// From start to close.
+    pub duration_seconds: i64,
+    /// The same, in words in the caller's language.
+    pub duration: String,
+}

@@ -8,6 +8,17 @@ pub async fn spawn_app() -> TestApp {
     TestApp::spawn(cid_support_chat::SERVICE, cid_support_chat::app_spec).await
 }
 
+/// With the customer registry beside it (chats are started for registered customers).
+pub async fn spawn_app_with_registry() -> TestApp {
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    TestApp::spawn_beside(
+        cid_support_chat::SERVICE,
+        cid_support_chat::app_spec,
+        vec![registry],
+    )
+    .await
+}
+
 pub fn url(app: &TestApp, path: &str) -> String {
     app.url(&format!("/api/customer-id/support-chat{path}"))
 }
