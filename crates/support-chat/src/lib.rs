@@ -5,11 +5,13 @@
 //! folds Arabic spellings and ranks in memory (the FAQ is tens of entries, not a customer's
 //! history). Owns `chat_sessions` (waiting → active → closed), `chat_messages` (in order,
 //! notices among them) and `agent_presence` (for the wait estimate); calls the customer
-//! registry to resolve the customer of every new session. The WebSocket live channel comes
-//! next (issue 11). Emits no events yet.
+//! registry to resolve the customer of every new session. Each session has a live
+//! WebSocket channel (`handlers::live`) fed through `fanout` (in-process; sharing events
+//! between instances comes next, issue 11). Emits no events yet.
 
 pub mod domain;
 pub mod error;
+pub mod fanout;
 pub mod handlers;
 pub mod ops;
 pub mod routes;
@@ -35,6 +37,8 @@ pub static MIGRATIONS: Migrations = Migrations {
 pub struct ChatState {
     /// Where customers are resolved.
     pub registry: web::Data<cid_kit::Registry>,
+    /// Where a session's live events go (in-process by default).
+    pub fanout: Arc<dyn fanout::Fanout>,
 }
 
 /// The service's OpenAPI document, as served and checked in.
@@ -61,6 +65,7 @@ pub fn app_spec(
     }
     let state = web::Data::new(ChatState {
         registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
+        fanout: Arc::new(fanout::Local::default()),
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());

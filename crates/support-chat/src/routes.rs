@@ -4,7 +4,7 @@ use actix_web::web;
 use cid_kit::openapi::Bearer;
 use utoipa::OpenApi;
 
-use crate::handlers::{chat, faq};
+use crate::handlers::{chat, faq, live};
 
 pub const BASE: &str = "/api/customer-id/support-chat";
 
@@ -24,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{sessionId}/join", web::post().to(chat::join))
             .route("/{sessionId}/message", web::post().to(chat::message))
             .route("/{sessionId}/history", web::get().to(chat::history))
-            .route("/{sessionId}/close", web::post().to(chat::close)),
+            .route("/{sessionId}/close", web::post().to(chat::close))
+            .route("/{sessionId}/ws", web::get().to(live::live)),
     );
 }
 
@@ -33,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     info(title = "Customer ID — support chat", description = "Live chat sessions (start, queue, join, messages, close) and the bilingual FAQ with Arabic-aware search."),
     paths(faq::categories, faq::search, faq::list, faq::create, faq::update, faq::delete,
         chat::queue, chat::take_next, chat::start, chat::sessions, chat::join, chat::message,
-        chat::history, chat::close),
+        chat::history, chat::close, live::live),
     modifiers(&Bearer),
     tags((name = "support-chat", description = "Support chat and FAQ"))
 )]

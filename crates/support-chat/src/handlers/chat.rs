@@ -21,7 +21,12 @@ use crate::domain::chat::duration_text;
 use crate::ops::chat::{self, Viewer};
 use crate::store::chat as store;
 
-fn viewer(caller: &Caller) -> Viewer {
+/// A stored message or notice as a live frame: `{"type": "message"|"notice", "data": …}`.
+pub fn event(m: &crate::store::chat::Message, session_id: &str) -> String {
+    serde_json::json!({"type": m.kind, "data": MessageResponse::new(m, session_id)}).to_string()
+}
+
+pub fn viewer(caller: &Caller) -> Viewer {
     if STAFF.iter().any(|r| caller.has(*r)) {
         Viewer::Staff {
             subject: caller.subject.clone(),
@@ -136,12 +141,19 @@ pub async fn queue(
     security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<SessionResponse>)),
         (status = 409, description = "CHAT_QUEUE_EMPTY", body = cid_common::Problem)))]
-pub async fn take_next(caller: Caller, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+pub async fn take_next(
+    caller: Caller,
+    db: web::Data<Db>,
+    state: web::Data<ChatState>,
+) -> Result<HttpResponse, ApiError> {
     caller.require_any(STAFF)?;
     let (agent, now) = (caller.subject.clone(), Utc::now().naive_utc());
-    let (session, _) = db
+    let (session, notice) = db
         .write(move |c| chat::join(c, None, &agent, now).map_err(ApiError::from))
         .await?;
+    state
+        .fanout
+        .publish(&session.session_id, event(&notice, &session.session_id));
     Ok(cid_kit::ok(SessionResponse::from(&session)))
 }
 
@@ -155,6 +167,7 @@ pub async fn join(
     caller: Caller,
     path: web::Path<String>,
     db: web::Data<Db>,
+    state: web::Data<ChatState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(STAFF)?;
     let (agent, key, now) = (
@@ -162,9 +175,12 @@ pub async fn join(
         path.into_inner(),
         Utc::now().naive_utc(),
     );
-    let (session, _) = db
+    let (session, notice) = db
         .write(move |c| chat::join(c, Some(&key), &agent, now).map_err(ApiError::from))
         .await?;
+    state
+        .fanout
+        .publish(&session.session_id, event(&notice, &session.session_id));
     Ok(cid_kit::ok(SessionResponse::from(&session)))
 }
 
@@ -184,15 +200,27 @@ pub async fn message(
     }: Command,
     path: web::Path<String>,
     db: web::Data<Db>,
+    state: web::Data<ChatState>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.parse::<MessageRequest>()?;
     let (who, key, now) = (viewer(&caller), path.into_inner(), Utc::now().naive_utc());
     let text = request.message.trim().to_owned();
-    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+    // Filled only when the message is stored now (not when a repeat is answered from the
+    // idempotency record), and delivered live only once the transaction committed.
+    let stored = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = stored.clone();
+    let res = idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
         let (session, m) = chat::post(c, &key, &who, &text, now)?;
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((session.session_id.clone(), event(&m, &session.session_id)));
         Ok(MessageResponse::new(&m, &session.session_id))
     })
-    .await
+    .await?;
+    let frame = stored.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some((session, frame)) = frame {
+        state.fanout.publish(&session, frame);
+    }
+    Ok(res)
 }
 
 /// A session's messages and notices in order (its customer or staff); `?after=<messageId>`
@@ -254,6 +282,7 @@ pub async fn close(
     path: web::Path<String>,
     body: JsonBody,
     db: web::Data<Db>,
+    state: web::Data<ChatState>,
 ) -> Result<HttpResponse, ApiError> {
     let request = if body.raw.iter().all(u8::is_ascii_whitespace) {
         CloseRequest::default()
@@ -266,11 +295,14 @@ pub async fn close(
         .map(|f| f.trim().to_owned())
         .filter(|f| !f.is_empty());
     let (who, key, now) = (viewer(&caller), path.into_inner(), Utc::now().naive_utc());
-    let (session, _) = db
+    let (session, notice) = db
         .write(move |c| {
             chat::close(c, &key, &who, rating, feedback.as_deref(), now).map_err(ApiError::from)
         })
         .await?;
+    state
+        .fanout
+        .publish(&session.session_id, event(&notice, &session.session_id));
     let secs = session
         .closed_at
         .map_or(0, |c| (c - session.created_at).num_seconds().max(0));

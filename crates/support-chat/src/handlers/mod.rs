@@ -3,3 +3,4 @@
 pub mod chat;
 pub mod dto;
 pub mod faq;
+pub mod live;

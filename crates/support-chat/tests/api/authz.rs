@@ -89,6 +89,12 @@ async fn every_protected_route_admits_exactly_its_roles() {
             true,
         ),
         Route::new(
+            Method::GET,
+            "/api/customer-id/support-chat/0190-none/ws",
+            ANY,
+            true,
+        ),
+        Route::new(
             Method::POST,
             "/api/customer-id/support-chat/0190-none/close",
             ANY,

@@ -7,4 +7,5 @@ mod authz;
 mod chat;
 mod faq;
 mod helpers;
+mod live;
 mod migrations;

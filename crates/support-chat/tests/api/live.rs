@@ -1,0 +1,290 @@
+//! The live channel over a real WebSocket: both sides see messages, typing and notices;
+//! refusals happen before the upgrade; every connection gets one order.
+
+use std::time::Duration;
+
+use cid_common::Role;
+use cid_testkit::TestApp;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::helpers::*;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the session's socket, with the token in the query (as browsers do) or the header.
+async fn connect(
+    app: &TestApp,
+    session: &str,
+    token: Option<&str>,
+    in_query: bool,
+) -> Result<Socket, tungstenite::Error> {
+    let mut url = url(app, &format!("/{session}/ws")).replacen("http://", "ws://", 1);
+    if let (Some(t), true) = (token, in_query) {
+        url.push_str(&format!("?access_token={t}"));
+    }
+    let mut req = url.into_client_request()?;
+    if let (Some(t), false) = (token, in_query) {
+        req.headers_mut()
+            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
+}
+
+/// The next JSON frame (5 s at most).
+async fn next(ws: &mut Socket) -> Value {
+    let frame = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await.expect("open").expect("a frame") {
+                Message::Text(t) => return serde_json::from_str::<Value>(&t).unwrap(),
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    frame.expect("a frame within 5 s")
+}
+
+async fn send(ws: &mut Socket, body: Value) {
+    ws.send(Message::Text(body.to_string().into()))
+        .await
+        .unwrap();
+}
+
+async fn status_of(result: Result<Socket, tungstenite::Error>) -> u16 {
+    match result {
+        Err(tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("not an HTTP refusal: {e}"),
+        Ok(_) => 101,
+    }
+}
+
+/// A session of a new customer that agent-a joined: (customer, session ID).
+async fn joined(app: &TestApp) -> (String, String) {
+    let c = app.register_customer().await;
+    let res = app
+        .client
+        .post(url(app, &format!("/{c}/start")))
+        .bearer_auth(app.token(&c, &[Role::Customer]))
+        .json(&json!({"topic": "returns", "message": "Hello"}))
+        .send()
+        .await
+        .unwrap();
+    let s = res.json::<Value>().await.unwrap()["data"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .post(url(app, &format!("/{s}/join")))
+        .bearer_auth(app.token("agent-a", &[Role::Agent]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (c, s)
+}
+
+#[tokio::test]
+async fn customer_and_agent_talk_live_and_the_agent_is_told_of_the_close() {
+    let app = spawn_app_with_registry().await;
+    let (c, s) = joined(&app).await;
+    let (me, agent) = (
+        app.token(&c, &[Role::Customer]),
+        app.token("agent-a", &[Role::Agent]),
+    );
+    let mut mine = connect(&app, &s, Some(&me), true).await.unwrap();
+    let mut theirs = connect(&app, &s, Some(&agent), false).await.unwrap();
+
+    send(&mut mine, json!({"type": "typing"})).await;
+    let typing = next(&mut theirs).await;
+    assert_eq!(
+        (
+            typing["type"].as_str(),
+            typing["data"]["senderRole"].as_str()
+        ),
+        (Some("typing"), Some("customer"))
+    );
+    // The sender's own connection gets typing too; skip it.
+    assert_eq!(next(&mut mine).await["type"], "typing");
+
+    send(
+        &mut mine,
+        json!({"type": "message", "message": "The box is damaged"}),
+    )
+    .await;
+    for ws in [&mut mine, &mut theirs] {
+        let m = next(ws).await;
+        assert_eq!(
+            (m["type"].as_str(), m["data"]["message"].as_str()),
+            (Some("message"), Some("The box is damaged"))
+        );
+    }
+    send(
+        &mut theirs,
+        json!({"type": "message", "message": "Sorry! A new one ships today"}),
+    )
+    .await;
+    for ws in [&mut mine, &mut theirs] {
+        assert_eq!(next(ws).await["data"]["senderRole"], "agent");
+    }
+    // Over HTTP too: the live channel carries it.
+    let res = app
+        .client
+        .post(url(&app, &format!("/{s}/message")))
+        .bearer_auth(&me)
+        .json(&json!({"message": "Thanks"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(next(&mut theirs).await["data"]["message"], "Thanks");
+    assert_eq!(next(&mut mine).await["data"]["message"], "Thanks");
+
+    // The customer closes with a rating; the agent's socket is told.
+    let res = app
+        .client
+        .post(url(&app, &format!("/{s}/close")))
+        .bearer_auth(&me)
+        .json(&json!({"rating": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let notice = next(&mut theirs).await;
+    assert_eq!(
+        (notice["type"].as_str(), notice["data"]["message"].as_str()),
+        (Some("notice"), Some("session_closed"))
+    );
+    // Writing into a closed session is refused to the writer alone.
+    assert_eq!(next(&mut mine).await["type"], "notice");
+    send(&mut mine, json!({"type": "message", "message": "one more"})).await;
+    let refused = next(&mut mine).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["data"]["code"].as_str()),
+        (Some("error"), Some("CHAT_SESSION_CLOSED"))
+    );
+    send(&mut mine, json!({"type": "shout"})).await;
+    assert_eq!(next(&mut mine).await["data"]["code"], "VALIDATION_FAILED");
+    // History has it all, in order.
+    let h: Value = app
+        .client
+        .get(url(&app, &format!("/{s}/history")))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let said: Vec<&str> = h["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "Hello",
+            "agent_joined",
+            "The box is damaged",
+            "Sorry! A new one ships today",
+            "Thanks",
+            "session_closed"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sockets_are_refused_before_the_upgrade() {
+    let app = spawn_app_with_registry().await;
+    let (c, s) = joined(&app).await;
+    let other = app.register_customer().await;
+    assert_eq!(status_of(connect(&app, &s, None, false).await).await, 401);
+    assert_eq!(
+        status_of(connect(&app, &s, Some("not-a-token"), true).await).await,
+        401
+    );
+    assert_eq!(
+        status_of(connect(&app, &s, Some(&app.token(&other, &[Role::Customer])), true).await).await,
+        404
+    );
+    assert_eq!(
+        status_of(connect(&app, &s, Some(&app.token("agent-b", &[Role::Agent])), false).await)
+            .await,
+        403
+    );
+    assert_eq!(
+        status_of(
+            connect(
+                &app,
+                "0190-none",
+                Some(&app.token(&c, &[Role::Customer])),
+                true
+            )
+            .await
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        status_of(connect(&app, &s, Some(&app.token(&c, &[Role::Customer])), true).await).await,
+        101
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_messages_reach_every_connection_in_one_order() {
+    let app = spawn_app_with_registry().await;
+    let (c, s) = joined(&app).await;
+    let (me, agent) = (
+        app.token(&c, &[Role::Customer]),
+        app.token("agent-a", &[Role::Agent]),
+    );
+    let mut a = connect(&app, &s, Some(&me), true).await.unwrap();
+    let mut b = connect(&app, &s, Some(&agent), false).await.unwrap();
+    let mut c2 = connect(&app, &s, Some(&me), false).await.unwrap();
+    let sends = (0..100).map(|n| {
+        let token = if n % 2 == 0 {
+            me.clone()
+        } else {
+            agent.clone()
+        };
+        let (app, s) = (&app, s.clone());
+        async move {
+            app.client
+                .post(url(app, &format!("/{s}/message")))
+                .bearer_auth(token)
+                .json(&json!({"message": format!("m{n}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    assert!(
+        futures_util::future::join_all(sends)
+            .await
+            .iter()
+            .all(|s| *s == 201)
+    );
+    let mut orders = Vec::new();
+    for ws in [&mut a, &mut b, &mut c2] {
+        let mut ids = Vec::new();
+        for _ in 0..100 {
+            ids.push(next(ws).await["data"]["messageId"].as_i64().unwrap());
+        }
+        orders.push(ids);
+    }
+    assert_eq!(orders[0], orders[1]);
+    assert_eq!(orders[0], orders[2]);
+    let mut unique = orders[0].clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 100, "each once");
+}
