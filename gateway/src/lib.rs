@@ -13,6 +13,7 @@ pub mod proxy;
 pub mod ratelimit;
 pub mod respond;
 pub mod settings;
+pub mod upgrade;
 pub mod upstream;
 pub mod wire;
 
@@ -390,7 +391,10 @@ async fn serve(
         tracing::error!("gateway listener could not join the event loop");
         return;
     };
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Every connection task holds a clone of `open`; when all are gone, `closed` ends. (The
+    // graceful helper of hyper-util does not take connections that can be upgraded to a
+    // WebSocket, so the connections are told to stop here.)
+    let (open, mut closed) = tokio::sync::mpsc::channel::<()>(1);
     let mut http = hyper::server::conn::http1::Builder::new();
     // Small answers go out in one plain write (headers and body copied together) rather
     // than a two-part writev.
@@ -408,16 +412,27 @@ async fn serve(
                     async move { Ok::<_, Infallible>(gw.handle(req, peer).await) }
                 });
                 let io = TokioIo::new(wire::ProblemIo::new(stream));
-                let conn = graceful.watch(http.serve_connection(io, service));
+                let conn = http.serve_connection(io, service).with_upgrades();
+                let (held, mut stopping) = (open.clone(), stop.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    tokio::pin!(conn);
+                    let ended = tokio::select! {
+                        ended = conn.as_mut() => ended,
+                        _ = stopping.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = ended {
                         tracing::debug!(error = %e, "client connection ended with an error");
                     }
+                    drop(held);
                 });
             }
             _ = stop.changed() => break,
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(gateway.shutdown_grace, graceful.shutdown()).await;
+    drop(open);
+    let _ = tokio::time::timeout(gateway.shutdown_grace, closed.recv()).await;
 }

@@ -134,7 +134,7 @@ impl Gateway {
     /// Phase: route an API request to its group and forward it.
     pub(crate) async fn forward(
         &self,
-        req: Request<Incoming>,
+        mut req: Request<Incoming>,
         peer: SocketAddr,
         ctx: &mut Ctx,
     ) -> Response<Body> {
@@ -166,11 +166,17 @@ impl Gateway {
             Err(refusal) => return *refusal,
         };
 
-        // Phase: build the upstream request.
+        // Phase: build the upstream request (a WebSocket upgrade keeps hold of the client's
+        // side of the switch).
+        let websocket = crate::upgrade::is_websocket(req.headers());
+        let client_side = websocket.then(|| hyper::upgrade::on(&mut req));
         let (mut parts, body) = req.into_parts();
         let bodiless = !has_body(&parts.headers);
         let original_host = parts.headers.remove(header::HOST);
         strip_hop_by_hop(&mut parts.headers);
+        if websocket {
+            crate::upgrade::mark(&mut parts.headers);
+        }
         let forwarded_for = match parts
             .headers
             .get(&X_FORWARDED_FOR)
@@ -215,7 +221,7 @@ impl Gateway {
 
         // Phase: send.
         let mut outcome = self
-            .send(group, Request::from_parts(parts, body), ctx)
+            .send(group, Request::from_parts(parts, body), ctx, client_side)
             .await;
         if let (Err(ErrorCode::ServiceUnavailable), Some((method, uri, version, headers))) =
             (&outcome, retry)
@@ -225,14 +231,18 @@ impl Gateway {
             *again.uri_mut() = uri;
             *again.version_mut() = version;
             *again.headers_mut() = headers;
-            outcome = self.send(group, again, ctx).await;
+            outcome = self.send(group, again, ctx, None).await;
         }
 
         // Phase: response filter.
         let mut res = match outcome {
             Ok(res) => {
                 let (mut parts, body) = res.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
+                // A switch of protocols names itself to the client; anything else is
+                // cleaned of hop-by-hop headers.
+                if parts.status != http::StatusCode::SWITCHING_PROTOCOLS {
+                    strip_hop_by_hop(&mut parts.headers);
+                }
                 Response::from_parts(parts, Either::Left(body))
             }
             Err(ErrorCode::PayloadTooLarge) => problem(
@@ -258,10 +268,16 @@ impl Gateway {
         peer: SocketAddr,
         ctx: &Ctx,
     ) -> Result<Option<Budget>, Box<Response<Body>>> {
+        // A browser's WebSocket carries its token in the query: checked like a header.
+        let from_query = (req.headers().get(header::AUTHORIZATION).is_none()
+            && crate::upgrade::is_websocket(req.headers()))
+        .then(|| crate::upgrade::query_token(req.uri().query()))
+        .flatten();
         let auth = req
             .headers()
             .get(header::AUTHORIZATION)
-            .map(|v| v.as_bytes());
+            .map(|v| v.as_bytes())
+            .or(from_query.as_deref().map(str::as_bytes));
         // One look in the verified-token cache per request; a miss is verified below.
         let known = auth.and_then(crate::auth::cached);
         let verify = |auth: &[u8]| {
@@ -333,11 +349,18 @@ impl Gateway {
         group: &Group,
         req: Request<UpstreamBody>,
         ctx: &Ctx,
+        upgrade: Option<hyper::upgrade::OnUpgrade>,
     ) -> Result<Response<Incoming>, ErrorCode> {
         let Some(upstream) = group.pick(&self.breaker) else {
             return Err(ErrorCode::ServiceUnavailable);
         };
-        match tokio::time::timeout(group.timeout, pool::send(upstream, req)).await {
+        let exchange = async {
+            match upgrade {
+                Some(client) => crate::upgrade::send(upstream, req, client).await,
+                None => pool::send(upstream, req).await,
+            }
+        };
+        match tokio::time::timeout(group.timeout, exchange).await {
             Ok(Ok(res)) => {
                 self.breaker.success(upstream);
                 Ok(res)
