@@ -47,6 +47,15 @@ impl Job {
     }
 }
 
+/// A task that lives as long as the service (a connection to a message bus and its
+/// subscription): started with the server, told to finish through the [`Stopping`] it is
+/// given, and waited for on stop like a job.
+#[derive(Clone)]
+pub struct Task {
+    pub name: &'static str,
+    pub run: Arc<dyn Fn(Stopping) -> BoxFuture<'static, ()> + Send + Sync>,
+}
+
 /// Everything needed to serve one service.
 #[derive(Clone)]
 pub struct AppSpec {
@@ -62,6 +71,8 @@ pub struct AppSpec {
     pub body_limit: usize,
     /// The service's own periodic chores (the kit adds the idempotency purge).
     pub jobs: Vec<Job>,
+    /// Its long-lived tasks.
+    pub tasks: Vec<Task>,
     /// How long a stop waits for in-flight requests and running jobs.
     pub shutdown_grace: Duration,
     /// Set when the server stops: jobs finish their round, long-lived responses end.
@@ -99,6 +110,7 @@ impl AppSpec {
             workers: 2,
             body_limit: 64 * 1024,
             jobs: Vec::new(),
+            tasks: Vec::new(),
             shutdown_grace: settings.server.shutdown_grace(),
             stop: Arc::new(tokio::sync::watch::channel(false).0),
         })
@@ -106,6 +118,11 @@ impl AppSpec {
 
     pub fn with_jobs(mut self, jobs: Vec<Job>) -> Self {
         self.jobs = jobs;
+        self
+    }
+
+    pub fn with_task(mut self, task: Task) -> Self {
+        self.tasks.push(task);
         self
     }
 }
@@ -214,6 +231,10 @@ pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
         .cloned()
         .chain([Job::purge_idempotency_keys()])
         .map(|job| tokio::spawn(run_job(job, spec.db.clone(), stop.clone())))
+        .chain(spec.tasks.iter().map(|task| {
+            tracing::debug!(task = task.name, "task started");
+            tokio::spawn((task.run)(Stopping(stop.clone())))
+        }))
         .collect();
     let grace = spec.shutdown_grace;
     let server = build(spec, listener)?;

@@ -368,6 +368,7 @@ mod tests {
                 "http://support-chat:8091",
             ),
             ("CID__SERVICES__LOYALTY__PORT", "9999"),
+            ("CID__SUPPORT_CHAT__NATS_URL", "nats://nats:4222"),
             ("OTHER", "x"),
         ]
         .into_iter()
@@ -378,6 +379,7 @@ mod tests {
             Some("http://support-chat:8091")
         );
         assert_eq!(s.services["loyalty"].port, 9999);
+        assert_eq!(s.sections["support-chat"]["nats_url"], "nats://nats:4222");
     }
 
     fn dir_with(extra: &str, env_file: Option<(&str, &str)>) -> PathBuf {

@@ -6,8 +6,9 @@
 //! history). Owns `chat_sessions` (waiting → active → closed), `chat_messages` (in order,
 //! notices among them) and `agent_presence` (for the wait estimate); calls the customer
 //! registry to resolve the customer of every new session. Each session has a live
-//! WebSocket channel (`handlers::live`) fed through `fanout` (in-process; sharing events
-//! between instances comes next, issue 11). Emits no events yet.
+//! WebSocket channel (`handlers::live`) fed through `fanout`: in-process by default, or
+//! shared between instances through NATS (`[support-chat] fanout = "nats"`). Emits no
+//! domain events yet.
 
 pub mod domain;
 pub mod error;
@@ -33,6 +34,47 @@ pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
 };
 
+/// `[support-chat]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Where a session's live events go: `local` (this process) or `nats` (every instance
+    /// connected to the NATS server at `nats_url`).
+    #[serde(default)]
+    pub fanout: FanoutKind,
+    #[serde(default = "d_nats_url")]
+    pub nats_url: String,
+    /// Events of session S go to `<nats_subject>.S`.
+    #[serde(default = "d_nats_subject")]
+    pub nats_subject: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FanoutKind {
+    #[default]
+    Local,
+    Nats,
+}
+
+fn d_nats_url() -> String {
+    "nats://127.0.0.1:4222".into()
+}
+
+fn d_nats_subject() -> String {
+    "cid.support-chat".into()
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self {
+            fanout: FanoutKind::Local,
+            nats_url: d_nats_url(),
+            nats_subject: d_nats_subject(),
+        }
+    }
+}
+
 /// What handlers need besides the database.
 pub struct ChatState {
     /// Where customers are resolved.
@@ -52,6 +94,17 @@ pub fn app_spec(
     settings: &Settings,
     database_url: &str,
 ) -> Result<AppSpec, Box<dyn std::error::Error>> {
+    let config: ChatSettings = settings.section(SERVICE)?;
+    if config.nats_subject.is_empty()
+        || config
+            .nats_subject
+            .split('.')
+            .any(|t| t.is_empty() || t.contains(['*', '>', ' ']))
+    {
+        return Err(
+            "[support-chat] nats_subject must be dot-separated tokens without wildcards".into(),
+        );
+    }
     let db = Db::connect(
         database_url,
         &DbOptions::from_settings(settings),
@@ -63,14 +116,25 @@ pub fn app_spec(
     if written > 0 {
         tracing::info!(written, "shipped FAQ entries written");
     }
+    let (fanout, task): (Arc<dyn fanout::Fanout>, _) = match config.fanout {
+        FanoutKind::Local => (Arc::new(fanout::Local::default()), None),
+        FanoutKind::Nats => {
+            let (nats, task) = fanout::Nats::new(&config.nats_url, &config.nats_subject);
+            (nats, Some(task))
+        }
+    };
     let state = web::Data::new(ChatState {
         registry: web::Data::new(cid_kit::Registry::from_settings(settings, SERVICE)?),
-        fanout: Arc::new(fanout::Local::default()),
+        fanout,
     });
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    AppSpec::new(SERVICE, settings, db, openapi(), configure)
+    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    Ok(match task {
+        Some(task) => spec.with_task(task),
+        None => spec,
+    })
 }

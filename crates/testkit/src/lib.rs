@@ -10,6 +10,7 @@ use cid_kit::settings::{Settings, config_dir};
 use diesel::connection::SimpleConnection;
 
 pub mod fault;
+pub mod nats;
 pub mod receivers;
 
 /// The environment variable that switches the tests to PostgreSQL.
@@ -28,7 +29,14 @@ pub struct TestDb {
 
 enum Cleanup {
     Dir(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another test's database (a second instance's view of it): its owner removes it.
+    Borrowed {
+        postgres: bool,
+    },
 }
 
 impl TestDb {
@@ -67,7 +75,10 @@ impl TestDb {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.cleanup, Cleanup::Postgres { .. })
+        matches!(
+            self.cleanup,
+            Cleanup::Postgres { .. } | Cleanup::Borrowed { postgres: true }
+        )
     }
 
     /// On PostgreSQL, ends every session of this database from the server side (as an
@@ -143,6 +154,7 @@ impl Drop for TestDb {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Cleanup::Borrowed { .. } => {}
             Cleanup::Postgres { admin_url, name } => {
                 if let Ok(m) = cid_kit::db::Manager::new(admin_url)
                     && let Ok(mut conn) = m.connect_now()
@@ -337,6 +349,24 @@ impl TestApp {
         let proxy = fault::TcpFault::start(upstream).await;
         let url = fault::postgres_url_via(&db.url, proxy.port)?;
         Some((Self::launch_on(service, build, settings, db, url), proxy))
+    }
+
+    /// Another instance of this service on the same database (as replicas behind one
+    /// PostgreSQL run), with `settings` and this one's peers' URLs; it runs until stopped or
+    /// the test ends, and the database stays this app's.
+    pub fn another_instance(&self, mut settings: Settings) -> TestApp {
+        for (name, endpoint) in &self.settings.services {
+            if let Some(mine) = settings.services.get_mut(name) {
+                mine.url.clone_from(&endpoint.url);
+            }
+        }
+        let db = TestDb {
+            url: self.db.url.clone(),
+            cleanup: Cleanup::Borrowed {
+                postgres: self.db.is_postgres(),
+            },
+        };
+        Self::launch_on(&self.service, self.build, settings, db, self.db_url.clone())
     }
 
     /// Starts the stopped service again on the same port and database.

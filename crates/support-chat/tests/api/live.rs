@@ -1,92 +1,10 @@
 //! The live channel over a real WebSocket: both sides see messages, typing and notices;
 //! refusals happen before the upgrade; every connection gets one order.
 
-use std::time::Duration;
-
 use cid_common::Role;
-use cid_testkit::TestApp;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::helpers::*;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Opens the session's socket, with the token in the query (as browsers do) or the header.
-async fn connect(
-    app: &TestApp,
-    session: &str,
-    token: Option<&str>,
-    in_query: bool,
-) -> Result<Socket, tungstenite::Error> {
-    let mut url = url(app, &format!("/{session}/ws")).replacen("http://", "ws://", 1);
-    if let (Some(t), true) = (token, in_query) {
-        url.push_str(&format!("?access_token={t}"));
-    }
-    let mut req = url.into_client_request()?;
-    if let (Some(t), false) = (token, in_query) {
-        req.headers_mut()
-            .insert("Authorization", format!("Bearer {t}").parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
-}
-
-/// The next JSON frame (5 s at most).
-async fn next(ws: &mut Socket) -> Value {
-    let frame = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match ws.next().await.expect("open").expect("a frame") {
-                Message::Text(t) => return serde_json::from_str::<Value>(&t).unwrap(),
-                _ => continue,
-            }
-        }
-    })
-    .await;
-    frame.expect("a frame within 5 s")
-}
-
-async fn send(ws: &mut Socket, body: Value) {
-    ws.send(Message::Text(body.to_string().into()))
-        .await
-        .unwrap();
-}
-
-async fn status_of(result: Result<Socket, tungstenite::Error>) -> u16 {
-    match result {
-        Err(tungstenite::Error::Http(res)) => res.status().as_u16(),
-        Err(e) => panic!("not an HTTP refusal: {e}"),
-        Ok(_) => 101,
-    }
-}
-
-/// A session of a new customer that agent-a joined: (customer, session ID).
-async fn joined(app: &TestApp) -> (String, String) {
-    let c = app.register_customer().await;
-    let res = app
-        .client
-        .post(url(app, &format!("/{c}/start")))
-        .bearer_auth(app.token(&c, &[Role::Customer]))
-        .json(&json!({"topic": "returns", "message": "Hello"}))
-        .send()
-        .await
-        .unwrap();
-    let s = res.json::<Value>().await.unwrap()["data"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .client
-        .post(url(app, &format!("/{s}/join")))
-        .bearer_auth(app.token("agent-a", &[Role::Agent]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    (c, s)
-}
 
 #[tokio::test]
 async fn customer_and_agent_talk_live_and_the_agent_is_told_of_the_close() {

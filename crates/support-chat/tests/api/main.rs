@@ -9,3 +9,4 @@ mod faq;
 mod helpers;
 mod live;
 mod migrations;
+mod shared;
