@@ -96,6 +96,21 @@ pub async fn live(
         ping.tick().await;
         loop {
             tokio::select! {
+                // In this order: what the session says goes out before the next frame of
+                // this client is taken (fairly, a client sending fast would outrun its own
+                // deliveries: one branch in four is delivery, as select! starts at random).
+                biased;
+                () = stopping.wait() => break,
+                out = events.recv() => match out {
+                    Ok(text) => if ws.text(text).await.is_err() { break; },
+                    // Fell behind (a client reading slower than the session writes):
+                    // told to catch up with `?after=`, as after an outage between instances.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if ws.text(crate::fanout::RESYNC).await.is_err() { break; }
+                    }
+                    Err(_) => break,
+                },
+                _ = ping.tick() => if ws.ping(b"").await.is_err() { break; },
                 incoming = stream.recv() => {
                     let text = match incoming {
                         Some(Ok(Message::Text(text))) => text,
@@ -112,14 +127,6 @@ pub async fn live(
                         break;
                     }
                 }
-                out = events.recv() => match out {
-                    Ok(text) => if ws.text(text).await.is_err() { break; },
-                    // Fell behind: the client catches up with `?after=`.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => break,
-                },
-                _ = ping.tick() => if ws.ping(b"").await.is_err() { break; },
-                () = stopping.wait() => break,
             }
         }
         let _ = ws.close(None).await;
