@@ -291,6 +291,10 @@ pub mod events {
         pub const OFFER_REDEEMED: &str = "offers.offer_redeemed";
         pub const TICKET_CREATED: &str = "support.ticket_created";
         pub const TICKET_STATUS_CHANGED: &str = "support.ticket_status_changed";
+        pub const TWO_FACTOR_ENABLED: &str = "security.two_factor_enabled";
+        pub const TWO_FACTOR_DISABLED: &str = "security.two_factor_disabled";
+        pub const TWO_FACTOR_LOCKED: &str = "security.two_factor_locked";
+        pub const RECOVERY_CODES_REGENERATED: &str = "security.recovery_codes_regenerated";
 
         pub const ALL: &[&str] = &[
             CUSTOMER_CREATED,
@@ -308,6 +312,10 @@ pub mod events {
             OFFER_REDEEMED,
             TICKET_CREATED,
             TICKET_STATUS_CHANGED,
+            TWO_FACTOR_ENABLED,
+            TWO_FACTOR_DISABLED,
+            TWO_FACTOR_LOCKED,
+            RECOVERY_CODES_REGENERATED,
         ];
     }
 

@@ -163,6 +163,20 @@ error_codes! {
         "No chat session is waiting for an agent.", "لا توجد جلسة محادثة بانتظار موظف.";
     FaqNotFound = "FAQ_NOT_FOUND", 404, "FAQ entry not found",
         "There is no FAQ entry '{entryId}'.", "لا يوجد سؤال شائع '{entryId}'.";
+    InvalidCode = "INVALID_CODE", 422, "Invalid code",
+        "The code is wrong or was used already.", "الرمز غير صحيح أو استُخدم من قبل.";
+    TwoFactorEnabled = "TWO_FACTOR_ENABLED", 409, "Two-factor authentication is on",
+        "Two-factor authentication is already on; turn it off before enrolling again.",
+        "المصادقة الثنائية مفعلة من قبل؛ أوقفها قبل التسجيل من جديد.";
+    TwoFactorNotEnabled = "TWO_FACTOR_NOT_ENABLED", 409, "Two-factor authentication is off",
+        "Two-factor authentication is not on for this customer.",
+        "المصادقة الثنائية غير مفعلة لهذا العميل.";
+    TwoFactorNotEnrolled = "TWO_FACTOR_NOT_ENROLLED", 409, "No enrollment to confirm",
+        "Start with 2fa/enable, then confirm with a code from the authenticator app.",
+        "ابدأ بـ 2fa/enable ثم أكد برمز من تطبيق المصادقة.";
+    TwoFactorLocked = "TWO_FACTOR_LOCKED", 429, "Too many wrong codes",
+        "Too many wrong codes: two-factor checks are locked until {until}.",
+        "رموز خاطئة كثيرة: التحقق الثنائي مقفل حتى {until}.";
     WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",
         "There is no webhook subscription '{webhookId}'.", "لا يوجد اشتراك ويب هوك '{webhookId}'.";
     WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "Webhook delivery not found",

@@ -1,0 +1,3 @@
+DROP TABLE code_failures;
+DROP TABLE recovery_codes;
+DROP TABLE security_profiles;

@@ -1,0 +1,4 @@
+//! HTTP in and out: extract, authorize, call one use case, shape the response.
+
+pub mod dto;
+pub mod two_factor;
