@@ -47,4 +47,4 @@ build:
 	$(CARGO) build --workspace
 
 release:
-	$(CARGO) build --release -p cid -p cid-gateway -p cid-customers -p cid-loyalty -p cid-referral -p cid-rewards -p cid-analytics -p cid-segmentation -p cid-offers -p cid-notifications -p cid-support -p cid-support-chat
+	$(CARGO) build --release -p cid -p cid-gateway -p cid-customers -p cid-loyalty -p cid-referral -p cid-rewards -p cid-analytics -p cid-segmentation -p cid-offers -p cid-notifications -p cid-support -p cid-support-chat -p cid-security

@@ -57,6 +57,10 @@ fn support_chat_doc() -> serde_json::Value {
     cid_support_chat::openapi()
 }
 
+fn security_doc() -> serde_json::Value {
+    cid_security::openapi()
+}
+
 fn customers_doc() -> serde_json::Value {
     cid_customers::openapi()
 }
@@ -112,6 +116,11 @@ const SERVICES: &[ServiceEntry] = &[
         name: cid_support_chat::SERVICE,
         build: cid_support_chat::app_spec,
         openapi: support_chat_doc,
+    },
+    ServiceEntry {
+        name: cid_security::SERVICE,
+        build: cid_security::app_spec,
+        openapi: security_doc,
     },
 ];
 

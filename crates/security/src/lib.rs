@@ -96,13 +96,18 @@ pub fn app_spec(
     settings: &Settings,
     database_url: &str,
 ) -> Result<AppSpec, Box<dyn std::error::Error>> {
-    let config: SecuritySettings = settings.section(SERVICE)?;
-    if settings.env == "production" && config.keys.values().any(|k| k.trim() == DEV_KEY) {
-        return Err(
-            "production refuses the development key for TOTP secrets: set \
-                    CID__SECURITY__KEYS__<ID> and CID__SECURITY__ACTIVE_KEY"
-                .into(),
-        );
+    let mut config: SecuritySettings = settings.section(SERVICE)?;
+    if settings.env == "production" {
+        // The development key is public: nothing sealed with it is secret, so production
+        // neither seals with it nor opens with it.
+        config.keys.retain(|_, k| k.trim() != DEV_KEY);
+        if !config.keys.contains_key(&config.active_key) {
+            return Err(
+                "production refuses the development key for TOTP secrets: set \
+                 CID__SECURITY__KEYS__<ID> and CID__SECURITY__ACTIVE_KEY=<ID>"
+                    .into(),
+            );
+        }
     }
     let l = config.lockout;
     if l.max_failures < 1 || l.window_minutes < 1 || l.lock_minutes < 1 {

@@ -1,0 +1,55 @@
+//! Every protected route of the service, once, with who may call it.
+
+use cid_common::Role;
+use cid_kit::roles::ADMIN;
+use cid_testkit::authz::{Route, assert_matrix};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+const SERVICE_ONLY: &[Role] = &[Role::Service];
+
+#[tokio::test]
+async fn every_protected_route_admits_exactly_its_roles() {
+    let app = spawn_app().await;
+    let code = json!({"code": "123456"});
+    let routes = [
+        Route::new(Method::GET, "/api/customer-id/security/audit", ADMIN, false),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/2fa/enable",
+            ADMIN,
+            true,
+        ),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/2fa/verify",
+            ADMIN,
+            true,
+        )
+        .body(code.clone()),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/2fa/disable",
+            ADMIN,
+            true,
+        )
+        .body(code.clone()),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/2fa/recovery-codes",
+            ADMIN,
+            true,
+        )
+        .body(code.clone()),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/2fa/check",
+            SERVICE_ONLY,
+            false,
+        )
+        .body(code),
+    ];
+    assert_matrix(&app, app.peer("customers"), &routes).await;
+}
