@@ -145,6 +145,13 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: i64,
     },
+    /// Print the current TOTP code of a base32 secret (as an authenticator app would), for
+    /// trying two-factor authentication by hand; `--offset 1` for the next step's.
+    Totp {
+        secret: String,
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        offset: i64,
+    },
     /// Create (PostgreSQL) and migrate every service's database.
     Migrate,
     /// Write each service's OpenAPI document and the merged one.
@@ -191,6 +198,16 @@ async fn run(command: Command) -> Result<(), BoxError> {
                 "{}",
                 cid_kit::auth::mint(&settings.auth, &sub, &roles, ttl)?
             );
+            Ok(())
+        }
+        Command::Totp { secret, offset } => {
+            use cid_security::domain::totp;
+            let cleaned = secret.trim().to_ascii_uppercase().replace([' ', '='], "");
+            let raw = data_encoding::BASE32_NOPAD
+                .decode(cleaned.as_bytes())
+                .map_err(|e| format!("not a base32 secret: {e}"))?;
+            let step = totp::step_at(chrono::Utc::now().timestamp()) + offset;
+            println!("{}", totp::code(&raw, step));
             Ok(())
         }
         Command::Migrate => {
