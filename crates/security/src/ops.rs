@@ -53,12 +53,22 @@ pub enum Verdict<T> {
     },
 }
 
+/// A use case that needs a code: it runs only once `given` is accepted.
+pub type CodeOp<T> = fn(
+    &mut DbConnection,
+    &str,
+    &Given,
+    &Codes<'_>,
+    &str,
+    NaiveDateTime,
+) -> Result<Verdict<T>, SecurityError>;
+
 /// Confirms the enrollment with a current code: 2FA on, ten fresh recovery codes (shown
 /// once; only their hashes are kept).
 pub fn verify(
     conn: &mut DbConnection,
     customer: &str,
-    code: &str,
+    given: &Given,
     codes: &Codes<'_>,
     request_id: &str,
     now: NaiveDateTime,
@@ -71,7 +81,7 @@ pub fn verify(
         return Err(SecurityError::NotEnrolled);
     }
     unlocked(&profile, now)?;
-    if !accept(conn, &profile, &Given::Totp(code.to_owned()), codes, now)? {
+    if !accept(conn, &profile, given, codes, now)? {
         return refused(conn, &profile, codes.lockout, request_id, now);
     }
     store::set_enabled(conn, customer, now)?;
@@ -97,21 +107,19 @@ pub fn disable(
     request_id: &str,
     now: NaiveDateTime,
 ) -> Result<Verdict<()>, SecurityError> {
-    let profile = enabled(conn, customer, now)?;
-    if !accept(conn, &profile, given, codes, now)? {
-        return refused(conn, &profile, codes.lockout, request_id, now);
-    }
-    store::set_disabled(conn, customer, now)?;
-    store::replace_codes(conn, customer, &[], now)?;
-    events::record(
-        conn,
-        types::TWO_FACTOR_DISABLED,
-        customer,
-        json!({}),
-        Some(request_id),
-        now,
-    )?;
-    Ok(Verdict::Accepted(()))
+    with_code(conn, customer, given, codes, request_id, now, |conn| {
+        store::set_disabled(conn, customer, now)?;
+        store::replace_codes(conn, customer, &[], now)?;
+        events::record(
+            conn,
+            types::TWO_FACTOR_DISABLED,
+            customer,
+            json!({}),
+            Some(request_id),
+            now,
+        )?;
+        Ok(())
+    })
 }
 
 /// Ten new recovery codes in place of the old ones, with a current code or an unused
@@ -124,20 +132,12 @@ pub fn regenerate(
     request_id: &str,
     now: NaiveDateTime,
 ) -> Result<Verdict<Vec<String>>, SecurityError> {
-    let profile = enabled(conn, customer, now)?;
-    if !accept(conn, &profile, given, codes, now)? {
-        return refused(conn, &profile, codes.lockout, request_id, now);
-    }
-    let fresh = new_recovery_codes(conn, customer, now)?;
-    events::record(
-        conn,
-        types::RECOVERY_CODES_REGENERATED,
-        customer,
-        json!({}),
-        Some(request_id),
-        now,
-    )?;
-    Ok(Verdict::Accepted(fresh))
+    with_code(conn, customer, given, codes, request_id, now, |conn| {
+        let fresh = new_recovery_codes(conn, customer, now)?;
+        let kind = types::RECOVERY_CODES_REGENERATED;
+        events::record(conn, kind, customer, json!({}), Some(request_id), now)?;
+        Ok(fresh)
+    })
 }
 
 /// The login service's check: a current code, or a recovery code (used up). Answers how
@@ -150,13 +150,27 @@ pub fn check(
     request_id: &str,
     now: NaiveDateTime,
 ) -> Result<Verdict<i64>, SecurityError> {
+    with_code(conn, customer, given, codes, request_id, now, |conn| {
+        Ok(store::count_unused_codes(conn, customer)?)
+    })
+}
+
+/// Runs `then` for a customer with 2FA on once `given` is accepted; a refused code is
+/// recorded instead.
+fn with_code<T>(
+    conn: &mut DbConnection,
+    customer: &str,
+    given: &Given,
+    codes: &Codes<'_>,
+    request_id: &str,
+    now: NaiveDateTime,
+    then: impl FnOnce(&mut DbConnection) -> Result<T, SecurityError>,
+) -> Result<Verdict<T>, SecurityError> {
     let profile = enabled(conn, customer, now)?;
     if !accept(conn, &profile, given, codes, now)? {
         return refused(conn, &profile, codes.lockout, request_id, now);
     }
-    Ok(Verdict::Accepted(store::count_unused_codes(
-        conn, customer,
-    )?))
+    Ok(Verdict::Accepted(then(conn)?))
 }
 
 fn locked(conn: &mut DbConnection, customer: &str) -> Result<Profile, SecurityError> {
