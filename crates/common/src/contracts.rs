@@ -295,6 +295,9 @@ pub mod events {
         pub const TWO_FACTOR_DISABLED: &str = "security.two_factor_disabled";
         pub const TWO_FACTOR_LOCKED: &str = "security.two_factor_locked";
         pub const RECOVERY_CODES_REGENERATED: &str = "security.recovery_codes_regenerated";
+        pub const ALERT_RAISED: &str = "security.alert_raised";
+        pub const ALERT_RESOLVED: &str = "security.alert_resolved";
+        pub const ACTIVITY_REPORTED: &str = "security.activity_reported";
 
         pub const ALL: &[&str] = &[
             CUSTOMER_CREATED,
@@ -316,6 +319,9 @@ pub mod events {
             TWO_FACTOR_DISABLED,
             TWO_FACTOR_LOCKED,
             RECOVERY_CODES_REGENERATED,
+            ALERT_RAISED,
+            ALERT_RESOLVED,
+            ACTIVITY_REPORTED,
         ];
     }
 

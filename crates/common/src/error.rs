@@ -177,6 +177,10 @@ error_codes! {
     TwoFactorLocked = "TWO_FACTOR_LOCKED", 429, "Too many wrong codes",
         "Too many wrong codes: two-factor checks are locked until {until}.",
         "رموز خاطئة كثيرة: التحقق الثنائي مقفل حتى {until}.";
+    AlertNotFound = "ALERT_NOT_FOUND", 404, "Alert not found",
+        "No alert '{alertId}' belongs to this customer.", "لا يوجد تنبيه '{alertId}' لهذا العميل.";
+    AlertResolved = "ALERT_RESOLVED", 409, "Alert already resolved",
+        "Alert {alertId} is resolved already.", "التنبيه {alertId} تمت معالجته من قبل.";
     WebhookNotFound = "WEBHOOK_NOT_FOUND", 404, "Webhook not found",
         "There is no webhook subscription '{webhookId}'.", "لا يوجد اشتراك ويب هوك '{webhookId}'.";
     WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "Webhook delivery not found",

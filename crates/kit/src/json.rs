@@ -315,6 +315,37 @@ fn describe(expected: &str) -> String {
     }
 }
 
+/// How far ahead of this server's clock a reported time may be (clock skew).
+const FUTURE_SKEW_SECS: i64 = 300;
+
+/// A reported time (an event's or a purchase's): RFC 3339, not in the future beyond clock
+/// skew, kept to the millisecond.
+pub fn reported_time(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    raw: &str,
+    now: chrono::NaiveDateTime,
+) -> Option<chrono::NaiveDateTime> {
+    // Kept to the millisecond, the precision times are shown with, so a replay of the same
+    // report compares equal on every backend.
+    use chrono::Timelike;
+    let at = chrono::DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.naive_utc())
+        .and_then(|t| t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000));
+    match at {
+        Some(at) if (at - now).num_seconds() <= FUTURE_SKEW_SECS => Some(at),
+        Some(_) => {
+            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,10 @@ pub enum SecurityError {
         until: NaiveDateTime,
         now: NaiveDateTime,
     },
+    #[error("alert {0} not found")]
+    AlertNotFound(String),
+    #[error("alert {0} resolved already")]
+    AlertResolved(String),
     #[error("a sealed secret does not open: {0}")]
     Sealing(#[from] crate::domain::sealing::SealError),
     #[error(transparent)]
@@ -39,6 +43,12 @@ impl From<SecurityError> for ApiError {
                 ApiError::new(ErrorCode::TwoFactorLocked)
                     .arg("until", rfc3339(until))
                     .retry_after(u64::try_from(secs).unwrap_or(1))
+            }
+            SecurityError::AlertNotFound(id) => {
+                ApiError::new(ErrorCode::AlertNotFound).arg("alertId", id)
+            }
+            SecurityError::AlertResolved(id) => {
+                ApiError::new(ErrorCode::AlertResolved).arg("alertId", id)
             }
             // A key removed from the settings while secrets still use it: the operator's
             // mistake, said in the log, never the secret.

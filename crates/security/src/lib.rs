@@ -3,9 +3,11 @@
 //! Owns `security_profiles` (SPEC §3.10: two-factor authentication — the TOTP secret sealed
 //! with AES-256-GCM under a key ID, the last accepted step, the lock after wrong codes),
 //! `recovery_codes` (Argon2id hashes, each used once) and `code_failures` (wrong codes, for
-//! the lock's window). Calls the customer registry to resolve the customer of every write.
-//! Emits `security.two_factor_enabled`, `…_disabled`, `…_locked` and
-//! `security.recovery_codes_regenerated`.
+//! the lock's window); `security_events` (what services report), `known_devices`,
+//! `security_alerts` (raised by the fraud rules, one open per cause) and `security_reports`.
+//! Calls the customer registry to resolve the customer of every write. Emits
+//! `security.two_factor_enabled`, `…_disabled`, `…_locked`, `…recovery_codes_regenerated`,
+//! `security.alert_raised`, `…alert_resolved` and `…activity_reported`.
 
 pub mod domain;
 pub mod error;
@@ -25,6 +27,7 @@ use cid_kit::{Db, Settings};
 use utoipa::OpenApi;
 
 use domain::Lockout;
+use domain::rules::Rules;
 use domain::sealing::Keyring;
 
 pub const SERVICE: &str = "security";
@@ -52,6 +55,8 @@ pub struct SecuritySettings {
     pub keys: BTreeMap<String, String>,
     #[serde(default)]
     pub lockout: Lockout,
+    #[serde(default)]
+    pub rules: Rules,
 }
 
 fn d_issuer() -> String {
@@ -73,6 +78,7 @@ impl Default for SecuritySettings {
             active_key: d_active(),
             keys: d_keys(),
             lockout: Lockout::default(),
+            rules: Rules::default(),
         }
     }
 }
@@ -112,6 +118,19 @@ pub fn app_spec(
     let l = config.lockout;
     if l.max_failures < 1 || l.window_minutes < 1 || l.lock_minutes < 1 {
         return Err("[security.lockout] values must be at least 1".into());
+    }
+    let r = config.rules;
+    if [
+        r.failed_logins,
+        r.failed_login_minutes,
+        r.country_change_hours,
+        r.max_redemptions,
+        r.redemption_minutes,
+    ]
+    .iter()
+    .any(|v| *v < 1)
+    {
+        return Err("[security.rules] values must be at least 1".into());
     }
     if config.totp_issuer.trim().is_empty() || config.totp_issuer.contains(':') {
         return Err("[security] totp_issuer must be non-empty, without ':'".into());

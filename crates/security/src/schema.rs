@@ -11,6 +11,9 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+        last_login_country -> Nullable<Text>,
+        reports -> Integer,
     }
 }
 
@@ -32,4 +35,62 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(security_profiles, recovery_codes, code_failures);
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        customer_id -> Text,
+        event_type -> Text,
+        ip_address -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        country -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    known_devices (customer_id, device_id) {
+        customer_id -> Text,
+        device_id -> Text,
+        first_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    security_alerts (id) {
+        id -> BigInt,
+        alert_id -> Text,
+        customer_id -> Text,
+        rule -> Text,
+        cause -> Text,
+        severity -> Text,
+        status -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    security_reports (id) {
+        id -> BigInt,
+        report_id -> Text,
+        customer_id -> Text,
+        activity_type -> Text,
+        description -> Text,
+        evidence -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    security_profiles,
+    recovery_codes,
+    code_failures,
+    security_events,
+    known_devices,
+    security_alerts,
+    security_reports,
+);

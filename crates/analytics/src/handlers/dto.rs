@@ -1,9 +1,10 @@
 //! Request and response bodies of the analytics API (camelCase on the wire).
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{NaiveDateTime, Utc};
 use cid_common::time::{major_units, minor_units, rfc3339};
 use cid_common::{FieldError, FieldIssue};
 use cid_kit::Validate;
+use cid_kit::json::reported_time;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,35 +12,7 @@ use crate::domain::{self, EventType, PurchaseStatus};
 use crate::ops::{PurchaseInput, Recorded, Summary};
 use crate::store::Purchase;
 
-/// How far ahead of this server's clock a reported time may be (clock skew).
-const FUTURE_SKEW_SECS: i64 = 300;
 const MAX_ORDER_ID: usize = 128;
-
-/// A reported time: RFC 3339, not in the future, to the millisecond.
-fn reported_time(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    raw: &str,
-    now: NaiveDateTime,
-) -> Option<NaiveDateTime> {
-    // Kept to the millisecond, the precision times are shown with, so a replay of the same
-    // order compares equal on every backend.
-    let at = DateTime::parse_from_rfc3339(raw)
-        .ok()
-        .map(|t| t.naive_utc())
-        .and_then(|t| t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000));
-    match at {
-        Some(at) if (at - now).num_seconds() <= FUTURE_SKEW_SECS => Some(at),
-        Some(_) => {
-            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
-            None
-        }
-        None => {
-            errors.push(FieldError::new(field, FieldIssue::InvalidFormat));
-            None
-        }
-    }
-}
 
 /// `POST /analytics/{customerId}/purchases`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,8 +1,11 @@
-//! The security rules, pure: TOTP, sealing, recovery codes, the QR image, and when wrong codes
-//! lock two-factor checks.
+//! The security rules, pure: TOTP, sealing, recovery codes, the QR image, when wrong codes
+//! lock two-factor checks, the fraud rules, the risk score and the recommendations.
 
+pub mod country;
 pub mod qr;
 pub mod recovery;
+pub mod risk;
+pub mod rules;
 pub mod sealing;
 pub mod totp;
 

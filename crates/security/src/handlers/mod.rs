@@ -2,3 +2,4 @@
 
 pub mod dto;
 pub mod two_factor;
+pub mod watch;

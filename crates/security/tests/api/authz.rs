@@ -1,7 +1,7 @@
 //! Every protected route of the service, once, with who may call it.
 
 use cid_common::Role;
-use cid_kit::roles::ADMIN;
+use cid_kit::roles::{ADMIN, READERS, STAFF};
 use cid_testkit::authz::{Route, assert_matrix};
 use reqwest::Method;
 use serde_json::json;
@@ -50,6 +50,52 @@ async fn every_protected_route_admits_exactly_its_roles() {
             false,
         )
         .body(code),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/events",
+            SERVICE_ONLY,
+            false,
+        )
+        .body(json!({"type": "logout", "occurredAt": "2026-01-01T00:00:00Z"})),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/security/{customerId}/status",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/security/{customerId}/alerts",
+            READERS,
+            true,
+        ),
+        // An alert nobody has: allowed callers get past authorization to a 404.
+        Route::new(
+            Method::PATCH,
+            "/api/customer-id/security/{customerId}/alerts/ALT-none",
+            STAFF,
+            true,
+        )
+        .body(json!({"status": "resolved"})),
+        Route::new(
+            Method::POST,
+            "/api/customer-id/security/{customerId}/report",
+            STAFF,
+            true,
+        )
+        .body(json!({"activityType": "other", "description": "Odd email"})),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/security/{customerId}/recommendations",
+            READERS,
+            true,
+        ),
+        Route::new(
+            Method::GET,
+            "/api/customer-id/security/{customerId}/history",
+            READERS,
+            true,
+        ),
     ];
     assert_matrix(&app, app.peer("customers"), &routes).await;
 }

@@ -8,3 +8,4 @@ mod helpers;
 mod migrations;
 mod settings;
 mod two_factor;
+mod watch;

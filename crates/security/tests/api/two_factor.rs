@@ -270,11 +270,19 @@ async fn five_wrong_codes_lock_checks_with_retry_after_even_for_a_right_code() {
     )
     .await;
     assert_eq!(problem(res, 429).await, "TWO_FACTOR_LOCKED");
-    assert!(
-        app.db
-            .emitted_types()
-            .contains(&"security.two_factor_locked".to_owned())
-    );
+    let emitted = app.db.emitted_types();
+    assert!(emitted.contains(&"security.two_factor_locked".to_owned()));
+    // And a high alert for the customer.
+    let res = app
+        .client
+        .get(url(&app, &format!("/{c}/alerts?status=open")))
+        .bearer_auth(me(&app, &c))
+        .send()
+        .await
+        .unwrap();
+    let alerts = res.json::<Value>().await.unwrap()["data"].clone();
+    assert_eq!(alerts[0]["rule"], "two_factor_lockout");
+    assert_eq!(alerts[0]["severity"], "high");
 }
 
 #[tokio::test]

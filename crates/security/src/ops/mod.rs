@@ -8,6 +8,7 @@ use cid_common::contracts::events::types;
 use cid_kit::{DbConnection, events};
 use serde_json::json;
 
+use crate::domain::rules::{Raised, Rule};
 use crate::domain::sealing::Keyring;
 use crate::domain::{Given, Lockout, recovery, totp};
 use crate::error::SecurityError;
@@ -246,6 +247,12 @@ fn refused<T>(
     let locked = lockout.lock_after(failures, now);
     if let Some(until) = locked {
         store::set_locked_until(conn, customer, Some(until))?;
+        let alert = Raised {
+            rule: Rule::TwoFactorLockout,
+            cause: "two_factor_lockout".into(),
+            details: json!({"failures": failures, "lockedUntil": cid_common::time::rfc3339(until)}),
+        };
+        watch::raise(conn, customer, alert, request_id, now)?;
         events::record(
             conn,
             types::TWO_FACTOR_LOCKED,
@@ -271,3 +278,5 @@ fn new_recovery_codes(
     store::replace_codes(conn, customer, &hashes, now)?;
     Ok(fresh)
 }
+
+pub mod watch;

@@ -19,6 +19,9 @@ pub struct Profile {
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub last_login_country: Option<String>,
+    pub reports: i32,
 }
 
 /// Takes the customer's profile row lock for the rest of the transaction: two codes checked at
@@ -215,3 +218,6 @@ pub fn failures_since(
 pub fn purge_failures(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(f::table.filter(f::failed_at.lt(before))).execute(conn)
 }
+
+pub mod watch;
+pub use watch::*;
