@@ -46,6 +46,7 @@ pub fn level(score: i64) -> Severity {
 
 cid_common::text_enum! {
     #[derive(serde::Serialize, utoipa::ToSchema)]
+    #[schema(as = SecurityAdvice)]
     #[serde(rename_all = "snake_case")]
     pub enum Advice {
         EnableTwoFactor = "enable_two_factor",

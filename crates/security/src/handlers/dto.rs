@@ -16,6 +16,7 @@ use crate::store::{Alert, Event, Report};
 /// `{code}`: six digits from the authenticator app, or (where allowed) a recovery code
 /// `xxxx-xxxx-xxxx`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = SecurityCodeRequest)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     #[schema(min_length = 6, max_length = 16, example = "123456")]
@@ -69,6 +70,7 @@ pub struct TwoFactorStateResponse {
 
 /// A code the login service checked.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityCheckResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResponse {
     pub customer_id: String,
@@ -80,6 +82,7 @@ pub struct CheckResponse {
 
 /// `POST /security/{customerId}/events` (services).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = SecurityEventRequest)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EventRequest {
     /// `login`, `login_failed`, `logout`, `password_change`, `profile_update`,
@@ -173,6 +176,7 @@ impl Validate for EventRequest {}
 
 /// An event as recorded.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityEventResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct EventResponse {
     pub event_id: i64,
@@ -209,6 +213,7 @@ impl EventResponse {
 
 /// An alert in the caller's language.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityAlertResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertResponse {
     pub alert_id: String,
@@ -248,6 +253,7 @@ impl AlertResponse {
 
 /// `PATCH /security/{customerId}/alerts/{alertId}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = SecurityResolveRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// Only `resolved`.
@@ -275,6 +281,7 @@ impl Validate for ResolveRequest {
 
 cid_common::text_enum! {
     #[derive(Serialize, Deserialize, ToSchema)]
+    #[schema(as = SecurityActivityType)]
     #[serde(rename_all = "snake_case")]
     pub enum ActivityType {
         UnauthorizedAccess = "unauthorized_access",
@@ -287,6 +294,7 @@ cid_common::text_enum! {
 
 /// `POST /security/{customerId}/report`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = SecurityReportRequest)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReportRequest {
     /// `unauthorized_access`, `phishing`, `suspicious_transaction`, `account_takeover` or
@@ -338,6 +346,7 @@ impl Validate for ReportRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityReportResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportResponse {
     pub report_id: String,
@@ -364,6 +373,7 @@ impl ReportResponse {
 
 /// `GET /security/{customerId}/status`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityStatusResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
     pub customer_id: String,
@@ -383,6 +393,7 @@ pub struct StatusResponse {
 
 /// One recommendation in the caller's language, most urgent first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecurityRecommendationResponse)]
 #[serde(rename_all = "camelCase")]
 pub struct RecommendationResponse {
     pub id: Advice,
