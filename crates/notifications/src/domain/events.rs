@@ -38,6 +38,9 @@ pub fn notification_for(
         types::TICKET_STATUS_CHANGED if text("to").as_deref() == Some("resolved") => {
             ("ticket_resolved", vec![("ticketId", text("ticketId"))])
         }
+        types::ALERT_RAISED => ("security_alert_raised", vec![]),
+        types::TWO_FACTOR_ENABLED => ("two_factor_enabled", vec![]),
+        types::TWO_FACTOR_DISABLED => ("two_factor_disabled", vec![]),
         _ => return None,
     };
     let template = Template::find(key)?;
@@ -216,6 +219,15 @@ mod tests {
             ))
             .is_none()
         );
+        // Security: a new alert; 2FA switched on or off.
+        let (t, _) = notification_for(&event(
+            types::ALERT_RAISED,
+            json!({"alertId": "ALT-1", "rule": "new_device", "severity": "medium"}),
+        ))
+        .unwrap();
+        assert_eq!(t.key, "security_alert_raised");
+        let (t, _) = notification_for(&event(types::TWO_FACTOR_DISABLED, json!({}))).unwrap();
+        assert_eq!(t.key, "two_factor_disabled");
         // An event without the facts its message needs sends nothing rather than a broken text.
         assert!(notification_for(&event(types::POINTS_EARNED, json!({"points": 1}))).is_none());
     }

@@ -112,6 +112,41 @@ pub const TEMPLATES: &[Template] = &[
         ),
         ar: ("تنبيه أمني", "{detail} إذا لم تكن أنت، تواصل مع الدعم."),
     },
+    // From the security service's events; the alert itself, in the customer's language, is
+    // on the account's security page.
+    Template {
+        key: "security_alert_raised",
+        category: Category::Security,
+        en: (
+            "New security alert",
+            "Something unusual happened on your account. Open its security page to review it; if it was not you, change your password.",
+        ),
+        ar: (
+            "تنبيه أمني جديد",
+            "حدث أمر غير معتاد في حسابك. افتح صفحة الأمان لمراجعته؛ وإن لم يكن هذا أنت، غيّر كلمة المرور.",
+        ),
+    },
+    Template {
+        key: "two_factor_enabled",
+        category: Category::Security,
+        en: (
+            "Two-factor authentication is on",
+            "Keep your recovery codes somewhere safe.",
+        ),
+        ar: ("المصادقة الثنائية مفعلة", "احفظ رموز الاسترداد في مكان آمن."),
+    },
+    Template {
+        key: "two_factor_disabled",
+        category: Category::Security,
+        en: (
+            "Two-factor authentication is off",
+            "If you did not turn it off, change your password and contact support.",
+        ),
+        ar: (
+            "المصادقة الثنائية متوقفة",
+            "إن لم توقفها أنت، غيّر كلمة المرور وتواصل مع الدعم.",
+        ),
+    },
 ];
 
 impl Template {
