@@ -91,6 +91,41 @@ pub async fn start_gateway(settings: cid_kit::Settings, loyalty: Option<TestApp>
     }
 }
 
+/// A service with the registry and notifications beside it (its domain events go to
+/// notifications), all three behind a gateway.
+pub struct Beside {
+    pub notifications: TestApp,
+    pub service: TestApp,
+    pub stack: Stack,
+}
+
+pub async fn with_notifications(service: &str, build: cid_kit::server::Build) -> Beside {
+    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    let notifications = TestApp::spawn_beside(
+        cid_notifications::SERVICE,
+        cid_notifications::app_spec,
+        vec![registry],
+    )
+    .await;
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("customers").unwrap().url =
+        Some(notifications.peer("customers").base.clone());
+    settings.services.get_mut("notifications").unwrap().url = Some(notifications.base.clone());
+    let app = TestApp::spawn_with(service, build, settings).await;
+    let running = [
+        ("customers", notifications.peer("customers").base.clone()),
+        ("notifications", notifications.base.clone()),
+        (service, app.base.clone()),
+    ];
+    let running: Vec<(&str, &str)> = running.iter().map(|(g, b)| (*g, b.as_str())).collect();
+    let stack = start_gateway(gateway_settings_for(&running, json!({})), None).await;
+    Beside {
+        notifications,
+        service: app,
+        stack,
+    }
+}
+
 /// Loyalty with the customer registry it resolves every write's customer through.
 pub async fn loyalty_with_registry() -> TestApp {
     let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;

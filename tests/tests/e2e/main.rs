@@ -11,4 +11,5 @@ mod notifications;
 mod outbox;
 mod referral;
 mod rewards;
+mod security;
 mod support;

@@ -4,32 +4,17 @@
 use std::time::Duration;
 
 use cid_common::Role;
-use cid_testkit::TestApp;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
 #[tokio::test]
 async fn a_ticket_goes_from_the_customer_through_the_agent_queue_to_a_rating_and_a_notice() {
-    let registry = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
-    let notifications = TestApp::spawn_beside(
-        cid_notifications::SERVICE,
-        cid_notifications::app_spec,
-        vec![registry],
-    )
-    .await;
-    let mut settings = cid_testkit::settings();
-    settings.services.get_mut("customers").unwrap().url =
-        Some(notifications.peer("customers").base.clone());
-    settings.services.get_mut("notifications").unwrap().url = Some(notifications.base.clone());
-    let support = TestApp::spawn_with(cid_support::SERVICE, cid_support::app_spec, settings).await;
-    let running = [
-        ("customers", notifications.peer("customers").base.clone()),
-        ("notifications", notifications.base.clone()),
-        ("support", support.base.clone()),
-    ];
-    let running: Vec<(&str, &str)> = running.iter().map(|(g, b)| (*g, b.as_str())).collect();
-    let s = start_gateway(gateway_settings_for(&running, json!({})), None).await;
+    let Beside {
+        notifications,
+        service: support,
+        stack: s,
+    } = with_notifications(cid_support::SERVICE, cid_support::app_spec).await;
     let id = notifications.register_customer().await;
     let (me, agent) = (
         s.token(&id, &[Role::Customer]),

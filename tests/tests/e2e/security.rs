@@ -1,0 +1,125 @@
+//! Security through the gateway: failed logins reported by the login service raise an alert
+//! that reaches the customer at once, quiet hours or not; 2FA with a code from the secret.
+
+use std::time::Duration;
+
+use cid_common::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn failed_logins_alert_the_customer_through_quiet_hours_and_2fa_works_through_the_gateway() {
+    let Beside {
+        notifications,
+        service: security,
+        stack: s,
+    } = with_notifications(cid_security::SERVICE, cid_security::app_spec).await;
+    let id = notifications.register_customer().await;
+    let (me, login) = (
+        s.token(&id, &[Role::Customer]),
+        s.token("login", &[Role::Service]),
+    );
+    let at = |path: &str| s.url(&format!("/api/customer-id{path}"));
+    // Quiet hours around now: nothing but security may ring.
+    let now = chrono::Utc::now();
+    let hhmm = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M").to_string();
+    let res = s
+        .client
+        .put(at(&format!("/notifications/{id}/preferences")))
+        .bearer_auth(&me)
+        .json(
+            &json!({"quietHours": {"start": hhmm(now - chrono::Duration::hours(1)),
+            "end": hhmm(now + chrono::Duration::hours(1)), "timeZone": "UTC"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    for _ in 0..5 {
+        let res = s
+            .client
+            .post(at(&format!("/security/{id}/events")))
+            .bearer_auth(&login)
+            .json(&json!({"type": "login_failed", "ipAddress": "198.51.100.4",
+                "occurredAt": cid_common::time::rfc3339(now.naive_utc())}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let mut entry = Value::Null;
+    for _ in 0..100 {
+        let feed: Value = s
+            .client
+            .get(at(&format!("/notifications/{id}/history")))
+            .bearer_auth(&me)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        entry = feed["data"][0].clone();
+        if !entry.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(entry["title"], "New security alert");
+    let deliveries: Vec<(String, String)> = entry["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["channel"].as_str().unwrap().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Push rings at once (a promotion would wait for the end of quiet hours); email and SMS
+    // have no address for this customer.
+    assert!(
+        deliveries.contains(&("push".to_owned(), "sent".to_owned())),
+        "{deliveries:?}"
+    );
+
+    // Two-factor: enroll, a code from the secret, on; the same code again refused.
+    let enrolled: Value = s
+        .client
+        .post(at(&format!("/security/{id}/2fa/enable")))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = enrolled["data"]["secret"].as_str().unwrap();
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let step = cid_security::domain::totp::step_at(chrono::Utc::now().timestamp());
+    let code = cid_security::domain::totp::code(&raw, step);
+    let res = s
+        .client
+        .post(at(&format!("/security/{id}/2fa/verify")))
+        .bearer_auth(&me)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = s
+        .client
+        .post(at(&format!("/security/{id}/2fa/check")))
+        .bearer_auth(&login)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    drop(security);
+}
