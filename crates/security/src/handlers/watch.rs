@@ -2,9 +2,11 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::{Envelope, FieldIssue, Role};
+use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::STAFF;
 use cid_kit::{
     ApiError, Caller, CustomerPath, Db, JsonBody, Paging, ReadableCustomer, RequestContext, audit,
@@ -22,13 +24,17 @@ use crate::store::{self, NewEvent};
 /// Records a security event (services) and runs the rules over it: 201 with the alerts it
 /// raised.
 #[utoipa::path(post, path = "/api/customer-id/security/{customerId}/events", tag = "security",
-    params(("customerId" = String, Path)), request_body = EventRequest, security(("bearer" = [])),
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = EventRequest, security(("bearer" = [])),
     responses((status = 201, body = inline(Envelope<EventResponse>))))]
 pub async fn record_event(
-    caller: Caller,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
-    body: JsonBody,
     db: web::Data<Db>,
     state: web::Data<SecurityState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -52,18 +58,21 @@ pub async fn record_event(
         occurred_at: e.occurred_at,
         recorded_at: now,
     };
-    let (rules, rid) = (state.config.rules, ctx.request_id.clone());
-    let (event, raised) = db
-        .write(move |c| ops::record_event(c, &new, &rules, &rid, now).map_err(ApiError::from))
-        .await?;
-    let mut shown = EventResponse::new(&event);
-    shown.alerts_raised = Some(
-        raised
-            .iter()
-            .map(|a| AlertResponse::new(a, ctx.locale))
-            .collect(),
-    );
-    Ok(cid_kit::created(shown))
+    let (rules, rid, locale) = (state.config.rules, ctx.request_id.clone(), ctx.locale);
+    // A retry with the same Idempotency-Key (a login service that lost the answer) is not
+    // a second failed login.
+    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+        let (event, raised) = ops::record_event(c, &new, &rules, &rid, now)?;
+        let mut shown = EventResponse::new(&event);
+        shown.alerts_raised = Some(
+            raised
+                .iter()
+                .map(|a| AlertResponse::new(a, locale))
+                .collect(),
+        );
+        Ok(shown)
+    })
+    .await
 }
 
 /// The customer's alerts, newest first; `?status=open|resolved`.
@@ -171,13 +180,17 @@ pub async fn resolve_alert(
 /// A customer reports suspicious activity: 201; the report, the profile's count and a
 /// `security.activity_reported` event are written together.
 #[utoipa::path(post, path = "/api/customer-id/security/{customerId}/report", tag = "security",
-    params(("customerId" = String, Path)), request_body = ReportRequest, security(("bearer" = [])),
+    params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReportRequest, security(("bearer" = [])),
     responses((status = 201, body = inline(Envelope<ReportResponse>))))]
 pub async fn report(
-    caller: Caller,
+    Command {
+        caller,
+        body,
+        scope,
+    }: Command,
     customer: CustomerPath,
     ctx: RequestContext,
-    body: JsonBody,
     db: web::Data<Db>,
     state: web::Data<SecurityState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -196,21 +209,19 @@ pub async fn report(
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
     let (rid, now) = (ctx.request_id.clone(), Utc::now().naive_utc());
-    let r = db
-        .write(move |c| {
-            ops::report(
-                c,
-                &id,
-                activity.as_str(),
-                &description,
-                evidence.as_deref(),
-                &rid,
-                now,
-            )
-            .map_err(ApiError::from)
-        })
-        .await?;
-    Ok(cid_kit::created(ReportResponse::new(&r)))
+    idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
+        let r = ops::report(
+            c,
+            &id,
+            activity.as_str(),
+            &description,
+            evidence.as_deref(),
+            &rid,
+            now,
+        )?;
+        Ok(ReportResponse::new(&r))
+    })
+    .await
 }
 
 /// The customer's risk and what stands behind it.

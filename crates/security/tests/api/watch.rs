@@ -370,3 +370,42 @@ async fn history_pages_and_alerts_of_others_are_not_found() {
         assert_eq!(res.status(), 400, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_retried_event_counts_once_and_concurrent_failures_raise_one_alert() {
+    let app = spawn_app().await;
+    let c = app.register_customer().await;
+    let body = json!({"type": "login_failed", "occurredAt": at(-1)});
+    let send = |key: &'static str| {
+        let (app, c, body) = (&app, c.clone(), body.clone());
+        async move {
+            app.client
+                .post(url(app, &format!("/{c}/events")))
+                .bearer_auth(login_service(app))
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = send("login-attempt-1").await;
+    assert_eq!(first.status(), 201);
+    let again = send("login-attempt-1").await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replay"], "true");
+    let history = get(&app, &me(&app, &c), &format!("/{c}/history")).await;
+    assert_eq!(history["data"].as_array().unwrap().len(), 1, "one event");
+
+    // Nine more at once: every one stored, one alert.
+    let burst = (0..9).map(|_| event(&app, &c, body.clone()));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let alerts = get(&app, &me(&app, &c), &format!("/{c}/alerts")).await;
+    assert_eq!(alerts["data"].as_array().unwrap().len(), 1);
+    assert_eq!(alerts["data"][0]["rule"], "failed_logins");
+}
