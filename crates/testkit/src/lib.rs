@@ -137,6 +137,21 @@ impl TestDb {
             .collect()
     }
 
+    /// A fresh database with `migrations` applied and a connection to it, for testing use
+    /// cases directly (with a clock the test controls).
+    pub fn migrated(
+        service: &str,
+        migrations: &cid_kit::db::Migrations,
+    ) -> (Self, cid_kit::DbConnection) {
+        let db = Self::new(service);
+        if db.is_postgres() {
+            cid_kit::db::ensure_postgres_database(&db.url).expect("create test database");
+        }
+        let mut conn = db.connect();
+        cid_kit::db::run_migrations(&mut conn, migrations).expect("migrate test database");
+        (db, conn)
+    }
+
     /// A direct connection, for arranging data a test cannot create through HTTP.
     pub fn connect(&self) -> cid_kit::DbConnection {
         cid_kit::db::Manager::new(&self.url)

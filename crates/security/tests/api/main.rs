@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod authz;
+mod clock;
 mod helpers;
 mod migrations;
 mod settings;
