@@ -274,6 +274,11 @@ pub mod events {
     use serde_json::Value;
     use utoipa::ToSchema;
 
+    use crate::{FieldError, FieldIssue};
+
+    /// The longest event ID, customer ID and type accepted.
+    const MAX_ID: usize = 64;
+
     /// Every event type, `<group>.<event>` in snake case.
     pub mod types {
         pub const CUSTOMER_CREATED: &str = "customers.created";
@@ -347,7 +352,55 @@ pub mod events {
     impl DomainEvent {
         /// Where notifications receives events.
         pub const PATH: &'static str = "/api/customer-id/notifications/events";
+
+        /// What an event must be: an ID, a `<group>.<event>` type, an RFC 3339 time.
+        pub fn problems(&self) -> Vec<FieldError> {
+            let mut errors = Vec::new();
+            if self.id.trim().is_empty() || self.id.len() > MAX_ID {
+                errors.push(FieldError::new("id", FieldIssue::InvalidFormat));
+            }
+            if !is_event_type(&self.kind) {
+                errors.push(FieldError::new("type", FieldIssue::InvalidFormat));
+            }
+            if chrono::DateTime::parse_from_rfc3339(&self.occurred_at).is_err() {
+                errors.push(FieldError::new("occurredAt", FieldIssue::InvalidFormat));
+            }
+            if self
+                .customer_id
+                .as_ref()
+                .is_some_and(|c| c.is_empty() || c.len() > MAX_ID)
+            {
+                errors.push(FieldError::new("customerId", FieldIssue::InvalidFormat));
+            }
+            errors
+        }
     }
+
+    /// `<group>.<event>`: lower-case letters, digits, `_` and `-`, one dot.
+    pub fn is_event_type(kind: &str) -> bool {
+        let ok = |part: &str| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        kind.len() <= MAX_ID && kind.split_once('.').is_some_and(|(g, e)| ok(g) && ok(e))
+    }
+
+    /// A service that reacts to some event types itself (besides notifications, which gets
+    /// every event): they are delivered to it too, from the emitter's outbox.
+    pub struct Subscriber {
+        pub service: &'static str,
+        pub path: &'static str,
+        pub types: &'static [&'static str],
+    }
+
+    pub const SUBSCRIBERS: &[Subscriber] = &[Subscriber {
+        // Redemptions feed security's redemption-velocity rule.
+        service: "security",
+        path: "/api/customer-id/security/domain-events",
+        types: &[types::POINTS_REDEEMED],
+    }];
 }
 
 pub mod support {

@@ -1,9 +1,10 @@
 //! Emitting domain events (SPEC §4): [`emit`] writes the event to the service's outbox in
 //! the caller's transaction, so an event exists exactly when its change was committed; the
-//! outbox job delivers it to notifications (at least once, keyed by the event ID).
+//! outbox job delivers it to notifications, and to the services subscribed to its type
+//! (`contracts::events::SUBSCRIBERS`), at least once, keyed by the event ID.
 
 use chrono::NaiveDateTime;
-use cid_common::contracts::events::DomainEvent;
+use cid_common::contracts::events::{DomainEvent, SUBSCRIBERS};
 use cid_common::time::rfc3339;
 use diesel::QueryResult;
 use serde_json::Value;
@@ -32,16 +33,32 @@ pub fn new(
     }
 }
 
-/// Writes `event` to the outbox, in the caller's transaction.
+/// Writes `event` to the outbox, in the caller's transaction: for notifications, and for
+/// every subscriber of its type.
 pub fn emit(conn: &mut DbConnection, event: &DomainEvent, now: NaiveDateTime) -> QueryResult<()> {
+    let serialization = |e| diesel::result::Error::SerializationError(Box::new(e));
     let message = Message::post(
         RECEIVER,
         DomainEvent::PATH.to_owned(),
         event,
         format!("event:{}", event.id),
     )
-    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    outbox::enqueue(conn, &message, now)
+    .map_err(serialization)?;
+    outbox::enqueue(conn, &message, now)?;
+    for sub in SUBSCRIBERS
+        .iter()
+        .filter(|s| s.types.contains(&event.kind.as_str()))
+    {
+        let message = Message::post(
+            sub.service,
+            sub.path.to_owned(),
+            event,
+            format!("{}:event:{}", sub.service, event.id),
+        )
+        .map_err(serialization)?;
+        outbox::enqueue(conn, &message, now)?;
+    }
+    Ok(())
 }
 
 /// [`new`] and [`emit`] in one step.

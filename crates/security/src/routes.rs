@@ -11,6 +11,7 @@ pub const BASE: &str = "/api/customer-id/security";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(BASE)
+            .route("/domain-events", web::post().to(watch::take_in))
             .route(
                 "/{customerId}/2fa/enable",
                 web::post().to(two_factor::enable),
@@ -49,7 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     info(title = "Customer ID — security", description = "Two-factor authentication (TOTP, RFC 6238) with recovery codes; security events through fraud rules, alerts, reports, the risk score and recommendations."),
     paths(two_factor::enable, two_factor::verify, two_factor::disable, two_factor::regenerate,
         two_factor::check, watch::record_event, watch::status, watch::alerts,
-        watch::resolve_alert, watch::report, watch::recommendations_for, watch::history),
+        watch::resolve_alert, watch::report, watch::recommendations_for, watch::history,
+        watch::take_in),
     modifiers(&Bearer),
     tags((name = "security", description = "Account security"))
 )]

@@ -85,6 +85,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    domain_events_seen (event_id) {
+        event_id -> Text,
+        seen_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     security_profiles,
     recovery_codes,
@@ -93,4 +100,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     known_devices,
     security_alerts,
     security_reports,
+    domain_events_seen,
 );

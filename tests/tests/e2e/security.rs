@@ -123,3 +123,71 @@ async fn failed_logins_alert_the_customer_through_quiet_hours_and_2fa_works_thro
     assert_eq!(res.status(), 422);
     drop(security);
 }
+
+#[tokio::test]
+async fn redemptions_in_loyalty_reach_the_security_rules_as_domain_events() {
+    let registry =
+        cid_testkit::TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    let security = cid_testkit::TestApp::spawn_beside(
+        cid_security::SERVICE,
+        cid_security::app_spec,
+        vec![registry],
+    )
+    .await;
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("customers").unwrap().url =
+        Some(security.peer("customers").base.clone());
+    settings.services.get_mut("security").unwrap().url = Some(security.base.clone());
+    let loyalty =
+        cid_testkit::TestApp::spawn_with(cid_loyalty::SERVICE, cid_loyalty::app_spec, settings)
+            .await;
+    let id = security.register_customer().await;
+    let (svc, me) = (
+        loyalty.token("orders", &[Role::Service]),
+        loyalty.token(&id, &[Role::Customer]),
+    );
+    let res = loyalty
+        .client
+        .post(loyalty.url(&format!("/api/customer-id/loyalty/{id}/points")))
+        .bearer_auth(&svc)
+        .json(&json!({"points": 5000, "reason": "welcome", "type": "manual"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    for n in 0..11 {
+        let res = loyalty
+            .client
+            .post(loyalty.url(&format!("/api/customer-id/loyalty/{id}/redeem")))
+            .bearer_auth(&me)
+            .json(&json!({"points": 10, "rewardId": format!("coupon-{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "redeem {n}");
+    }
+    let mut rules = Vec::new();
+    for _ in 0..100 {
+        let alerts: Value = security
+            .client
+            .get(security.url(&format!("/api/customer-id/security/{id}/alerts")))
+            .bearer_auth(&me)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        rules = alerts["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap().to_owned())
+            .collect();
+        if !rules.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rules, ["redemption_velocity"]);
+}

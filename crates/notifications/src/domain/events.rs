@@ -10,8 +10,6 @@ use serde_json::Value;
 
 use super::templates::Template;
 
-const MAX_ID: usize = 64;
-
 /// The message a customer gets for `event`, if they get one: points earned, tier upgraded,
 /// reward claimed, referral completed, points expired.
 pub fn notification_for(
@@ -57,39 +55,6 @@ fn capitalized(s: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-/// What an event must be: an ID, a `<group>.<event>` type, an RFC 3339 time.
-pub fn check_event(event: &DomainEvent) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if event.id.trim().is_empty() || event.id.len() > MAX_ID {
-        errors.push(FieldError::new("id", FieldIssue::InvalidFormat));
-    }
-    if !is_event_type(&event.kind) {
-        errors.push(FieldError::new("type", FieldIssue::InvalidFormat));
-    }
-    if chrono::DateTime::parse_from_rfc3339(&event.occurred_at).is_err() {
-        errors.push(FieldError::new("occurredAt", FieldIssue::InvalidFormat));
-    }
-    if event
-        .customer_id
-        .as_ref()
-        .is_some_and(|c| c.is_empty() || c.len() > MAX_ID)
-    {
-        errors.push(FieldError::new("customerId", FieldIssue::InvalidFormat));
-    }
-    errors
-}
-
-/// `<group>.<event>`: lower-case letters, digits, `_` and `-`, one dot.
-pub fn is_event_type(kind: &str) -> bool {
-    let ok = |part: &str| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    };
-    kind.len() <= MAX_ID && kind.split_once('.').is_some_and(|(g, e)| ok(g) && ok(e))
 }
 
 /// A subscriber URL: http or https, a host, no credentials in it; loopback, private and
@@ -165,6 +130,7 @@ pub fn check_types(wanted: &[String]) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cid_common::contracts::events::is_event_type;
     use serde_json::json;
 
     fn event(kind: &str, data: Value) -> DomainEvent {

@@ -13,7 +13,7 @@ use rand::RngCore;
 use super::dto::{EventAccepted, HookDeliveryResponse, WebhookRequest, WebhookResponse};
 use crate::NotificationsState;
 use crate::domain::Language;
-use crate::domain::events::{check_event, check_url};
+use crate::domain::events::check_url;
 use crate::error::NotificationsError;
 use crate::ops::events::{self, Received};
 use crate::ops::send::Recipient;
@@ -34,7 +34,7 @@ pub async fn receive_event(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Service])?;
     let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
-    let errors = check_event(&event);
+    let errors = event.problems();
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

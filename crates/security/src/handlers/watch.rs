@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
+use cid_common::contracts::events::DomainEvent;
 use cid_common::{Envelope, FieldIssue, Role};
 use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::STAFF;
@@ -306,4 +307,35 @@ pub async fn history(
         |e| e.id,
         EventResponse::new,
     ))
+}
+
+/// Takes in other services' domain events (services: the outbox of loyalty): a redemption
+/// goes through the redemption rule. A redelivered event is recognised by its ID: 202 with
+/// `duplicate: true`.
+#[utoipa::path(post, path = "/api/customer-id/security/domain-events", tag = "security",
+    request_body = DomainEvent, security(("bearer" = [])),
+    responses((status = 202, body = inline(Envelope<TakenIn>))))]
+pub async fn take_in(
+    caller: Caller,
+    body: JsonBody,
+    db: web::Data<Db>,
+    state: web::Data<SecurityState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(&[Role::Service])?;
+    let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
+    let problems = event.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let (rules, now) = (state.config.rules, Utc::now().naive_utc());
+    let new = db
+        .write(move |c| ops::take_in(c, &event, &rules, now).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Envelope::ok(TakenIn { duplicate: !new })))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SecurityTakenIn)]
+pub struct TakenIn {
+    pub duplicate: bool,
 }

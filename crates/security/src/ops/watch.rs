@@ -207,3 +207,35 @@ pub fn snapshot(
 }
 
 pub use risk::{level, recommendations, score};
+
+/// Takes in another service's domain event once: a redemption in loyalty is a `redemption`
+/// event here, through the same rules. Answers whether it was new.
+pub fn take_in(
+    conn: &mut DbConnection,
+    event: &cid_common::contracts::events::DomainEvent,
+    rules: &Rules,
+    now: NaiveDateTime,
+) -> Result<bool, SecurityError> {
+    if !store::first_sight(conn, &event.id, now)? {
+        return Ok(false);
+    }
+    let (Some(customer), true) = (&event.customer_id, event.kind == types::POINTS_REDEEMED) else {
+        return Ok(true);
+    };
+    let occurred_at = chrono::DateTime::parse_from_rfc3339(&event.occurred_at)
+        .map(|t| t.naive_utc())
+        .unwrap_or(now)
+        .min(now);
+    let new = NewEvent {
+        customer_id: customer.clone(),
+        event_type: EventType::Redemption,
+        ip_address: None,
+        device_id: None,
+        country: None,
+        occurred_at,
+        recorded_at: now,
+    };
+    let request_id = event.request_id.clone().unwrap_or_default();
+    record_event(conn, &new, rules, &request_id, now)?;
+    Ok(true)
+}

@@ -7,8 +7,8 @@ use cid_kit::DbConnection;
 
 use crate::domain::rules::{AlertStatus, EventType, Rule, Severity};
 use crate::schema::{
-    known_devices as d, security_alerts as a, security_events as e, security_profiles as p,
-    security_reports as r,
+    domain_events_seen as seen, known_devices as d, security_alerts as a, security_events as e,
+    security_profiles as p, security_reports as r,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -286,4 +286,19 @@ pub fn insert_report(
         .values(row)
         .returning(Report::as_returning())
         .get_result(c))
+}
+
+/// Notes a domain event as taken in; false when it was already.
+pub fn first_sight(
+    conn: &mut DbConnection,
+    event_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (seen::event_id.eq(event_id), seen::seen_at.eq(now));
+    let n = cid_kit::with_backend!(conn, |c| diesel::insert_into(seen::table)
+        .values(row)
+        .on_conflict(seen::event_id)
+        .do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
 }

@@ -52,6 +52,14 @@ async fn every_protected_route_admits_exactly_its_roles() {
         .body(code),
         Route::new(
             Method::POST,
+            "/api/customer-id/security/domain-events",
+            SERVICE_ONLY,
+            false,
+        )
+        .body(json!({"id": "e-1", "type": "loyalty.points_earned",
+            "occurredAt": "2026-01-01T00:00:00Z", "customerId": null, "data": {}, "requestId": null})),
+        Route::new(
+            Method::POST,
             "/api/customer-id/security/{customerId}/events",
             SERVICE_ONLY,
             false,

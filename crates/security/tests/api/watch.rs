@@ -409,3 +409,56 @@ async fn a_retried_event_counts_once_and_concurrent_failures_raise_one_alert() {
     assert_eq!(alerts["data"].as_array().unwrap().len(), 1);
     assert_eq!(alerts["data"][0]["rule"], "failed_logins");
 }
+
+#[tokio::test]
+async fn loyalty_redemptions_arriving_as_domain_events_feed_the_rule_once_each() {
+    let app = spawn_app().await;
+    let c = app.register_customer().await;
+    let service = login_service(&app);
+    let redeemed = |n: usize| {
+        json!({"id": format!("0193-redeem-{n}"), "type": "loyalty.points_redeemed",
+            "occurredAt": at(-1), "customerId": c, "data": {"points": 100, "balance": 900},
+            "requestId": null})
+    };
+    for n in 0..11 {
+        let res = post(&app, &service, "/domain-events", Some(redeemed(n))).await;
+        assert_eq!(res.status(), 202);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["data"]["duplicate"],
+            false
+        );
+    }
+    // A redelivery changes nothing.
+    let res = post(&app, &service, "/domain-events", Some(redeemed(3))).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["data"]["duplicate"],
+        true
+    );
+    let history = get(&app, &me(&app, &c), &format!("/{c}/history?limit=100")).await;
+    assert_eq!(history["data"].as_array().unwrap().len(), 11);
+    let alerts = get(&app, &me(&app, &c), &format!("/{c}/alerts")).await;
+    assert_eq!(alerts["data"][0]["rule"], "redemption_velocity");
+    // Other types are taken and ignored; only services may send; bad events are 400.
+    let other = json!({"id": "0193-x", "type": "loyalty.points_earned", "occurredAt": at(-1),
+        "customerId": c, "data": {}, "requestId": null});
+    assert_eq!(
+        post(&app, &service, "/domain-events", Some(other.clone()))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        post(&app, &me(&app, &c), "/domain-events", Some(other))
+            .await
+            .status(),
+        403
+    );
+    let bad = json!({"id": "", "type": "Loyalty", "occurredAt": "soon", "customerId": c,
+        "data": {}, "requestId": null});
+    assert_eq!(
+        post(&app, &service, "/domain-events", Some(bad))
+            .await
+            .status(),
+        400
+    );
+}
