@@ -32,6 +32,25 @@ pub use json::{JsonBody, Validate};
 pub use registry::Registry;
 pub use settings::Settings;
 
+/// Reads one page of a list and answers it: `load(conn, before, limit + 1)` gives the rows
+/// after the cursor (positions below `before`), newest first; see [`page_response`].
+pub async fn list_page<R, T, L>(
+    db: &Db,
+    page: cid_common::PageRequest,
+    load: L,
+    id: impl Fn(&R) -> i64,
+    to_body: impl Fn(&R) -> T,
+) -> Result<actix_web::HttpResponse, ApiError>
+where
+    R: Send + 'static,
+    T: serde::Serialize,
+    L: FnOnce(&mut DbConnection, Option<i64>, i64) -> diesel::QueryResult<Vec<R>> + Send + 'static,
+{
+    let (limit, before) = (i64::from(page.limit), page.cursor.map(|c| c.0));
+    let rows = db.query(move |c| load(c, before, limit + 1)).await?;
+    Ok(page_response(rows, page, id, to_body))
+}
+
 /// Answers a page of a list read with `limit + 1` rows (newest first, keyed by a numeric ID):
 /// the extra row only tells that another page exists, and the last row shown is the cursor.
 pub fn page_response<R, T: serde::Serialize>(

@@ -103,17 +103,15 @@ pub async fn alerts(
             )
         })?),
     };
-    let page = page.0;
-    let (limit, before, id) = (i64::from(page.limit), page.cursor.map(|c| c.0), customer.id);
-    let rows = db
-        .query(move |c| store::alerts(c, &id, status, before, limit + 1))
-        .await?;
-    Ok(cid_kit::page_response(
-        rows,
-        page,
+    let id = customer.id;
+    cid_kit::list_page(
+        &db,
+        page.0,
+        move |c, before, limit| store::alerts(c, &id, status, before, limit),
         |a| a.id,
         |a| AlertResponse::new(a, ctx.locale),
-    ))
+    )
+    .await
 }
 
 /// Resolves an alert with an optional note: its customer or staff (staff resolutions are
@@ -296,17 +294,15 @@ pub async fn history(
     page: Paging,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page.0;
-    let (limit, before, id) = (i64::from(page.limit), page.cursor.map(|c| c.0), customer.id);
-    let rows = db
-        .query(move |c| store::events(c, &id, before, limit + 1))
-        .await?;
-    Ok(cid_kit::page_response(
-        rows,
-        page,
+    let id = customer.id;
+    cid_kit::list_page(
+        &db,
+        page.0,
+        move |c, before, limit| store::events(c, &id, before, limit),
         |e| e.id,
         EventResponse::new,
-    ))
+    )
+    .await
 }
 
 /// Takes in other services' domain events (services: the outbox of loyalty): a redemption

@@ -88,17 +88,15 @@ pub async fn sessions(
     page: Paging,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page.0;
-    let (limit, before, id) = (i64::from(page.limit), page.cursor.map(|c| c.0), customer.id);
-    let rows = db
-        .query(move |c| store::of_customer(c, &id, before, limit + 1))
-        .await?;
-    Ok(cid_kit::page_response(
-        rows,
-        page,
+    let id = customer.id;
+    cid_kit::list_page(
+        &db,
+        page.0,
+        move |c, before, limit| store::of_customer(c, &id, before, limit),
         |s| s.id,
         |s| SessionResponse::from(s),
-    ))
+    )
+    .await
 }
 
 /// Sessions waiting for an agent, oldest first (agents, admins); calling it counts the agent
