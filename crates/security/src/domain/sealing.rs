@@ -49,6 +49,11 @@ impl Keyring {
         })
     }
 
+    /// The ID of the key new secrets are sealed with.
+    pub fn active_id(&self) -> &str {
+        &self.active
+    }
+
     /// `(key ID, base64 of nonce ‖ ciphertext ‖ tag)`.
     pub fn seal(&self, plain: &[u8], owner: &str) -> (String, String) {
         let key = &self.keys[&self.active];

@@ -216,6 +216,12 @@ fn accept(
             match totp::matching_step(&secret, code, now_step, profile.totp_last_step) {
                 Some(step) => {
                     store::accept_step(conn, &profile.customer_id, Some(step), now)?;
+                    // Sealed under a key that is no longer the active one: sealed again under
+                    // the active one, so an old key can be dropped once its secrets were used.
+                    if key_id != codes.keyring.active_id() {
+                        let (kid, resealed) = codes.keyring.seal(&secret, &profile.customer_id);
+                        store::reseal(conn, &profile.customer_id, &kid, &resealed, now)?;
+                    }
                     Ok(true)
                 }
                 None => Ok(false),

@@ -90,7 +90,24 @@ pub fn set_pending_secret(
         .execute(conn)
 }
 
-/// Records the step of an accepted code (and turns 2FA on or off when `enabled` says so).
+/// Replaces the sealed secret (the same secret under another key); the step stays.
+pub fn reseal(
+    conn: &mut DbConnection,
+    customer: &str,
+    key_id: &str,
+    sealed: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(p::table.filter(p::customer_id.eq(customer)))
+        .set((
+            p::totp_key_id.eq(key_id),
+            p::totp_sealed.eq(sealed),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records the step of an accepted code.
 pub fn accept_step(
     conn: &mut DbConnection,
     customer: &str,

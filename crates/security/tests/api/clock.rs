@@ -134,3 +134,53 @@ fn the_lock_ends_after_its_minutes_and_old_failures_stop_counting() {
         Verdict::Accepted(_)
     ));
 }
+
+#[test]
+fn a_secret_under_a_retired_key_moves_to_the_active_key_when_a_code_is_accepted() {
+    use std::collections::BTreeMap;
+    let (_db, mut conn) = cid_testkit::TestDb::migrated("security", &cid_security::MIGRATIONS);
+    let key = |b: u8| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode([b; 32])
+    };
+    let old = Keyring::new("k1", &BTreeMap::from([("k1".to_owned(), key(1))])).unwrap();
+    let both = Keyring::new(
+        "k2",
+        &BTreeMap::from([("k1".to_owned(), key(1)), ("k2".to_owned(), key(2))]),
+    )
+    .unwrap();
+    let only_new = Keyring::new("k2", &BTreeMap::from([("k2".to_owned(), key(2))])).unwrap();
+    let lockout = Lockout::default();
+    let secret = protected(
+        &mut conn,
+        &Codes {
+            keyring: &old,
+            lockout: &lockout,
+        },
+    );
+    let c = "CID-2026-000001";
+    let at = t0() + Duration::seconds(30);
+    // Rotated: the old key still opens it, and the accepted code moves it to k2...
+    let rotated = Codes {
+        keyring: &both,
+        lockout: &lockout,
+    };
+    let verdict = ops::check(&mut conn, c, &code_at(&secret, at), &rotated, "r", at).unwrap();
+    assert!(matches!(verdict, Verdict::Accepted(_)));
+    // ...so k1 can go.
+    let later = at + Duration::seconds(30);
+    let new_only = Codes {
+        keyring: &only_new,
+        lockout: &lockout,
+    };
+    let verdict = ops::check(
+        &mut conn,
+        c,
+        &code_at(&secret, later),
+        &new_only,
+        "r",
+        later,
+    )
+    .unwrap();
+    assert!(matches!(verdict, Verdict::Accepted(_)));
+}
