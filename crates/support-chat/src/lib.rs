@@ -105,6 +105,18 @@ pub fn app_spec(
             "[support-chat] nats_subject must be dot-separated tokens without wildcards".into(),
         );
     }
+    if config.fanout == FanoutKind::Nats
+        && config
+            .nats_url
+            .split(',')
+            .any(|u| u.trim().parse::<async_nats::ServerAddr>().is_err())
+    {
+        return Err(format!(
+            "[support-chat] nats_url `{}` is not a NATS address",
+            config.nats_url
+        )
+        .into());
+    }
     let db = Db::connect(
         database_url,
         &DbOptions::from_settings(settings),

@@ -289,6 +289,8 @@ fn a_fanout_that_cannot_work_refuses_to_start() {
         json!({"fanout": "nats", "nats_subject": "cid..chat"}),
         json!({"fanout": "nats", "nats_subject": ""}),
         json!({"fanout": "nats", "nats_server": "nats://x"}),
+        json!({"fanout": "nats", "nats_url": "http://[::1"}),
+        json!({"fanout": "nats", "nats_url": "nats://host:notaport"}),
     ] {
         let mut settings = cid_testkit::settings();
         settings
