@@ -256,11 +256,17 @@ fn write_openapi(out: &std::path::Path) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The banner with a development token is for a person at a terminal outside production:
+/// never in production, never into a JSON log stream or a pipe.
+fn show_banner(env: &str, log_format: &str, terminal: bool) -> bool {
+    env != "production" && log_format != "json" && terminal
+}
+
 async fn up() -> Result<(), BoxError> {
     let settings = Settings::load()?;
     cid_kit::telemetry::init(&settings.log, "cid");
     let signal = cid_kit::server::shutdown_signal()?;
-    let mut running = Vec::new();
+    let (mut running, mut listening) = (Vec::new(), Vec::new());
     for s in SERVICES {
         let endpoint = settings.endpoint(s.name)?;
         let listener = TcpListener::bind((endpoint.host.as_str(), endpoint.port)).map_err(|e| {
@@ -272,13 +278,13 @@ async fn up() -> Result<(), BoxError> {
         let url = settings.database_url(s.name);
         let spec = (s.build)(&settings, &url)?;
         running.push((s.name, cid_kit::server::start(spec, listener)?));
-        println!(
-            "  {:<10} http://{}:{}  ({})",
+        listening.push(format!(
+            "  {:<12} http://{}:{}  ({})",
             s.name,
             endpoint.host,
             endpoint.port,
             cid_kit::db::redact(&url)
-        );
+        ));
     }
     let gw_settings: cid_gateway::GatewaySettings = settings.section("gateway")?;
     let mut gateway = cid_gateway::Gateway::from_settings(&settings)?;
@@ -293,12 +299,28 @@ async fn up() -> Result<(), BoxError> {
         })?;
     let gateway = cid_gateway::start(gateway, listener)?;
     let base = format!("http://{}", gateway.addr);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if !show_banner(&settings.env, &settings.log.format, terminal) {
+        for line in &listening {
+            tracing::info!(service = line.trim(), "listening");
+        }
+        tracing::info!(gateway = %base, services = SERVICES.len(), "Customer ID System is up");
+        let name = signal.await;
+        tracing::info!(signal = name, "stopping");
+        gateway.stop().await;
+        futures_util::future::join_all(running.into_iter().map(|(_, r)| r.stop())).await;
+        cid_kit::telemetry::shutdown();
+        return Ok(());
+    }
     let token = cid_kit::auth::mint(
         &settings.auth,
         "CID-2026-000001",
         &[Role::Customer],
         24 * 3600,
     )?;
+    for line in &listening {
+        println!("{line}");
+    }
     println!("\nCustomer ID System is up.");
     println!("  gateway    {base}   (ready: {base}/ready, docs: {base}/api/customer-id/docs/)");
     println!("\nTry it (a development token for customer CID-2026-000001, valid 24 h):\n");
@@ -322,6 +344,14 @@ async fn up() -> Result<(), BoxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banner_and_its_token_show_only_to_a_person_outside_production() {
+        assert!(show_banner("local", "pretty", true));
+        assert!(!show_banner("production", "pretty", true));
+        assert!(!show_banner("local", "json", true));
+        assert!(!show_banner("local", "pretty", false));
+    }
 
     fn documents() -> Vec<(String, serde_json::Value)> {
         SERVICES

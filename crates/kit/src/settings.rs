@@ -50,6 +50,8 @@ impl fmt::Debug for Secret {
 
 /// The secret shipped in `config/base.toml`; production refuses to start with it.
 pub const DEV_JWT_SECRET: &str = "cid-development-secret-do-not-use-in-production";
+/// The shortest HS256 secret production accepts, in bytes.
+pub const MIN_HS256_SECRET: usize = 32;
 
 /// Unknown top-level keys are rejected by `validate` (serde cannot deny them beside
 /// `flatten`); every section struct denies unknown keys itself.
@@ -293,6 +295,17 @@ impl Settings {
                 "production refuses the development JWT secret: set CID__AUTH__JWT_SECRET".into(),
             ));
         }
+        // An HMAC key shorter than the hash is guessable offline from one token (RFC 7518
+        // §3.2 asks for at least 256 bits for HS256).
+        if self.env == "production"
+            && self.auth.algorithm.eq_ignore_ascii_case("HS256")
+            && self.auth.jwt_secret.expose().len() < MIN_HS256_SECRET
+        {
+            return Err(SettingsError::Invalid(format!(
+                "production refuses an HS256 secret shorter than {MIN_HS256_SECRET} bytes: \
+                 set CID__AUTH__JWT_SECRET (e.g. `openssl rand -base64 48`)"
+            )));
+        }
         Ok(())
     }
 
@@ -413,10 +426,26 @@ mod tests {
             "",
             Some((
                 "production",
-                "[auth]\njwt_secret = \"a-real-secret-from-the-vault\"",
+                "[auth]\njwt_secret = \"a-real-secret-from-the-vault-of-48-characters!!\"",
             )),
         );
         assert!(Settings::load_from(&dir, "production").is_ok());
+    }
+
+    #[test]
+    fn production_refuses_a_short_hs256_secret() {
+        let dir = dir_with(
+            "",
+            Some((
+                "production",
+                "[auth]\njwt_secret = \"only-31-bytes-long-secret-value\"",
+            )),
+        );
+        let err = Settings::load_from(&dir, "production").unwrap_err();
+        assert!(err.to_string().contains("shorter than 32 bytes"), "{err}");
+        // Local runs take any secret.
+        let dir = dir_with("", Some(("local", "[auth]\njwt_secret = \"short\"")));
+        assert!(Settings::load_from(&dir, "local").is_ok());
     }
 
     #[test]

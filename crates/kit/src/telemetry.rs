@@ -29,7 +29,11 @@ pub fn init(log: &LogSettings, service: &str) {
                 .with_target(false)
                 .boxed()
         } else {
-            tracing_subscriber::fmt::layer().with_target(false).boxed()
+            // Colour codes only where a person reads them, not into a file or a collector.
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .boxed()
         };
         let provider = otlp_provider(service);
         let otel = provider
