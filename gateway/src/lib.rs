@@ -7,6 +7,7 @@
 //! bodies stream in both directions and headers are edited in place.
 
 pub mod auth;
+pub mod cors;
 pub mod docs;
 pub mod pool;
 pub mod proxy;
@@ -48,7 +49,7 @@ pub struct Gateway {
     body_limit: u64,
     default_locale: Locale,
     access_log: bool,
-    cors_origins: Vec<String>,
+    cors: cors::Cors,
     limiter: Option<ratelimit::Limiter>,
     metrics: Metrics,
     docs: docs::DocsCache,
@@ -155,7 +156,7 @@ impl Gateway {
             body_limit: gw.body_limit_bytes,
             default_locale: settings.default_locale(),
             access_log: settings.log.access_log,
-            cors_origins: gw.cors_origins,
+            cors: cors::Cors::new(&gw.cors)?,
             limiter: ratelimit::Limiter::new(gw.rate_limit),
             metrics,
             docs: docs::DocsCache::default(),
@@ -177,6 +178,7 @@ impl Gateway {
         let mut ctx = Ctx::new(req.headers(), self.default_locale);
         let origin = req.headers().get(header::ORIGIN).cloned();
         let method = req.method().clone();
+        let preflight = cors::Cors::is_preflight(&method, req.headers());
         let path = req.uri().path();
         let mut res = if let Some(refused) = refuse_method(&method, &ctx) {
             refused
@@ -187,8 +189,10 @@ impl Gateway {
                 ctx.locale,
                 &ctx.request_id,
             )
-        } else if method == Method::OPTIONS && origin.is_some() && !self.cors_origins.is_empty() {
-            full(StatusCode::NO_CONTENT, "text/plain", "")
+        } else if preflight {
+            let mut res = full(StatusCode::NO_CONTENT, "text/plain", "");
+            self.cors.preflight(origin.as_ref(), res.headers_mut());
+            res
         } else if path.starts_with("/api/customer-id/") {
             match path {
                 docs::OPENAPI_PATH => self.openapi().await,
@@ -213,7 +217,9 @@ impl Gateway {
             }
         };
         finish_headers(res.headers_mut(), &ctx);
-        self.cors(res.headers_mut(), origin.as_ref());
+        if !preflight {
+            self.cors.response(origin.as_ref(), res.headers_mut());
+        }
         let group = ctx.group.unwrap_or(self.groups.len());
         let elapsed = ctx.started.elapsed();
         self.metrics.observe(group, res.status(), elapsed);
@@ -230,33 +236,6 @@ impl Gateway {
             );
         }
         res
-    }
-
-    fn cors(&self, headers: &mut http::HeaderMap, origin: Option<&HeaderValue>) {
-        let Some(origin) = origin else { return };
-        let allowed = self
-            .cors_origins
-            .iter()
-            .any(|o| o == "*" || o.as_bytes() == origin.as_bytes());
-        if !allowed {
-            return;
-        }
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Authorization, Content-Type, Accept-Language, Idempotency-Key, X-Request-Id, traceparent"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(
-                "X-Request-Id, Idempotency-Replay, Retry-After, Content-Language, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset",
-            ),
-        );
     }
 
     /// Ready when every required upstream answers its own `/ready`.

@@ -30,9 +30,9 @@ pub struct GatewaySettings {
     /// Event-loop threads; default one per core.
     #[serde(default)]
     pub threads: Option<usize>,
-    /// Allowed CORS origins (`*` for any); empty disables CORS headers.
+    /// Browsers on other origins (`[gateway.cors]`).
     #[serde(default)]
-    pub cors_origins: Vec<String>,
+    pub cors: crate::cors::CorsSettings,
     /// Per-caller and per-IP limits (SPEC §4).
     #[serde(default)]
     pub rate_limit: crate::ratelimit::RateLimitSettings,
@@ -51,7 +51,7 @@ impl Default for GatewaySettings {
             breaker_failures: 5,
             breaker_open_ms: 5_000,
             threads: None,
-            cors_origins: Vec::new(),
+            cors: crate::cors::CorsSettings::default(),
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
         }
     }

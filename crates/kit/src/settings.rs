@@ -261,7 +261,10 @@ impl Settings {
                     // Lists from the environment are comma-separated.
                     .list_separator(",")
                     .with_list_parse_key("gateway.required")
-                    .with_list_parse_key("gateway.cors_origins")
+                    .with_list_parse_key("gateway.cors.origins")
+                    .with_list_parse_key("gateway.cors.methods")
+                    .with_list_parse_key("gateway.cors.allow_headers")
+                    .with_list_parse_key("gateway.cors.expose_headers")
                     .source(Some(environment(vars))),
             )
             .build()?;

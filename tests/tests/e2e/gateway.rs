@@ -604,3 +604,79 @@ async fn a_request_too_broken_to_parse_still_gets_a_problem_body() {
         assert!(answer.contains(&format!("\"code\":\"{code}\"")), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn browser_preflights_are_answered_by_the_gateway_and_allowed_origins_get_cors_headers() {
+    let preflight = |s: &Stack, origin: &'static str| {
+        s.client
+            .request(
+                reqwest::Method::OPTIONS,
+                s.url("/api/customer-id/loyalty/CID-1"),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, idempotency-key",
+            )
+            .send()
+    };
+    // CORS off (the default outside local runs): a preflight is a 204 without allow headers,
+    // not a 404 and not forwarded.
+    let s = start_gateway(
+        gateway_settings(&format!("http://127.0.0.1:{}", closed_port()), json!({})),
+        None,
+    )
+    .await;
+    let res = preflight(&s, "https://shop.example").await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    let echo = echo_server();
+    let settings = gateway_settings(
+        &echo,
+        json!({"cors": {"origins": ["https://shop.example"], "max_age_secs": 900}}),
+    );
+    let s = start_gateway(settings, None).await;
+    let res = preflight(&s, "https://shop.example").await.unwrap();
+    assert_eq!(res.status(), 204);
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://shop.example");
+    assert_eq!(h["access-control-max-age"], "900");
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+    let res = preflight(&s, "https://evil.example").await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    // A real call from the allowed origin: the origin echoed, headers exposed, Vary has Origin.
+    let res = s
+        .client
+        .get(s.url("/api/customer-id/loyalty/tiers/all"))
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://shop.example");
+    assert!(
+        h["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("X-Request-Id")
+    );
+    assert!(
+        h["vary"].to_str().unwrap().contains("Origin"),
+        "{:?}",
+        h["vary"]
+    );
+}
