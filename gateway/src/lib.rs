@@ -63,6 +63,9 @@ pub struct Gateway {
 struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
+    /// Upstreams whose circuit breaker is open, per group.
+    breakers_open: prometheus::IntGaugeVec,
+    rate_limited: prometheus::IntCounter,
     /// One slot per group (the last is the gateway's own routes) and status code.
     counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
     duration: Vec<prometheus::Histogram>,
@@ -90,6 +93,21 @@ impl Metrics {
         .expect("static metric definition");
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(histograms.clone()));
+        let breakers_open = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "upstream_breakers_open",
+                "Upstreams skipped by an open circuit breaker",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let rate_limited = prometheus::IntCounter::with_opts(Opts::new(
+            "rate_limited_total",
+            "Requests refused with 429 by the gateway's rate limits",
+        ))
+        .expect("static metric definition");
+        let _ = registry.register(Box::new(breakers_open.clone()));
+        let _ = registry.register(Box::new(rate_limited.clone()));
         let names: Vec<String> = groups
             .iter()
             .map(|g| g.name.clone())
@@ -106,6 +124,8 @@ impl Metrics {
                 .collect(),
             registry,
             requests,
+            breakers_open,
+            rate_limited,
             names,
         }
     }
@@ -274,6 +294,25 @@ impl Gateway {
     }
 
     fn metrics_text(&self) -> Response<Body> {
+        // State read at scrape time: open breakers per group, rate-limit refusals.
+        for group in &self.groups {
+            let open = group
+                .upstreams
+                .iter()
+                .filter(|u| self.breaker.is_open(u))
+                .count();
+            self.metrics
+                .breakers_open
+                .with_label_values(&[group.name.as_str()])
+                .set(i64::try_from(open).unwrap_or(0));
+        }
+        if let Some(l) = &self.limiter {
+            let refused = l.refused.load(std::sync::atomic::Ordering::Relaxed);
+            let counted = self.metrics.rate_limited.get();
+            self.metrics
+                .rate_limited
+                .inc_by(refused.saturating_sub(counted));
+        }
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.metrics.registry.gather(), &mut buf);
         full(StatusCode::OK, "text/plain; version=0.0.4", buf)

@@ -305,6 +305,9 @@ impl Gateway {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let limited = |budget: Budget| {
+            limiter
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut res = ctx.fail(ErrorCode::RateLimited, None);
             rate_headers(res.headers_mut(), budget);
             res.headers_mut()

@@ -95,6 +95,8 @@ pub struct Limiter {
     settings: RateLimitSettings,
     hasher: std::collections::hash_map::RandomState,
     shards: Vec<Mutex<HashMap<Key, (u64, u32)>>>,
+    /// Requests refused with 429 (for `/metrics`).
+    pub refused: std::sync::atomic::AtomicU64,
 }
 
 impl Limiter {
@@ -103,6 +105,7 @@ impl Limiter {
             settings,
             hasher: std::collections::hash_map::RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            refused: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

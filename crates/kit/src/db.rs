@@ -382,6 +382,19 @@ pub struct Db {
     /// One permit per pooled connection: requests beyond that wait here, asynchronously,
     /// instead of parking blocking threads on the pool's lock.
     permits: Arc<tokio::sync::Semaphore>,
+    /// Requests waiting for a permit now (for `/metrics`).
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    size: u32,
+}
+
+/// What `/metrics` shows of the pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStats {
+    pub size: u32,
+    /// Connections lent to requests and jobs.
+    pub in_use: u32,
+    /// Requests waiting for one.
+    pub waiting: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -447,7 +460,18 @@ impl Db {
             backend,
             write_lock,
             permits,
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            size: opts.pool_size.max(1),
         })
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        let free = u32::try_from(self.permits.available_permits()).unwrap_or(0);
+        PoolStats {
+            size: self.size,
+            in_use: self.size.saturating_sub(free),
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -530,6 +554,18 @@ impl Db {
     /// permit holder waits for a connection, and the queue behind them must not grow without
     /// bound.
     async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DbError> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        // Counted while waiting, also when the request goes away mid-wait.
+        struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+        impl Drop for Waiting {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(self.waiting.clone());
         match tokio::time::timeout(self.checkout.timeout, self.permits.clone().acquire_owned())
             .await
         {

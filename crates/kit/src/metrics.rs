@@ -4,13 +4,106 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     duration: HistogramVec,
+    /// Set when scraped.
+    pub state: StateGauges,
+}
+
+/// What a scrape reads of the service's state: its database pool, its outbox and the process.
+pub struct StateGauges {
+    pub pool_size: IntGauge,
+    pub pool_in_use: IntGauge,
+    pub pool_waiting: IntGauge,
+    pub outbox_pending: IntGauge,
+    pub outbox_oldest_age: Gauge,
+    pub resident_bytes: IntGauge,
+    pub threads: IntGauge,
+    pub open_fds: IntGauge,
+    pub cpu_seconds: Gauge,
+}
+
+impl StateGauges {
+    fn new(registry: &Registry, service: &str) -> Self {
+        let int = |name: &str, help: &str| {
+            let g = IntGauge::with_opts(Opts::new(name, help).const_label("service", service))
+                .expect("static metric definition");
+            let _ = registry.register(Box::new(g.clone()));
+            g
+        };
+        let float = |name: &str, help: &str| {
+            let g = Gauge::with_opts(Opts::new(name, help).const_label("service", service))
+                .expect("static metric definition");
+            let _ = registry.register(Box::new(g.clone()));
+            g
+        };
+        Self {
+            pool_size: int("db_pool_size", "Connections the database pool may hold"),
+            pool_in_use: int(
+                "db_pool_in_use",
+                "Pooled connections lent to requests and jobs",
+            ),
+            pool_waiting: int(
+                "db_pool_waiting",
+                "Requests waiting for a pooled connection",
+            ),
+            outbox_pending: int("outbox_pending", "Outbox messages not yet delivered"),
+            outbox_oldest_age: float(
+                "outbox_oldest_age_seconds",
+                "Age of the oldest undelivered outbox message (0 when none)",
+            ),
+            resident_bytes: int(
+                "process_resident_memory_bytes",
+                "Resident memory of the process",
+            ),
+            threads: int("process_threads", "Threads of the process"),
+            open_fds: int("process_open_fds", "Open file descriptors of the process"),
+            cpu_seconds: float(
+                "process_cpu_seconds_total",
+                "CPU time of the process (user + system)",
+            ),
+        }
+    }
+
+    /// Reads `/proc/self` (Linux; elsewhere the process gauges stay 0).
+    pub fn read_process(&self) {
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            for line in status.lines() {
+                let value = |l: &str| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<i64>().ok())
+                };
+                if line.starts_with("VmRSS:") {
+                    self.resident_bytes.set(value(line).unwrap_or(0) * 1024);
+                } else if line.starts_with("Threads:") {
+                    self.threads.set(value(line).unwrap_or(0));
+                }
+            }
+        }
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            self.open_fds.set(i64::try_from(dir.count()).unwrap_or(0));
+        }
+        // utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux).
+        if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
+            && let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r)
+        {
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            self.cpu_seconds.set((ticks(11) + ticks(12)) / 100.0);
+        }
+    }
 }
 
 impl Metrics {
@@ -36,10 +129,12 @@ impl Metrics {
         .expect("static metric definition");
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(duration.clone()));
+        let state = StateGauges::new(&registry, service);
         Self {
             registry,
             requests,
             duration,
+            state,
         }
     }
 

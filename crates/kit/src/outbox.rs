@@ -140,6 +140,18 @@ pub fn by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Row>> {
         .optional()
 }
 
+/// Messages not yet delivered (nor set aside), and when the oldest was written.
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .filter(outbox::failed_at.is_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .first(conn)
+}
+
 fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Row>> {
     outbox::table
         .filter(outbox::delivered_at.is_null())

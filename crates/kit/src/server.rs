@@ -338,7 +338,21 @@ async fn ready(db: web::Data<Db>, ctx: web::Data<ContextConfig>) -> Result<HttpR
     )))
 }
 
-async fn metrics_text(metrics: web::Data<Metrics>) -> HttpResponse {
+async fn metrics_text(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
+    let g = &metrics.state;
+    let pool = db.pool_stats();
+    g.pool_size.set(i64::from(pool.size));
+    g.pool_in_use.set(i64::from(pool.in_use));
+    g.pool_waiting
+        .set(i64::try_from(pool.waiting).unwrap_or(i64::MAX));
+    // The database down: the outbox gauges keep their last values; the rest still answers.
+    if let Ok((pending, oldest)) = db.query(crate::outbox::backlog).await {
+        g.outbox_pending.set(pending);
+        let now = chrono::Utc::now().naive_utc();
+        g.outbox_oldest_age
+            .set(oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0));
+    }
+    g.read_process();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(metrics.render())

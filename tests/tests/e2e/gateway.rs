@@ -680,3 +680,47 @@ async fn browser_preflights_are_answered_by_the_gateway_and_allowed_origins_get_
         h["vary"]
     );
 }
+
+#[tokio::test]
+async fn metrics_show_open_breakers_and_rate_limit_refusals() {
+    let settings = gateway_settings(
+        &format!("http://127.0.0.1:{}", closed_port()),
+        json!({"breaker_failures": 2, "breaker_open_ms": 60000,
+            "rate_limit": {"enabled": true, "per_caller_per_minute": 100, "per_ip_per_minute": 4,
+                "strict_per_minute": 4, "exempt_roles": []}}),
+    );
+    let s = start_gateway(settings, None).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let res = s
+            .client
+            .get(s.url("/api/customer-id/loyalty/tiers/all"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("cid_gateway_rate_limited_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("cid_gateway_upstream_breakers_open{group=\"loyalty\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("cid_gateway_upstream_breakers_open{group=\"security\"} 0"));
+}

@@ -462,3 +462,42 @@ async fn loyalty_redemptions_arriving_as_domain_events_feed_the_rule_once_each()
         400
     );
 }
+
+#[tokio::test]
+async fn metrics_show_the_outbox_backlog_the_pool_and_the_process() {
+    let app = spawn_app().await;
+    let c = app.register_customer().await;
+    // Events for notifications, which is not running here: they wait in the outbox.
+    for _ in 0..5 {
+        event(
+            &app,
+            &c,
+            json!({"type": "login_failed", "occurredAt": at(-1)}),
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name}{{")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    assert_eq!(value("cid_outbox_pending"), 1.0, "the alert's event");
+    assert!(value("cid_outbox_oldest_age_seconds") >= 1.0);
+    assert!(value("cid_db_pool_size") >= 1.0);
+    assert_eq!(value("cid_db_pool_waiting"), 0.0);
+    assert!(value("cid_process_resident_memory_bytes") > 1_000_000.0);
+    assert!(value("cid_process_threads") >= 1.0);
+    assert!(value("cid_process_open_fds") >= 3.0);
+}
