@@ -50,6 +50,8 @@ pub struct Gateway {
     default_locale: Locale,
     access_log: bool,
     cors: cors::Cors,
+    /// `/metrics` on the public port (false when an internal port serves it).
+    public_metrics: bool,
     limiter: Option<ratelimit::Limiter>,
     metrics: Metrics,
     docs: docs::DocsCache,
@@ -177,6 +179,7 @@ impl Gateway {
             default_locale: settings.default_locale(),
             access_log: settings.log.access_log,
             cors: cors::Cors::new(&gw.cors)?,
+            public_metrics: true,
             limiter: ratelimit::Limiter::new(gw.rate_limit),
             metrics,
             docs: docs::DocsCache::default(),
@@ -226,8 +229,10 @@ impl Gateway {
                     &json!({"status": "ok", "service": "gateway"}),
                 ),
                 ("/ready", &Method::GET) => self.ready().await,
-                ("/metrics", &Method::GET) => self.metrics_text(),
-                ("/health" | "/ready" | "/metrics", _) => {
+                ("/metrics", &Method::GET) if self.public_metrics => self.metrics_text(),
+                ("/health" | "/ready", _) | ("/metrics", _)
+                    if self.public_metrics || path != "/metrics" =>
+                {
                     let mut res = ctx.fail(ErrorCode::MethodNotAllowed, None);
                     res.headers_mut()
                         .insert(header::ALLOW, HeaderValue::from_static("GET"));
@@ -373,6 +378,17 @@ impl Running {
 /// Serves `gateway` on `listener` with one single-threaded event loop per core, all
 /// accepting on the same socket.
 pub fn start(gateway: Gateway, listener: TcpListener) -> std::io::Result<Running> {
+    start_with_metrics(gateway, listener, None)
+}
+
+/// As [`start`]; with `metrics`, `/metrics` is served on that listener (an internal port)
+/// by one more thread, and the public port answers 404 for it.
+pub fn start_with_metrics(
+    mut gateway: Gateway,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+) -> std::io::Result<Running> {
+    gateway.public_metrics = metrics.is_none();
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let threads = gateway.threads.max(1);
@@ -393,11 +409,60 @@ pub fn start(gateway: Gateway, listener: TcpListener) -> std::io::Result<Running
                 })?,
         );
     }
+    if let Some(metrics) = metrics {
+        metrics.set_nonblocking(true)?;
+        let (gateway, stop) = (gateway.clone(), stop.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        handles.push(
+            std::thread::Builder::new()
+                .name("gateway-metrics".into())
+                .spawn(move || runtime.block_on(serve_metrics(gateway, metrics, stop)))?,
+        );
+    }
     Ok(Running {
         addr,
         shutdown,
         threads: handles,
     })
+}
+
+/// The internal metrics port: `GET /metrics`, nothing else.
+async fn serve_metrics(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        tracing::error!("metrics listener could not join the event loop");
+        return;
+    };
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let gw = gateway.clone();
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let gw = gw.clone();
+                    async move {
+                        Ok::<_, Infallible>(if req.uri().path() == "/metrics" && req.method() == Method::GET {
+                            gw.metrics_text()
+                        } else {
+                            full(StatusCode::NOT_FOUND, "text/plain", "")
+                        })
+                    }
+                });
+                tokio::spawn(async move {
+                    let io = TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
 }
 
 async fn serve(

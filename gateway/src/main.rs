@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = std::net::TcpListener::bind((gw.host.as_str(), gw.port))?;
     let gateway = Gateway::from_settings(&settings)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");
-    let running = cid_gateway::start(gateway, listener)?;
+    let running = cid_gateway::start_with_metrics(gateway, listener, gw.metrics_listener()?)?;
     let name = signal.await;
     tracing::info!(signal = name, "stopping: draining open requests");
     running.stop().await;

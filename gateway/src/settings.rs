@@ -30,6 +30,12 @@ pub struct GatewaySettings {
     /// Event-loop threads; default one per core.
     #[serde(default)]
     pub threads: Option<usize>,
+    /// When set, `/metrics` is served on this port of `metrics_host` (default: `host`) and
+    /// the public port answers 404 for it.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
+    #[serde(default)]
+    pub metrics_host: Option<String>,
     /// Browsers on other origins (`[gateway.cors]`).
     #[serde(default)]
     pub cors: crate::cors::CorsSettings,
@@ -51,9 +57,22 @@ impl Default for GatewaySettings {
             breaker_failures: 5,
             breaker_open_ms: 5_000,
             threads: None,
+            metrics_port: None,
+            metrics_host: None,
             cors: crate::cors::CorsSettings::default(),
             rate_limit: crate::ratelimit::RateLimitSettings::default(),
         }
+    }
+}
+
+impl GatewaySettings {
+    /// The listener for the internal metrics port, when one is set.
+    pub fn metrics_listener(&self) -> std::io::Result<Option<std::net::TcpListener>> {
+        cid_kit::settings::metrics_listener(
+            &self.host,
+            self.metrics_host.as_deref(),
+            self.metrics_port,
+        )
     }
 }
 

@@ -277,7 +277,13 @@ async fn up() -> Result<(), BoxError> {
         })?;
         let url = settings.database_url(s.name);
         let spec = (s.build)(&settings, &url)?;
-        running.push((s.name, cid_kit::server::start(spec, listener)?));
+        let metrics = endpoint
+            .metrics_listener()
+            .map_err(|e| format!("{}: cannot listen for metrics: {e}", s.name))?;
+        running.push((
+            s.name,
+            cid_kit::server::start_with_metrics(spec, listener, metrics)?,
+        ));
         listening.push(format!(
             "  {:<12} http://{}:{}  ({})",
             s.name,
@@ -297,7 +303,10 @@ async fn up() -> Result<(), BoxError> {
                 gw_settings.host, gw_settings.port
             )
         })?;
-    let gateway = cid_gateway::start(gateway, listener)?;
+    let metrics = gw_settings
+        .metrics_listener()
+        .map_err(|e| format!("gateway: cannot listen for metrics: {e}"))?;
+    let gateway = cid_gateway::start_with_metrics(gateway, listener, metrics)?;
     let base = format!("http://{}", gateway.addr);
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     if !show_banner(&settings.env, &settings.log.format, terminal) {

@@ -135,6 +135,8 @@ pub struct Running {
     jobs: Vec<tokio::task::JoinHandle<()>>,
     stop_jobs: Arc<tokio::sync::watch::Sender<bool>>,
     grace: Duration,
+    /// The internal `/metrics` server, when there is one.
+    internal: Option<ServerHandle>,
 }
 
 impl Running {
@@ -144,6 +146,9 @@ impl Running {
     pub async fn stop(mut self) {
         let _ = self.stop_jobs.send(true);
         self.handle.stop(true).await;
+        if let Some(internal) = self.internal.take() {
+            internal.stop(true).await;
+        }
         let _ = self.task.await;
         let jobs = futures_util::future::join_all(self.jobs.iter_mut());
         if tokio::time::timeout(self.grace, jobs).await.is_err() {
@@ -223,6 +228,16 @@ pub fn next_run_in(every: Duration, failures: u32) -> Duration {
 
 /// Builds the server on `listener` and spawns it on the current tokio runtime.
 pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
+    start_with_metrics(spec, listener, None)
+}
+
+/// As [`start`]; with `metrics`, `/metrics` is served on that listener (an internal port)
+/// and not on the public one.
+pub fn start_with_metrics(
+    spec: AppSpec,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let (stop_jobs, stop) = (spec.stop.clone(), spec.stop.subscribe());
     let jobs = spec
@@ -237,7 +252,28 @@ pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
         }))
         .collect();
     let grace = spec.shutdown_grace;
-    let server = build(spec, listener)?;
+    let counters = web::Data::new(Metrics::new(spec.service));
+    let internal = match metrics {
+        None => None,
+        Some(l) => {
+            let (counters, db) = (counters.clone(), web::Data::new(spec.db.clone()));
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(counters.clone())
+                    .app_data(db.clone())
+                    .route("/metrics", web::get().to(metrics_text))
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(l)?
+            .run();
+            let handle = server.handle();
+            tokio::spawn(server);
+            Some(handle)
+        }
+    };
+    let server = build(spec, listener, counters, internal.is_none())?;
     let handle = server.handle();
     let task = tokio::spawn(server);
     Ok(Running {
@@ -247,11 +283,16 @@ pub fn start(spec: AppSpec, listener: TcpListener) -> std::io::Result<Running> {
         jobs,
         stop_jobs,
         grace,
+        internal,
     })
 }
 
-pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
-    let metrics = web::Data::new(Metrics::new(spec.service));
+fn build(
+    spec: AppSpec,
+    listener: TcpListener,
+    metrics: web::Data<Metrics>,
+    serve_metrics: bool,
+) -> std::io::Result<Server> {
     let methods = web::Data::new(MethodTable::from_openapi(&spec.openapi));
     let workers = spec.workers.max(1);
     let grace = spec.shutdown_grace.as_secs().max(1);
@@ -280,7 +321,11 @@ pub fn build(spec: AppSpec, listener: TcpListener) -> std::io::Result<Server> {
             }))
             .route("/health", web::get().to(health))
             .route("/ready", web::get().to(ready))
-            .route("/metrics", web::get().to(metrics_text))
+            .configure(|cfg| {
+                if serve_metrics {
+                    cfg.route("/metrics", web::get().to(metrics_text));
+                }
+            })
             .route(
                 &openapi_path,
                 web::get().to(move || {
@@ -369,9 +414,10 @@ pub async fn run_main(
     let signal = shutdown_signal()?;
     let endpoint = settings.endpoint(service)?;
     let listener = TcpListener::bind((endpoint.host.as_str(), endpoint.port))?;
+    let metrics = endpoint.metrics_listener()?;
     let spec = build(&settings, &settings.database_url(service))?;
     tracing::info!(service, addr = %listener.local_addr()?, "listening");
-    let running = start(spec, listener)?;
+    let running = start_with_metrics(spec, listener, metrics)?;
     let name = signal.await;
     tracing::info!(service, signal = name, "stopping: finishing in-flight work");
     running.stop().await;

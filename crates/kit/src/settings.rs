@@ -191,9 +191,30 @@ pub struct ServiceEndpoint {
     /// How other processes reach it; defaults to `http://host:port`.
     #[serde(default)]
     pub url: Option<String>,
+    /// When set, `/metrics` is served on this port of `metrics_host` (an internal address
+    /// a scraper reaches, not the public one) and no longer on `port`.
+    #[serde(default)]
+    pub metrics_port: Option<u16>,
+    #[serde(default)]
+    pub metrics_host: Option<String>,
+}
+
+/// Binds an internal metrics port: `port` on `metrics_host`, else on the public `host`.
+pub fn metrics_listener(
+    host: &str,
+    metrics_host: Option<&str>,
+    port: Option<u16>,
+) -> std::io::Result<Option<std::net::TcpListener>> {
+    port.map(|port| std::net::TcpListener::bind((metrics_host.unwrap_or(host), port)))
+        .transpose()
 }
 
 impl ServiceEndpoint {
+    /// The listener for the internal metrics port, when one is set.
+    pub fn metrics_listener(&self) -> std::io::Result<Option<std::net::TcpListener>> {
+        metrics_listener(&self.host, self.metrics_host.as_deref(), self.metrics_port)
+    }
+
     pub fn base_url(&self) -> String {
         self.url
             .clone()
