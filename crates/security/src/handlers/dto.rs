@@ -19,14 +19,14 @@ use crate::store::{Alert, Event, Report};
 #[schema(as = SecurityCodeRequest)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    #[schema(min_length = 6, max_length = 16, example = "123456")]
+    #[schema(min_length = 6, max_length = 32, example = "123456")]
     pub code: String,
 }
 
 impl Validate for CodeRequest {
     fn validate(&self) -> Vec<FieldError> {
         if self.code.chars().count() > 32 {
-            return vec![FieldError::new("code", FieldIssue::TooLong { max: 16 })];
+            return vec![FieldError::new("code", FieldIssue::TooLong { max: 32 })];
         }
         Vec::new()
     }
