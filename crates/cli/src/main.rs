@@ -154,6 +154,9 @@ enum Command {
     },
     /// Create (PostgreSQL) and migrate every service's database.
     Migrate,
+    /// Exit 0 when the gateway of a running `cid up` answers `/health` (container health
+    /// checks).
+    Healthcheck,
     /// Write each service's OpenAPI document and the merged one.
     Openapi {
         #[arg(long, default_value = "proto-docs/openapi")]
@@ -209,6 +212,11 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let step = totp::step_at(chrono::Utc::now().timestamp()) + offset;
             println!("{}", totp::code(&raw, step));
             Ok(())
+        }
+        Command::Healthcheck => {
+            let settings = Settings::load()?;
+            let gw: cid_gateway::GatewaySettings = settings.section("gateway")?;
+            Ok(cid_kit::server::healthcheck(gw.port)?)
         }
         Command::Migrate => {
             let settings = Settings::load()?;

@@ -403,13 +403,45 @@ async fn metrics_text(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpRes
         .body(metrics.render())
 }
 
+/// `<binary> healthcheck`: whether the server on `port` of this host answers `GET /health`
+/// with 200 within 2 s — the container's health check, with no curl in the image.
+pub fn healthcheck(port: u16) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_secs(2);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("{addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.starts_with(b"HTTP/1.") && &head[9..12] == b"200" {
+        Ok(())
+    } else {
+        Err(format!("{addr}: {}", String::from_utf8_lossy(&head)))
+    }
+}
+
+/// Whether the process was started as `<binary> healthcheck`.
+pub fn is_healthcheck() -> bool {
+    std::env::args().nth(1).as_deref() == Some("healthcheck")
+}
+
 /// The whole `main` of a service binary: settings → telemetry → serve until SIGTERM or
-/// SIGINT, then stop gracefully and return (exit status 0).
+/// SIGINT, then stop gracefully and return (exit status 0). `<binary> healthcheck` checks the
+/// running one instead.
 pub async fn run_main(
     service: &'static str,
     build: Build,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let settings = crate::Settings::load()?;
+    if is_healthcheck() {
+        return Ok(healthcheck(settings.endpoint(service)?.port)?);
+    }
     crate::telemetry::init(&settings.log, service);
     let signal = shutdown_signal()?;
     let endpoint = settings.endpoint(service)?;

@@ -792,3 +792,18 @@ async fn metrics_can_move_to_an_internal_port_for_services_and_the_gateway() {
     assert_eq!(res.status(), 200);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn the_container_health_check_is_the_binary_asking_its_own_health() {
+    let app = cid_testkit::TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let checked = tokio::task::spawn_blocking(move || cid_kit::server::healthcheck(port))
+        .await
+        .unwrap();
+    assert_eq!(checked, Ok(()));
+    let closed = closed_port();
+    let checked = tokio::task::spawn_blocking(move || cid_kit::server::healthcheck(closed))
+        .await
+        .unwrap();
+    assert!(checked.is_err());
+}
