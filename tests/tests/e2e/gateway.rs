@@ -725,71 +725,46 @@ async fn metrics_show_open_breakers_and_rate_limit_refusals() {
     assert!(metrics.contains("cid_gateway_upstream_breakers_open{group=\"security\"} 0"));
 }
 
+/// `/metrics` answers on `internal` with `expect` in it, is a 404 on `public`, and the
+/// public port still serves `/health`.
+async fn metrics_only_inside(
+    internal: std::net::SocketAddr,
+    public: std::net::SocketAddr,
+    expect: &str,
+) {
+    let client = reqwest::Client::new();
+    let get =
+        |addr: std::net::SocketAddr, path: &str| client.get(format!("http://{addr}{path}")).send();
+    let res = get(internal, "/metrics").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains(expect));
+    assert_eq!(get(public, "/metrics").await.unwrap().status(), 404);
+    assert_eq!(get(public, "/health").await.unwrap().status(), 200);
+}
+
+fn two_listeners() -> (std::net::TcpListener, std::net::TcpListener) {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (bind(), bind())
+}
+
 #[tokio::test]
 async fn metrics_can_move_to_an_internal_port_for_services_and_the_gateway() {
-    // A service: /metrics on the internal listener only.
+    let addr = |l: &std::net::TcpListener| l.local_addr().unwrap();
     let settings = cid_testkit::settings();
     let db = cid_testkit::TestDb::new("customers");
     let spec = cid_customers::app_spec(&settings, &db.url).unwrap();
-    let public = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let internal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (public_addr, internal_addr) =
-        (public.local_addr().unwrap(), internal.local_addr().unwrap());
+    let (public, internal) = two_listeners();
+    let (p, i) = (addr(&public), addr(&internal));
     let running = cid_kit::server::start_with_metrics(spec, public, Some(internal)).unwrap();
-    let client = reqwest::Client::new();
-    let res = client
-        .get(format!("http://{internal_addr}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("cid_db_pool_size"));
-    let res = client
-        .get(format!("http://{public_addr}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = client
-        .get(format!("http://{public_addr}/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    metrics_only_inside(i, p, "cid_db_pool_size").await;
     running.stop().await;
 
-    // The gateway: the same.
     let settings = gateway_settings(&format!("http://127.0.0.1:{}", closed_port()), json!({}));
     let gateway = cid_gateway::Gateway::from_settings(&settings).unwrap();
-    let public = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let internal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (public_addr, internal_addr) =
-        (public.local_addr().unwrap(), internal.local_addr().unwrap());
+    let (public, internal) = two_listeners();
+    let (p, i) = (addr(&public), addr(&internal));
     let gw = cid_gateway::start_with_metrics(gateway, public, Some(internal)).unwrap();
-    let res = client
-        .get(format!("http://{internal_addr}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("cid_gateway_rate_limited_total")
-    );
-    let res = client
-        .get(format!("http://{public_addr}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = client
-        .get(format!("http://{public_addr}/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    metrics_only_inside(i, p, "cid_gateway_rate_limited_total").await;
     gw.stop().await;
 }
 

@@ -5,6 +5,7 @@
 
 mod authz;
 mod clock;
+mod faults;
 mod helpers;
 mod migrations;
 mod settings;
