@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check docker bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check fuzz docker bench build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -28,8 +28,8 @@ lint:
 openapi:
 	$(CARGO) run -q -p cid -- openapi --out proto-docs/openapi
 
-## Fail when the checked-in OpenAPI documents differ from the code.
-openapi-check:
+## Fail when the checked-in OpenAPI documents differ from the code or are not valid OpenAPI.
+openapi-check: openapi-validate
 	@tmp=$$(mktemp -d) && $(CARGO) run -q -p cid -- openapi --out $$tmp >/dev/null && \
 	  if diff -ru proto-docs/openapi $$tmp; then echo "openapi: up to date"; rm -rf $$tmp; \
 	  else echo "openapi: stale, run 'make openapi'"; rm -rf $$tmp; exit 1; fi
@@ -66,6 +66,11 @@ deploy-check: tools
 	  $(TOOLS)/bin/kubernetes-validate --strict --quiet target/k8s/$$n.yaml || exit 1; \
 	  $(TOOLS)/bin/python deploy/check.py k8s target/k8s/$$n.yaml || exit 1; \
 	  echo "k8s: $$n valid ($$(grep -c '^kind:' target/k8s/$$n.yaml) objects)"; done
+
+## The contract fuzzer: schemathesis against a fresh `cid up` as a service, an admin and a customer
+## (FUZZ_SECS each, default 60): no 5xx, nothing outside the documents, no invalid data accepted.
+fuzz: tools
+	bash tests/contract/fuzz.sh
 
 ## Every image, on a machine with a Docker engine (BuildKit): the workspace builds once.
 docker:

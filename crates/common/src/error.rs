@@ -262,6 +262,10 @@ pub enum FieldIssue {
     TooMany {
         max: usize,
     },
+    /// A change that names nothing to change: one of these fields must be given.
+    AtLeastOne {
+        fields: Vec<String>,
+    },
 }
 
 impl FieldIssue {
@@ -309,6 +313,12 @@ impl FieldIssue {
             (Self::MustBeAfter { field }, Locale::Ar) => format!("يجب أن يكون بعد {field}"),
             (Self::TooMany { max }, Locale::En) => format!("must have at most {max} items"),
             (Self::TooMany { max }, Locale::Ar) => format!("يجب ألا يزيد عن {max} عنصرًا"),
+            (Self::AtLeastOne { fields }, Locale::En) => {
+                format!("give at least one of: {}", fields.join(", "))
+            }
+            (Self::AtLeastOne { fields }, Locale::Ar) => {
+                format!("أرسل واحدًا على الأقل من: {}", fields.join("، "))
+            }
         }
     }
 }

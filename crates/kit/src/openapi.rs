@@ -63,7 +63,7 @@ pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
             };
             for method in METHODS {
                 if let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) {
-                    finish_operation(service, path, op);
+                    finish_operation(service, path, method, op);
                 }
             }
         }
@@ -71,7 +71,7 @@ pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
     doc
 }
 
-fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
+fn finish_operation(service: &str, path: &str, method: &str, op: &mut Map<String, Value>) {
     if let Some(id) = op.get("operationId").and_then(Value::as_str) {
         let prefix = format!("{}_", service.replace('-', "_"));
         if !id.starts_with(&prefix) {
@@ -80,14 +80,18 @@ fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
     }
     let has_params = path.contains('{');
     let mut reads_input = has_params;
+    let mut idempotent = false;
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params.iter_mut() {
             reads_input |= p["in"] == "query";
+            idempotent |= p["in"] == "header" && p["name"] == "Idempotency-Key";
             shape_parameter(p);
         }
     }
-    let writes = op.contains_key("requestBody");
-    reads_input |= writes;
+    // A write with no body (mark all read, a logout) still resolves its customer.
+    let writes = method != "get";
+    let has_body = op.contains_key("requestBody");
+    reads_input |= has_body;
     let secured = op
         .get("security")
         .and_then(Value::as_array)
@@ -120,6 +124,14 @@ fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
     ));
     if reads_input {
         standard.push((400, "VALIDATION_FAILED or MALFORMED_JSON, naming the field"));
+        standard.push((414, "URI_TOO_LONG: the request target is over 8 KiB"));
+    }
+    if has_body {
+        standard.push((413, "PAYLOAD_TOO_LARGE: the body is over 64 KiB"));
+        standard.push((
+            415,
+            "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
+        ));
     }
     if secured {
         standard.push((401, "UNAUTHORIZED (no token) or INVALID_TOKEN"));
@@ -135,6 +147,22 @@ fn finish_operation(service: &str, path: &str, op: &mut Map<String, Value>) {
     // writes"): a deactivated one is a 409.
     if path.contains("{customerId}") && writes {
         standard.push((409, "CUSTOMER_INACTIVE, or the operation's own conflict"));
+    }
+    // The same key with another body (kit::idempotency).
+    const REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    if idempotent {
+        match responses.get_mut("422") {
+            Some(res) => {
+                let said = res["description"].as_str().unwrap_or_default().to_owned();
+                if !said.contains(REUSED) {
+                    res["description"] = json!(format!("{said} or {REUSED}"));
+                }
+            }
+            None => standard.push((
+                422,
+                "IDEMPOTENCY_KEY_REUSED: the key was used with another body",
+            )),
+        }
     }
     for (code, description) in standard {
         responses
@@ -236,7 +264,7 @@ mod tests {
     use super::*;
 
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(get_thing, post_thing), modifiers(&Bearer))]
+    #[openapi(paths(get_thing, post_thing, mark_thing, apply_thing), modifiers(&Bearer))]
     struct Doc;
 
     /// A thing.
@@ -250,6 +278,20 @@ mod tests {
     #[utoipa::path(post, path = "/api/x/things", responses((status = 201, body = String)))]
     #[allow(dead_code)]
     fn post_thing() {}
+
+    /// A write without a body.
+    #[utoipa::path(patch, path = "/api/x/{customerId}/read", security(("bearer" = [])),
+        params(("customerId" = String, Path)), responses((status = 200, body = String)))]
+    #[allow(dead_code)]
+    fn mark_thing() {}
+
+    /// An idempotent write with a rule of its own.
+    #[utoipa::path(post, path = "/api/x/{customerId}/apply", security(("bearer" = [])),
+        params(("customerId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+        request_body = String, responses((status = 201, body = String),
+        (status = 422, description = "NOT_ELIGIBLE", body = cid_common::Problem)))]
+    #[allow(dead_code)]
+    fn apply_thing() {}
 
     #[test]
     fn operations_get_prefixed_ids_problem_errors_descriptions_and_standard_problems() {
@@ -280,5 +322,21 @@ mod tests {
             assert!(post["responses"][code].is_null(), "{code}");
         }
         assert!(post["responses"]["429"].is_object());
+        assert!(post["responses"]["422"].is_null());
+        assert!(post["responses"]["413"].is_null() && post["responses"]["414"].is_null());
+        assert!(get["responses"]["414"].is_object() && get["responses"]["413"].is_null());
+        // Every write for a customer may meet a deactivated one, body or not.
+        let mark = &doc["paths"]["/api/x/{customerId}/read"]["patch"]["responses"];
+        assert!(mark["409"].is_object());
+        assert!(get["responses"]["409"].is_null());
+        // An Idempotency-Key may be reused with another body: 422, beside the route's own.
+        let apply = &doc["paths"]["/api/x/{customerId}/apply"]["post"]["responses"];
+        assert_eq!(
+            apply["422"]["description"],
+            "NOT_ELIGIBLE or IDEMPOTENCY_KEY_REUSED"
+        );
+        assert!(mark["422"].is_null());
+        let body_codes = ["413", "414", "415"];
+        assert!(body_codes.iter().all(|c| apply[c].is_object()), "{apply}");
     }
 }

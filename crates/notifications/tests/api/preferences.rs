@@ -126,6 +126,18 @@ async fn bad_preferences_are_refused_naming_the_field_and_nothing_is_stored() {
             "{body}: {p}"
         );
     }
+    // An empty change is refused for naming nothing, not for a missing `channels`.
+    let p = problem(
+        put(&app, &id, &me, &json!({})).await,
+        400,
+        "VALIDATION_FAILED",
+    )
+    .await;
+    let message = p["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("give at least one of: channels, categories"),
+        "{p}"
+    );
     for body in [
         json!({"emailNotification": true}),
         json!({"channels": {"fax": true}}),

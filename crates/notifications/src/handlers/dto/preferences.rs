@@ -47,6 +47,7 @@ pub struct QuietHoursBody {
 /// `quietHours: null` clears quiet hours.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(min_properties = 1)]
 pub struct PreferencesRequest {
     pub channels: Option<Channels>,
     pub categories: Option<Categories>,
@@ -169,7 +170,18 @@ impl Validate for PreferencesRequest {
             .iter()
             .all(Option::is_none);
         if nothing {
-            errors.push(FieldError::new("channels", FieldIssue::Required));
+            let fields = [
+                "channels",
+                "categories",
+                "frequency",
+                "quietHours",
+                "language",
+            ];
+            let fields = fields.iter().map(|f| (*f).to_owned()).collect();
+            errors.push(FieldError::new(
+                "channels",
+                FieldIssue::AtLeastOne { fields },
+            ));
         }
         errors
     }
