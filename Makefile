@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check fuzz docker bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check fuzz client client-check docker bench build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -70,7 +70,22 @@ deploy-check: tools
 ## The contract fuzzer: schemathesis against a fresh `cid up` as a service, an admin and a customer
 ## (FUZZ_SECS each, default 60): no 5xx, nothing outside the documents, no invalid data accepted.
 fuzz: tools
-	bash tests/contract/fuzz.sh
+	bash tests/contract/with-system.sh bash tests/contract/fuzz.sh
+
+## The TypeScript client's types from the merged document (after `make openapi`).
+client:
+	cd clients/typescript && npm ci --no-fund --no-audit --loglevel=error && npm run --silent generate
+
+## The TypeScript client: its types match the merged document, it type-checks (tsc --noEmit),
+## and its test calls a fresh `cid up` through the gateway.
+client-check:
+	cd clients/typescript && npm ci --no-fund --no-audit --loglevel=error
+	@tmp=$$(mktemp -d) && cd clients/typescript && \
+	  npx openapi-typescript ../../proto-docs/openapi/merged.json -o $$tmp/schema.ts --silent && \
+	  if diff -q src/schema.ts $$tmp/schema.ts >/dev/null; then echo "client: types up to date"; \
+	  else echo "client: src/schema.ts is stale, run 'make client'"; exit 1; fi
+	cd clients/typescript && npx tsc --noEmit
+	bash tests/contract/with-system.sh bash -c 'cd clients/typescript && npm test --silent'
 
 ## Every image, on a machine with a Docker engine (BuildKit): the workspace builds once.
 docker:
