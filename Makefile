@@ -34,9 +34,11 @@ openapi-check: openapi-validate
 	  if diff -ru proto-docs/openapi $$tmp; then echo "openapi: up to date"; rm -rf $$tmp; \
 	  else echo "openapi: stale, run 'make openapi'"; rm -rf $$tmp; exit 1; fi
 
-## Validate every OpenAPI document against the OpenAPI 3 schema.
+## Validate every OpenAPI document against the OpenAPI 3 schema, and every example in them
+## against its own schema (each request body and answer has one).
 openapi-validate: tools
 	@for f in proto-docs/openapi/*.json; do $(TOOLS)/bin/openapi-spec-validator "$$f" || exit 1; done
+	@$(TOOLS)/bin/python tests/contract/check_examples.py proto-docs/openapi/*.json
 
 ## The checkers of deploy/tools.txt, from PyPI into target/tools (no Docker engine or cluster).
 TOOLS := target/tools

@@ -1937,7 +1937,13 @@ export interface components {
         AlertSeverity: "low" | "medium" | "high";
         /** @enum {string} */
         AlertStatus: "open" | "resolved";
-        /** @description `POST /offers/{customerId}/apply`. */
+        /**
+         * @description `POST /offers/{customerId}/apply`.
+         * @example {
+         *       "offerId": "01a22e1c-e32c-777a-8e1f-06374b7b5b2d",
+         *       "orderAmount": 350
+         *     }
+         */
         ApplyRequest: {
             offerId: string;
             /**
@@ -1947,7 +1953,12 @@ export interface components {
              */
             orderAmount?: number | null;
         };
-        /** @description `PUT /support/ticket/{ticketId}/assign`: to `agentId`, or to the caller when left out. */
+        /**
+         * @description `PUT /support/ticket/{ticketId}/assign`: to `agentId`, or to the caller when left out.
+         * @example {
+         *       "agentId": "agent-17"
+         *     }
+         */
         AssignRequest: {
             agentId?: string | null;
         };
@@ -2011,17 +2022,34 @@ export interface components {
         };
         /** @enum {string} */
         ChatStatus: "waiting" | "active" | "closed";
-        /** @description `POST /rewards/{customerId}/claim`. */
+        /**
+         * @description `POST /rewards/{customerId}/claim`.
+         * @example {
+         *       "rewardId": "01a22e1c-ea5e-753b-ae7e-63b2d0a5af12"
+         *     }
+         */
         ClaimRequest: {
             rewardId: string;
         };
-        /** @description `POST /support-chat/{sessionId}/close`: a rating and feedback from the customer only. */
+        /**
+         * @description `POST /support-chat/{sessionId}/close`: a rating and feedback from the customer only.
+         * @example {
+         *       "feedback": "Quick and helpful, thank you.",
+         *       "rating": 5
+         *     }
+         */
         CloseRequest: {
             feedback?: string | null;
             /** Format: int32 */
             rating?: number | null;
         };
-        /** @description `POST /support/ticket/{ticketId}/comment`. */
+        /**
+         * @description `POST /support/ticket/{ticketId}/comment`.
+         * @example {
+         *       "internal": false,
+         *       "message": "The courier confirmed a new delivery date: Thursday."
+         *     }
+         */
         CommentRequest: {
             /** @description A staff-only note the customer never sees (customers may not set it). */
             internal?: boolean;
@@ -2037,7 +2065,18 @@ export interface components {
             internal: boolean;
             message: string;
         };
-        /** @description `POST /customers`. */
+        /**
+         * @description `POST /customers`.
+         * @example {
+         *       "birthDate": "1990-02-28",
+         *       "email": "sara@example.com",
+         *       "locale": "ar",
+         *       "name": "Sara Al-Harbi",
+         *       "phone": "+966501234567",
+         *       "userId": "user-42",
+         *       "userType": "buyer"
+         *     }
+         */
         CreateRequest: {
             /**
              * Format: date
@@ -2126,6 +2165,21 @@ export interface components {
          * @enum {string}
          */
         DiscountType: "percent" | "fixed" | "free_shipping" | "points_multiplier";
+        /**
+         * @example {
+         *       "customerId": "CID-2026-000042",
+         *       "data": {
+         *         "balance": 750,
+         *         "entryId": 1234,
+         *         "points": 500,
+         *         "rewardId": "voucher-50-sar"
+         *       },
+         *       "id": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+         *       "occurredAt": "2026-11-30T09:15:00Z",
+         *       "requestId": "0193a5e2-7c40-7aa0-8e11-5d2f9b3c7a10",
+         *       "type": "loyalty.points_redeemed"
+         *     }
+         */
         DomainEvent: {
             /** @description The standard ID of the customer it is about. */
             customerId?: string | null;
@@ -2143,6 +2197,11 @@ export interface components {
         /**
          * @description `POST /loyalty/{customerId}/points`: either `points` (with a `reason`), or a
          *     `purchaseAmount` earning 1 point per riyal, or just a `type` with a fixed rate.
+         * @example {
+         *       "currency": "SAR",
+         *       "orderId": "ORD-1001",
+         *       "purchaseAmount": 250
+         *     }
          */
         EarnRequest: {
             /** @description ISO 4217; only `SAR` earns. */
@@ -2195,7 +2254,13 @@ export interface components {
         };
         /** @enum {string} */
         EventKind: "signup" | "first_purchase";
-        /** @description `POST /analytics/{customerId}/events`. */
+        /**
+         * @description `POST /analytics/{customerId}/events`.
+         * @example {
+         *       "occurredAt": "2026-11-30T09:15:00Z",
+         *       "type": "visit"
+         *     }
+         */
         EventRequest: {
             /**
              * Format: date-time
@@ -2214,7 +2279,21 @@ export interface components {
             /** Format: int64 */
             points: number;
         };
-        /** @description `POST /support-chat/faq` (all fields) and `PUT /support-chat/faq/{entryId}` (all fields). */
+        /**
+         * @description `POST /support-chat/faq` (all fields) and `PUT /support-chat/faq/{entryId}` (all fields).
+         * @example {
+         *       "answer": {
+         *         "ar": "افتح الطلبات واختر الطلب لترى شركة الشحن ورقم التتبع.",
+         *         "en": "Open Orders and choose the order to see its courier and tracking number."
+         *       },
+         *       "category": "orders",
+         *       "question": {
+         *         "ar": "أين طلبي؟",
+         *         "en": "Where is my order?"
+         *       },
+         *       "topic": "tracking"
+         *     }
+         */
         FaqRequest: {
             answer: components["schemas"]["Texts"];
             category: components["schemas"]["SupportCategory"];
@@ -2243,12 +2322,22 @@ export interface components {
          * @enum {string}
          */
         Language: "ar" | "en";
-        /** @description `POST /referral/{customerId}/generate-link` (body optional). */
+        /**
+         * @description `POST /referral/{customerId}/generate-link` (body optional).
+         * @example {
+         *       "regenerate": false
+         *     }
+         */
         LinkRequest: {
             /** @description Retire the current code and issue a new one. */
             regenerate?: boolean;
         };
-        /** @description `POST /support-chat/{sessionId}/message`. */
+        /**
+         * @description `POST /support-chat/{sessionId}/message`.
+         * @example {
+         *       "message": "My order ORD-1001 shows delivered, but nothing arrived."
+         *     }
+         */
         MessageRequest: {
             message: string;
         };
@@ -2286,7 +2375,35 @@ export interface components {
          * @enum {string}
          */
         NotificationCategory: "promotional" | "orderUpdates" | "loyaltyUpdates" | "security";
-        /** @description `POST /offers` and `PUT /offers/{offerId}` (a full replacement of the definition). */
+        /**
+         * @description `POST /offers` and `PUT /offers/{offerId}` (a full replacement of the definition).
+         * @example {
+         *       "budget": {
+         *         "redemptions": 5000
+         *       },
+         *       "category": "electronics",
+         *       "description": {
+         *         "ar": "اكسب نقاط ولاء مضاعفة على الإلكترونيات.",
+         *         "en": "Earn double loyalty points on electronics."
+         *       },
+         *       "discountType": "points_multiplier",
+         *       "minPurchase": 100,
+         *       "perCustomerLimit": 1,
+         *       "targeting": {
+         *         "tiers": [
+         *           "gold",
+         *           "platinum"
+         *         ]
+         *       },
+         *       "title": {
+         *         "ar": "نقاط مضاعفة في عطلة نهاية الأسبوع",
+         *         "en": "Double points weekend"
+         *       },
+         *       "validFrom": "2026-12-03T21:00:00Z",
+         *       "validUntil": "2026-12-05T21:00:00Z",
+         *       "value": 2
+         *     }
+         */
         OfferRequest: {
             budget?: components["schemas"]["BudgetRequest"] | null;
             /** @description Compared with analytics' categories: trimmed, lowercase. */
@@ -2362,6 +2479,24 @@ export interface components {
          * @description `PUT /notifications/{customerId}/preferences`: any subset; what is left out stays. Each
          *     flat key is another spelling of a nested setting: given both, they must agree.
          *     `quietHours: null` clears quiet hours.
+         * @example {
+         *       "categories": {
+         *         "promotional": false
+         *       },
+         *       "channels": {
+         *         "email": true,
+         *         "inApp": true,
+         *         "push": true,
+         *         "sms": false
+         *       },
+         *       "frequency": "instant",
+         *       "language": "ar",
+         *       "quietHours": {
+         *         "end": "07:00",
+         *         "start": "22:00",
+         *         "timeZone": "Asia/Riyadh"
+         *       }
+         *     }
          */
         PreferencesRequest: {
             categories?: components["schemas"]["Categories"] | null;
@@ -2395,7 +2530,14 @@ export interface components {
             title: string;
             type: string;
         };
-        /** @description Profile fields shared by create and update. */
+        /**
+         * @description Profile fields shared by create and update.
+         * @example {
+         *       "email": "sara.h@example.com",
+         *       "locale": "en",
+         *       "name": "Sara Al-Harbi"
+         *     }
+         */
         Profile: {
             /**
              * Format: date
@@ -2408,7 +2550,17 @@ export interface components {
             name?: string | null;
             phone?: string | null;
         };
-        /** @description `POST /analytics/{customerId}/purchases`. */
+        /**
+         * @description `POST /analytics/{customerId}/purchases`.
+         * @example {
+         *       "amount": 250,
+         *       "category": "electronics",
+         *       "currency": "SAR",
+         *       "orderId": "ORD-1001",
+         *       "purchasedAt": "2026-11-30T09:15:00Z",
+         *       "status": "completed"
+         *     }
+         */
         PurchaseRequest: {
             /**
              * Format: double
@@ -2448,7 +2600,13 @@ export interface components {
              */
             timeZone: string;
         };
-        /** @description `POST /support/ticket/{ticketId}/rating`. */
+        /**
+         * @description `POST /support/ticket/{ticketId}/rating`.
+         * @example {
+         *       "feedback": "Solved on the first reply.",
+         *       "rating": 5
+         *     }
+         */
         RatingRequest: {
             feedback?: string | null;
             /**
@@ -2462,7 +2620,13 @@ export interface components {
          * @enum {string}
          */
         Reason: "channel_off" | "category_off" | "no_address" | "quiet_hours" | "digest";
-        /** @description `POST /loyalty/{customerId}/redeem`. */
+        /**
+         * @description `POST /loyalty/{customerId}/redeem`.
+         * @example {
+         *       "points": 500,
+         *       "rewardId": "voucher-50-sar"
+         *     }
+         */
         RedeemRequest: {
             /** Format: int64 */
             points: number;
@@ -2507,7 +2671,13 @@ export interface components {
             phone?: string | null;
             shortId: string;
         };
-        /** @description `POST /loyalty/{customerId}/reversal`: exactly one of `orderId` and `entryId`. */
+        /**
+         * @description `POST /loyalty/{customerId}/reversal`: exactly one of `orderId` and `entryId`.
+         * @example {
+         *       "orderId": "ORD-1001",
+         *       "reason": "Order refunded"
+         *     }
+         */
         ReversalRequest: {
             /** Format: int64 */
             entryId?: number | null;
@@ -2548,7 +2718,13 @@ export interface components {
             /** @description Last day the reward can be claimed (inclusive), `YYYY-MM-DD`. */
             validUntil: string;
         };
-        /** @description `POST /offers/{customerId}/rollback`: the order was cancelled or refunded. */
+        /**
+         * @description `POST /offers/{customerId}/rollback`: the order was cancelled or refunded.
+         * @example {
+         *       "reason": "Order cancelled by the customer",
+         *       "redemptionId": "01a22e1c-e344-7315-9a88-85034bfc0cff"
+         *     }
+         */
         RollbackRequest: {
             reason: string;
             redemptionId: string;
@@ -2575,12 +2751,24 @@ export interface components {
         /**
          * @description `{code}`: six digits from the authenticator app, or (where allowed) a recovery code
          *     `xxxx-xxxx-xxxx`.
+         * @example {
+         *       "code": "123456"
+         *     }
          */
         SecurityCodeRequest: {
             /** @example 123456 */
             code: string;
         };
-        /** @description `POST /security/{customerId}/events` (services). */
+        /**
+         * @description `POST /security/{customerId}/events` (services).
+         * @example {
+         *       "country": "SA",
+         *       "deviceId": "ios-5F2C9A",
+         *       "ipAddress": "203.0.113.7",
+         *       "occurredAt": "2026-11-30T09:15:00Z",
+         *       "type": "login"
+         *     }
+         */
         SecurityEventRequest: {
             /**
              * @description ISO 3166-1 alpha-2, e.g. `SA`.
@@ -2607,7 +2795,14 @@ export interface components {
         };
         /** @enum {string} */
         SecurityEventType: "login" | "login_failed" | "logout" | "password_change" | "profile_update" | "device_added" | "payment" | "redemption";
-        /** @description `POST /security/{customerId}/report`. */
+        /**
+         * @description `POST /security/{customerId}/report`.
+         * @example {
+         *       "activityType": "phishing",
+         *       "description": "An SMS asked me to confirm my points through a link.",
+         *       "evidence": "The link: http://marketp1ace.example/points"
+         *     }
+         */
         SecurityReportRequest: {
             /**
              * @description `unauthorized_access`, `phishing`, `suspicious_transaction`, `account_takeover` or
@@ -2618,7 +2813,13 @@ export interface components {
             /** @description Free text (links, order numbers, a message's text), up to 2,000 characters. */
             evidence?: string | null;
         };
-        /** @description `PATCH /security/{customerId}/alerts/{alertId}`. */
+        /**
+         * @description `PATCH /security/{customerId}/alerts/{alertId}`.
+         * @example {
+         *       "note": "The customer confirmed the new device.",
+         *       "status": "resolved"
+         *     }
+         */
         SecurityResolveRequest: {
             note?: string | null;
             /**
@@ -2644,6 +2845,11 @@ export interface components {
         /**
          * @description `POST /notifications/{customerId}/send`: either `{type, title, message}` or
          *     `{template, params}` (rendered in the customer's language).
+         * @example {
+         *       "message": "Your order ORD-1001 earned 250 points; your balance is 1,250.",
+         *       "title": "You earned 250 points",
+         *       "type": "loyaltyUpdates"
+         *     }
          */
         SendRequest: {
             message?: string | null;
@@ -2678,13 +2884,25 @@ export interface components {
          * @enum {string}
          */
         Source: "computed" | "manual";
-        /** @description `POST /support-chat/{customerId}/start`. */
+        /**
+         * @description `POST /support-chat/{customerId}/start`.
+         * @example {
+         *       "message": "Where is my order ORD-1001?",
+         *       "topic": "tracking"
+         *     }
+         */
         StartRequest: {
             /** @description The first message. */
             message: string;
             topic: string;
         };
-        /** @description `PUT /support/ticket/{ticketId}/status`. */
+        /**
+         * @description `PUT /support/ticket/{ticketId}/status`.
+         * @example {
+         *       "note": "Asked the courier for a new date.",
+         *       "status": "in_progress"
+         *     }
+         */
         StatusRequest: {
             /** @description Why, shown in the ticket's history. */
             note?: string | null;
@@ -2722,6 +2940,12 @@ export interface components {
         /**
          * @description `POST /support/{customerId}/ticket`: `subject` (or the reference's `title`), description,
          *     category, priority (default medium).
+         * @example {
+         *       "category": "returns",
+         *       "description": "The screen is cracked; the box was crushed.",
+         *       "priority": "high",
+         *       "subject": "Order ORD-1001 arrived damaged"
+         *     }
          */
         TicketRequest: {
             category?: components["schemas"]["SupportCategory"] | null;
@@ -2769,7 +2993,14 @@ export interface components {
             name: string;
             topic: string;
         };
-        /** @description `POST /referral/{customerId}/track`. */
+        /**
+         * @description `POST /referral/{customerId}/track`.
+         * @example {
+         *       "event": "signup",
+         *       "referralCode": "7K2M9QXA",
+         *       "referredCustomerId": "CID-2026-000043"
+         *     }
+         */
         TrackRequest: {
             event: components["schemas"]["EventKind"];
             /** @description The code as issued (Crockford base32); case and surrounding spaces do not matter. */
@@ -2787,6 +3018,10 @@ export interface components {
         /**
          * @description `PUT /segmentation/{customerId}/update`: `{segment, reason}` to override, or
          *     `{"recompute": true}` to clear the override and compute again.
+         * @example {
+         *       "reason": "Key account agreed with sales",
+         *       "segment": "vip"
+         *     }
          */
         UpdateRequest: {
             reason?: string | null;
@@ -2801,6 +3036,14 @@ export interface components {
         /**
          * @description `POST /notifications/webhooks` (url and eventTypes required) and
          *     `PATCH /notifications/webhooks/{webhookId}` (any subset).
+         * @example {
+         *       "active": true,
+         *       "eventTypes": [
+         *         "loyalty.points_earned",
+         *         "loyalty.tier_changed"
+         *       ],
+         *       "url": "https://crm.marketplace.example/hooks/cid"
+         *     }
          */
         WebhookRequest: {
             /** @description Default true: inactive subscriptions are sent nothing. */
@@ -2850,6 +3093,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -2883,6 +3148,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2892,6 +3169,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2901,6 +3190,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2910,6 +3211,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2919,6 +3232,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2928,6 +3253,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2950,6 +3287,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "averageOrderValue": 12.5,
+                     *         "currency": "SAR",
+                     *         "customerId": "CID-2026-000042",
+                     *         "customerLifetimeValue": 12.5,
+                     *         "engagementScore": 0,
+                     *         "favoriteCategory": "electronics",
+                     *         "firstPurchase": "text",
+                     *         "lastPurchase": "text",
+                     *         "totalPurchases": 1,
+                     *         "totalSpent": 5400
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description `GET /analytics/{customerId}`: every figure from stored data (zeros for a customer with
@@ -2992,6 +3350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3001,6 +3371,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3010,6 +3392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3019,6 +3413,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3028,6 +3434,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3037,6 +3455,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3046,6 +3476,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3068,6 +3510,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "favoriteCategory": "electronics",
+                     *         "lastPurchase": "text",
+                     *         "purchasesLast90Days": 1,
+                     *         "purchasesLastYear": 1,
+                     *         "purchasesPrevious90Days": 1,
+                     *         "spentLastYearMinor": 1,
+                     *         "totalPurchases": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description What segmentation classifies a customer by (`GET /analytics/{customerId}/activity`):
@@ -3119,6 +3580,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3128,6 +3601,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3137,6 +3622,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3146,6 +3643,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3155,6 +3664,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3164,6 +3685,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3173,6 +3706,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3195,6 +3740,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "amount": 250,
+                     *           "category": "electronics",
+                     *           "percentage": 12.5,
+                     *           "purchases": 1
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /**
@@ -3222,6 +3784,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3231,6 +3805,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3240,6 +3826,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3249,6 +3847,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3258,6 +3868,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3267,6 +3889,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3276,6 +3910,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3298,6 +3944,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "daysSinceLastPurchase": 1,
+                     *         "engagementScore": 0,
+                     *         "logins": 1,
+                     *         "purchaseFrequency": 12.5,
+                     *         "purchasesLastYear": 1,
+                     *         "referrals": 1,
+                     *         "reviews": 1,
+                     *         "shares": 1,
+                     *         "visits": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /analytics/{customerId}/engagement`: what the engagement score is made of. */
                         data: {
@@ -3344,6 +4011,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3353,6 +4032,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3362,6 +4053,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3371,6 +4074,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3380,6 +4095,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3389,6 +4116,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3398,6 +4137,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3417,6 +4168,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "occurredAt": "2026-11-30T09:15:00Z",
+                 *       "type": "visit"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EventRequest"];
             };
         };
@@ -3427,6 +4184,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "occurredAt": "text",
+                     *         "type": "visit"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             customerId: string;
@@ -3444,6 +4215,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3453,6 +4236,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3462,6 +4257,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3471,6 +4278,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3480,6 +4299,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3489,6 +4320,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3498,6 +4341,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3507,6 +4362,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3516,6 +4383,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3525,6 +4404,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3534,6 +4425,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3556,6 +4459,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "milestones": [
+                     *           {
+                     *             "milestone": "text",
+                     *             "reachedAt": "text"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description The purchase milestones (`GET /analytics/{customerId}/milestones`), which special-date
@@ -3577,6 +4498,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3586,6 +4519,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3595,6 +4540,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3604,6 +4561,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3613,6 +4582,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3622,6 +4603,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3631,6 +4624,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3657,6 +4662,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "amount": 250,
+                     *           "category": "electronics",
+                     *           "currency": "SAR",
+                     *           "customerId": "CID-2026-000042",
+                     *           "orderId": "ORD-1001",
+                     *           "purchasedAt": "text",
+                     *           "recordedAt": "text",
+                     *           "refundedAt": "text",
+                     *           "replayed": true,
+                     *           "status": "completed"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** Format: double */
@@ -3683,6 +4711,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3692,6 +4732,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3701,6 +4753,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3710,6 +4774,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3719,6 +4795,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3728,6 +4816,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3737,6 +4837,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3756,6 +4868,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount": 250,
+                 *       "category": "electronics",
+                 *       "currency": "SAR",
+                 *       "orderId": "ORD-1001",
+                 *       "purchasedAt": "2026-11-30T09:15:00Z",
+                 *       "status": "completed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PurchaseRequest"];
             };
         };
@@ -3766,6 +4888,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "amount": 250,
+                     *         "category": "electronics",
+                     *         "currency": "SAR",
+                     *         "customerId": "CID-2026-000042",
+                     *         "orderId": "ORD-1001",
+                     *         "purchasedAt": "text",
+                     *         "recordedAt": "text",
+                     *         "refundedAt": "text",
+                     *         "replayed": true,
+                     *         "status": "completed"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A purchase as recorded. */
                         data: {
@@ -3793,6 +4936,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3802,6 +4957,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3811,6 +4978,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3820,6 +4999,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PURCHASE_NOT_FOUND",
+                     *       "detail": "Purchase not found",
+                     *       "error": "Purchase not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Purchase not found",
+                     *       "type": "/api/customer-id/docs/errors#PURCHASE_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3829,6 +5020,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PURCHASE_CONFLICT",
+                     *       "detail": "Purchase conflict",
+                     *       "error": "Purchase conflict",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Purchase conflict",
+                     *       "type": "/api/customer-id/docs/errors#PURCHASE_CONFLICT"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3838,6 +5041,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3847,6 +5062,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3856,6 +5083,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3865,6 +5104,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_CURRENCY",
+                     *       "detail": "Unsupported currency",
+                     *       "error": "Unsupported currency",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Unsupported currency",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_CURRENCY"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3874,6 +5125,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3883,6 +5146,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3908,6 +5183,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "amount": 250,
+                     *           "label": "text",
+                     *           "month": "2026-11",
+                     *           "purchases": 1
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /**
@@ -3933,6 +5225,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3942,6 +5246,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3951,6 +5267,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3960,6 +5288,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3969,6 +5309,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3978,6 +5330,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3987,6 +5351,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4001,6 +5377,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "birthDate": "1990-02-28",
+                 *       "email": "sara@example.com",
+                 *       "locale": "ar",
+                 *       "name": "Sara Al-Harbi",
+                 *       "phone": "+966501234567",
+                 *       "userId": "user-42",
+                 *       "userType": "buyer"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateRequest"];
             };
         };
@@ -4011,6 +5398,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "birthDate": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deactivatedAt": "text",
+                     *         "email": "sara@example.com",
+                     *         "joinDate": "text",
+                     *         "locale": "ar",
+                     *         "name": "Sara Al-Harbi",
+                     *         "numericId": 1,
+                     *         "phone": "+966501234567",
+                     *         "shortId": "CID000042",
+                     *         "standardId": "CID-2026-000042",
+                     *         "updatedAt": "text",
+                     *         "userId": "user-42",
+                     *         "userType": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description A customer and all formats of their ID.
@@ -4037,6 +5451,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4046,6 +5472,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4055,6 +5493,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4064,6 +5514,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_EXISTS",
+                     *       "detail": "Customer exists",
+                     *       "error": "Customer exists",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer exists",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_EXISTS"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4073,6 +5535,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4082,6 +5556,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4091,6 +5577,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4100,6 +5598,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4109,6 +5619,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4143,6 +5665,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -4176,6 +5720,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4185,6 +5741,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4194,6 +5762,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4203,6 +5783,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4212,6 +5804,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4221,6 +5825,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4241,6 +5857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example text */
                     "text/csv": string;
                 };
             };
@@ -4250,6 +5867,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4259,6 +5888,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4268,6 +5909,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4277,6 +5930,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4297,6 +5962,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": 1,
+                     *         "byType": {
+                     *           "key": {
+                     *             "active": 1,
+                     *             "inactive": 1,
+                     *             "total": 1
+                     *           }
+                     *         },
+                     *         "inactive": 1,
+                     *         "total": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /customers/stats/overview`. */
                         data: {
@@ -4321,6 +6007,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4330,6 +6028,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4339,6 +6049,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4348,6 +6070,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4371,6 +6105,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "birthDate": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deactivatedAt": "text",
+                     *         "email": "sara@example.com",
+                     *         "joinDate": "text",
+                     *         "locale": "ar",
+                     *         "name": "Sara Al-Harbi",
+                     *         "numericId": 1,
+                     *         "phone": "+966501234567",
+                     *         "shortId": "CID000042",
+                     *         "standardId": "CID-2026-000042",
+                     *         "updatedAt": "text",
+                     *         "userId": "user-42",
+                     *         "userType": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description A customer and all formats of their ID.
@@ -4397,6 +6158,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4406,6 +6179,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4415,6 +6200,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4424,6 +6221,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4433,6 +6242,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4442,6 +6263,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4451,6 +6284,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4467,6 +6312,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "sara.h@example.com",
+                 *       "locale": "en",
+                 *       "name": "Sara Al-Harbi"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Profile"] | null;
             };
         };
@@ -4477,6 +6329,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "birthDate": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deactivatedAt": "text",
+                     *         "email": "sara@example.com",
+                     *         "joinDate": "text",
+                     *         "locale": "ar",
+                     *         "name": "Sara Al-Harbi",
+                     *         "numericId": 1,
+                     *         "phone": "+966501234567",
+                     *         "shortId": "CID000042",
+                     *         "standardId": "CID-2026-000042",
+                     *         "updatedAt": "text",
+                     *         "userId": "user-42",
+                     *         "userType": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description A customer and all formats of their ID.
@@ -4503,6 +6382,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4512,6 +6403,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4521,6 +6424,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4530,6 +6445,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4539,6 +6466,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4548,6 +6487,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4557,6 +6508,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4566,6 +6529,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4575,6 +6550,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4584,6 +6571,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4606,6 +6605,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "birthDate": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deactivatedAt": "text",
+                     *         "email": "sara@example.com",
+                     *         "joinDate": "text",
+                     *         "locale": "ar",
+                     *         "name": "Sara Al-Harbi",
+                     *         "numericId": 1,
+                     *         "phone": "+966501234567",
+                     *         "shortId": "CID000042",
+                     *         "standardId": "CID-2026-000042",
+                     *         "updatedAt": "text",
+                     *         "userId": "user-42",
+                     *         "userType": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description A customer and all formats of their ID.
@@ -4632,6 +6658,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4641,6 +6679,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4650,6 +6700,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4659,6 +6721,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4668,6 +6742,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4677,6 +6763,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4686,6 +6784,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4720,6 +6830,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -4753,6 +6885,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4762,6 +6906,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4771,6 +6927,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4780,6 +6948,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4789,6 +6969,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4798,6 +6990,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4818,6 +7022,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "method": "text",
+                     *           "name": "Sara Al-Harbi",
+                     *           "per": "text",
+                     *           "points": 250,
+                     *           "type": "purchase"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             description: string;
@@ -4840,6 +7063,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4849,6 +7084,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4872,6 +7119,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "benefits": [
+                     *           "text"
+                     *         ],
+                     *         "discountPercent": 0,
+                     *         "maxPoints": 1,
+                     *         "minPoints": 1,
+                     *         "name": "Sara Al-Harbi",
+                     *         "tier": "bronze"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A tier of the catalog in the request's language. */
                         data: {
@@ -4896,6 +7162,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4905,6 +7183,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TIER_NOT_FOUND",
+                     *       "detail": "Tier not found",
+                     *       "error": "Tier not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Tier not found",
+                     *       "type": "/api/customer-id/docs/errors#TIER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4914,6 +7204,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4923,6 +7225,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4932,6 +7246,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4952,6 +7278,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "benefits": [
+                     *             "text"
+                     *           ],
+                     *           "discountPercent": 0,
+                     *           "maxPoints": 1,
+                     *           "minPoints": 1,
+                     *           "name": "Sara Al-Harbi",
+                     *           "tier": "bronze"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             benefits: string[];
@@ -4975,6 +7322,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4984,6 +7343,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5006,6 +7377,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "currency": "SAR",
+                     *         "customerId": "CID-2026-000042",
+                     *         "discountPercent": 0,
+                     *         "joinDate": "text",
+                     *         "lifetimePoints": 4800,
+                     *         "nextExpiry": {
+                     *           "expiresAt": "text",
+                     *           "points": 250
+                     *         },
+                     *         "nextTier": "bronze",
+                     *         "nextTierName": "Gold",
+                     *         "points": 250,
+                     *         "pointsHistory": [
+                     *           {
+                     *             "actor": "agent-7",
+                     *             "balanceAfter": 1250,
+                     *             "createdAt": "text",
+                     *             "currency": "SAR",
+                     *             "expiresAt": "text",
+                     *             "id": 1,
+                     *             "orderId": "ORD-1001",
+                     *             "points": 250,
+                     *             "purchaseAmount": 250,
+                     *             "reason": "Order refunded",
+                     *             "relatedEntryId": 1,
+                     *             "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *             "type": "text"
+                     *           }
+                     *         ],
+                     *         "pointsToNextTier": 200,
+                     *         "progressPercent": 0,
+                     *         "qualifyingPoints": 4800,
+                     *         "tier": "bronze",
+                     *         "tierName": "Gold",
+                     *         "tierSince": "text",
+                     *         "totalSpent": 5400
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /loyalty/{customerId}`. */
                         data: {
@@ -5049,6 +7467,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5058,6 +7488,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5067,6 +7509,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5076,6 +7530,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5085,6 +7551,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5094,6 +7572,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5103,6 +7593,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5129,6 +7631,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "actor": "agent-7",
+                     *           "balanceAfter": 1250,
+                     *           "createdAt": "text",
+                     *           "currency": "SAR",
+                     *           "expiresAt": "text",
+                     *           "id": 1,
+                     *           "orderId": "ORD-1001",
+                     *           "points": 250,
+                     *           "purchaseAmount": 250,
+                     *           "reason": "Order refunded",
+                     *           "relatedEntryId": 1,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "type": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             actor: string;
@@ -5166,6 +7694,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5175,6 +7715,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5184,6 +7736,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5193,6 +7757,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5202,6 +7778,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5211,6 +7799,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5220,6 +7820,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5242,6 +7854,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "lifetimePoints": 4800,
+                     *         "milestones": [
+                     *           {
+                     *             "milestone": "text",
+                     *             "reachedAt": "text"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /loyalty/{customerId}/milestones`, which special-date rewards read. */
                         data: {
@@ -5262,6 +7893,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5271,6 +7914,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5280,6 +7935,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5289,6 +7956,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5298,6 +7977,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5307,6 +7998,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5316,6 +8019,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5335,6 +8050,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "currency": "SAR",
+                 *       "orderId": "ORD-1001",
+                 *       "purchaseAmount": 250
+                 *     }
+                 */
                 "application/json": components["schemas"]["EarnRequest"];
             };
         };
@@ -5345,6 +8067,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "balance": 1250,
+                     *         "customerId": "CID-2026-000042",
+                     *         "entry": {
+                     *           "actor": "agent-7",
+                     *           "balanceAfter": 1250,
+                     *           "createdAt": "text",
+                     *           "currency": "SAR",
+                     *           "expiresAt": "text",
+                     *           "id": 1,
+                     *           "orderId": "ORD-1001",
+                     *           "points": 250,
+                     *           "purchaseAmount": 250,
+                     *           "reason": "Order refunded",
+                     *           "relatedEntryId": 1,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "type": "text"
+                     *         },
+                     *         "expired": [
+                     *           {
+                     *             "actor": "agent-7",
+                     *             "balanceAfter": 1250,
+                     *             "createdAt": "text",
+                     *             "currency": "SAR",
+                     *             "expiresAt": "text",
+                     *             "id": 1,
+                     *             "orderId": "ORD-1001",
+                     *             "points": 250,
+                     *             "purchaseAmount": 250,
+                     *             "reason": "Order refunded",
+                     *             "relatedEntryId": 1,
+                     *             "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *             "type": "text"
+                     *           }
+                     *         ],
+                     *         "points": 250,
+                     *         "previousTier": "bronze",
+                     *         "tier": "bronze",
+                     *         "tierChanged": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description The result of earn, redeem and reversal. */
                         data: {
@@ -5374,6 +8145,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5383,6 +8166,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5392,6 +8187,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5401,6 +8208,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5410,6 +8229,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ORDER_ALREADY_CREDITED",
+                     *       "detail": "Order already credited",
+                     *       "error": "Order already credited",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Order already credited",
+                     *       "type": "/api/customer-id/docs/errors#ORDER_ALREADY_CREDITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5419,6 +8250,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5428,6 +8271,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5437,6 +8292,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5446,6 +8313,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_CURRENCY",
+                     *       "detail": "Unsupported currency",
+                     *       "error": "Unsupported currency",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Unsupported currency",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_CURRENCY"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5455,6 +8334,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5464,6 +8355,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5483,6 +8386,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "points": 500,
+                 *       "rewardId": "voucher-50-sar"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RedeemRequest"];
             };
         };
@@ -5493,6 +8402,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "balance": 1250,
+                     *         "customerId": "CID-2026-000042",
+                     *         "entry": {
+                     *           "actor": "agent-7",
+                     *           "balanceAfter": 1250,
+                     *           "createdAt": "text",
+                     *           "currency": "SAR",
+                     *           "expiresAt": "text",
+                     *           "id": 1,
+                     *           "orderId": "ORD-1001",
+                     *           "points": 250,
+                     *           "purchaseAmount": 250,
+                     *           "reason": "Order refunded",
+                     *           "relatedEntryId": 1,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "type": "text"
+                     *         },
+                     *         "expired": [
+                     *           {
+                     *             "actor": "agent-7",
+                     *             "balanceAfter": 1250,
+                     *             "createdAt": "text",
+                     *             "currency": "SAR",
+                     *             "expiresAt": "text",
+                     *             "id": 1,
+                     *             "orderId": "ORD-1001",
+                     *             "points": 250,
+                     *             "purchaseAmount": 250,
+                     *             "reason": "Order refunded",
+                     *             "relatedEntryId": 1,
+                     *             "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *             "type": "text"
+                     *           }
+                     *         ],
+                     *         "points": 250,
+                     *         "previousTier": "bronze",
+                     *         "tier": "bronze",
+                     *         "tierChanged": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description The result of earn, redeem and reversal. */
                         data: {
@@ -5522,6 +8480,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5531,6 +8501,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5540,6 +8522,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5549,6 +8543,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5558,6 +8564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5567,6 +8585,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5576,6 +8606,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5585,6 +8627,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5594,6 +8648,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INSUFFICIENT_POINTS",
+                     *       "detail": "Insufficient points",
+                     *       "error": "Insufficient points",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Insufficient points",
+                     *       "type": "/api/customer-id/docs/errors#INSUFFICIENT_POINTS"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5603,6 +8669,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5612,6 +8690,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5631,6 +8721,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "orderId": "ORD-1001",
+                 *       "reason": "Order refunded"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReversalRequest"];
             };
         };
@@ -5641,6 +8737,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "balance": 1250,
+                     *         "customerId": "CID-2026-000042",
+                     *         "entry": {
+                     *           "actor": "agent-7",
+                     *           "balanceAfter": 1250,
+                     *           "createdAt": "text",
+                     *           "currency": "SAR",
+                     *           "expiresAt": "text",
+                     *           "id": 1,
+                     *           "orderId": "ORD-1001",
+                     *           "points": 250,
+                     *           "purchaseAmount": 250,
+                     *           "reason": "Order refunded",
+                     *           "relatedEntryId": 1,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "type": "text"
+                     *         },
+                     *         "expired": [
+                     *           {
+                     *             "actor": "agent-7",
+                     *             "balanceAfter": 1250,
+                     *             "createdAt": "text",
+                     *             "currency": "SAR",
+                     *             "expiresAt": "text",
+                     *             "id": 1,
+                     *             "orderId": "ORD-1001",
+                     *             "points": 250,
+                     *             "purchaseAmount": 250,
+                     *             "reason": "Order refunded",
+                     *             "relatedEntryId": 1,
+                     *             "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *             "type": "text"
+                     *           }
+                     *         ],
+                     *         "points": 250,
+                     *         "previousTier": "bronze",
+                     *         "tier": "bronze",
+                     *         "tierChanged": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description The result of earn, redeem and reversal. */
                         data: {
@@ -5670,6 +8815,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5679,6 +8836,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5688,6 +8857,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5697,6 +8878,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ENTRY_NOT_FOUND",
+                     *       "detail": "No earning entry matches this order or entry for the customer.",
+                     *       "error": "No earning entry matches this order or entry for the customer.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ledger entry not found",
+                     *       "type": "/api/customer-id/docs/errors#ENTRY_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5706,6 +8899,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ALREADY_REVERSED",
+                     *       "detail": "These points have already been reversed.",
+                     *       "error": "These points have already been reversed.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Already reversed",
+                     *       "type": "/api/customer-id/docs/errors#ALREADY_REVERSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5715,6 +8920,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5724,6 +8941,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5733,6 +8962,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5742,6 +8983,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5751,6 +9004,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5760,6 +9025,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5794,6 +9071,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -5827,6 +9126,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5836,6 +9147,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5845,6 +9168,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5854,6 +9189,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5863,6 +9210,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5872,6 +9231,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5886,6 +9257,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customerId": "CID-2026-000042",
+                 *       "data": {
+                 *         "balance": 750,
+                 *         "entryId": 1234,
+                 *         "points": 500,
+                 *         "rewardId": "voucher-50-sar"
+                 *       },
+                 *       "id": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                 *       "occurredAt": "2026-11-30T09:15:00Z",
+                 *       "requestId": "0193a5e2-7c40-7aa0-8e11-5d2f9b3c7a10",
+                 *       "type": "loyalty.points_redeemed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DomainEvent"];
             };
         };
@@ -5896,6 +9282,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "duplicate": true,
+                     *         "eventId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "notificationId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "webhooks": 0
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `POST /notifications/events`'s answer. */
                         data: {
@@ -5918,6 +9319,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5927,6 +9340,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5936,6 +9361,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5945,6 +9382,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5954,6 +9403,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5963,6 +9424,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5972,6 +9445,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5981,6 +9466,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6001,6 +9498,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "active": true,
+                     *           "createdAt": "text",
+                     *           "createdBy": "agent-7",
+                     *           "eventTypes": [
+                     *             "text"
+                     *           ],
+                     *           "secret": "JBSWY3DPEHPK3PXP",
+                     *           "updatedAt": "text",
+                     *           "url": "https://crm.marketplace.example/hooks/cid",
+                     *           "webhookId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             active: boolean;
@@ -6023,6 +9543,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6032,6 +9564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6041,6 +9585,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6050,6 +9606,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6064,6 +9632,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "active": true,
+                 *       "eventTypes": [
+                 *         "loyalty.points_earned",
+                 *         "loyalty.tier_changed"
+                 *       ],
+                 *       "url": "https://crm.marketplace.example/hooks/cid"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WebhookRequest"];
             };
         };
@@ -6074,6 +9652,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "createdAt": "text",
+                     *         "createdBy": "agent-7",
+                     *         "eventTypes": [
+                     *           "text"
+                     *         ],
+                     *         "secret": "JBSWY3DPEHPK3PXP",
+                     *         "updatedAt": "text",
+                     *         "url": "https://crm.marketplace.example/hooks/cid",
+                     *         "webhookId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A subscription. `secret` is shown only when it was just set (created or rotated). */
                         data: {
@@ -6097,6 +9696,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6106,6 +9717,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6115,6 +9738,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6124,6 +9759,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6133,6 +9780,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6142,6 +9801,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6151,6 +9822,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6160,6 +9843,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6182,6 +9877,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "createdAt": "text",
+                     *         "createdBy": "agent-7",
+                     *         "eventTypes": [
+                     *           "text"
+                     *         ],
+                     *         "secret": "JBSWY3DPEHPK3PXP",
+                     *         "updatedAt": "text",
+                     *         "url": "https://crm.marketplace.example/hooks/cid",
+                     *         "webhookId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A subscription. `secret` is shown only when it was just set (created or rotated). */
                         data: {
@@ -6205,6 +9921,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6214,6 +9942,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6223,6 +9963,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6232,6 +9984,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "WEBHOOK_NOT_FOUND",
+                     *       "detail": "Webhook not found",
+                     *       "error": "Webhook not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Webhook not found",
+                     *       "type": "/api/customer-id/docs/errors#WEBHOOK_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6241,6 +10005,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6250,6 +10026,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6259,6 +10047,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6288,6 +10088,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6297,6 +10109,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6306,6 +10130,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6315,6 +10151,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "WEBHOOK_NOT_FOUND",
+                     *       "detail": "Webhook not found",
+                     *       "error": "Webhook not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Webhook not found",
+                     *       "type": "/api/customer-id/docs/errors#WEBHOOK_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6324,6 +10172,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6333,6 +10193,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6342,6 +10214,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6358,6 +10242,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "active": true,
+                 *       "eventTypes": [
+                 *         "loyalty.points_earned",
+                 *         "loyalty.tier_changed"
+                 *       ],
+                 *       "url": "https://crm.marketplace.example/hooks/cid"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WebhookRequest"];
             };
         };
@@ -6368,6 +10262,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "active": true,
+                     *         "createdAt": "text",
+                     *         "createdBy": "agent-7",
+                     *         "eventTypes": [
+                     *           "text"
+                     *         ],
+                     *         "secret": "JBSWY3DPEHPK3PXP",
+                     *         "updatedAt": "text",
+                     *         "url": "https://crm.marketplace.example/hooks/cid",
+                     *         "webhookId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A subscription. `secret` is shown only when it was just set (created or rotated). */
                         data: {
@@ -6391,6 +10306,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6400,6 +10327,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6409,6 +10348,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6418,6 +10369,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "WEBHOOK_NOT_FOUND",
+                     *       "detail": "Webhook not found",
+                     *       "error": "Webhook not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Webhook not found",
+                     *       "type": "/api/customer-id/docs/errors#WEBHOOK_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6427,6 +10390,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6436,6 +10411,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6445,6 +10432,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6454,6 +10453,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6463,6 +10474,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6489,6 +10512,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "attemptLog": [
+                     *             {
+                     *               "attemptedAt": "text",
+                     *               "durationMs": 1,
+                     *               "error": "My order ORD-1001 arrived damaged.",
+                     *               "statusCode": 1
+                     *             }
+                     *           ],
+                     *           "attempts": 1,
+                     *           "createdAt": "text",
+                     *           "deliveryId": 1,
+                     *           "eventId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "eventType": "text",
+                     *           "lastError": "text",
+                     *           "nextAttemptAt": "text",
+                     *           "sentAt": "text",
+                     *           "status": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             attemptLog: components["schemas"]["AttemptResponse"][];
@@ -6516,6 +10569,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6525,6 +10590,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6534,6 +10611,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6543,6 +10632,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "WEBHOOK_NOT_FOUND",
+                     *       "detail": "Webhook not found",
+                     *       "error": "Webhook not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Webhook not found",
+                     *       "type": "/api/customer-id/docs/errors#WEBHOOK_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6552,6 +10653,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6561,6 +10674,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6570,6 +10695,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6593,6 +10730,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "attemptLog": [
+                     *           {
+                     *             "attemptedAt": "text",
+                     *             "durationMs": 1,
+                     *             "error": "My order ORD-1001 arrived damaged.",
+                     *             "statusCode": 1
+                     *           }
+                     *         ],
+                     *         "attempts": 1,
+                     *         "createdAt": "text",
+                     *         "deliveryId": 1,
+                     *         "eventId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "eventType": "text",
+                     *         "lastError": "text",
+                     *         "nextAttemptAt": "text",
+                     *         "sentAt": "text",
+                     *         "status": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description One event's delivery to a subscriber, with every attempt. */
                         data: {
@@ -6621,6 +10786,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6630,6 +10807,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6639,6 +10828,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6648,6 +10849,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "WEBHOOK_NOT_FOUND",
+                     *       "detail": "Webhook not found",
+                     *       "error": "Webhook not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Webhook not found",
+                     *       "type": "/api/customer-id/docs/errors#WEBHOOK_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6657,6 +10870,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6666,6 +10891,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6675,6 +10912,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6702,6 +10951,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "createdAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "deliveries": [
+                     *             {
+                     *               "attempts": 1,
+                     *               "channel": "email",
+                     *               "error": "My order ORD-1001 arrived damaged.",
+                     *               "reason": "channel_off",
+                     *               "scheduledFor": "text",
+                     *               "sentAt": "text",
+                     *               "status": "queued"
+                     *             }
+                     *           ],
+                     *           "inApp": true,
+                     *           "language": "ar",
+                     *           "message": "My order ORD-1001 arrived damaged.",
+                     *           "notificationId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "read": true,
+                     *           "readAt": "text",
+                     *           "template": "text",
+                     *           "title": "Order ORD-1001 arrived damaged",
+                     *           "type": "promotional"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             createdAt: string;
@@ -6730,6 +11014,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6739,6 +11035,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6748,6 +11056,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6757,6 +11077,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6766,6 +11098,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6775,6 +11119,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6784,6 +11140,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6806,6 +11174,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "categories": {
+                     *           "loyaltyUpdates": true,
+                     *           "orderUpdates": true,
+                     *           "promotional": true,
+                     *           "security": true
+                     *         },
+                     *         "channels": {
+                     *           "email": true,
+                     *           "inApp": true,
+                     *           "push": true,
+                     *           "sms": true
+                     *         },
+                     *         "customerId": "CID-2026-000042",
+                     *         "emailNotifications": true,
+                     *         "frequency": "instant",
+                     *         "language": "ar",
+                     *         "loyaltyUpdates": true,
+                     *         "orderUpdates": true,
+                     *         "promotionalEmails": true,
+                     *         "pushNotifications": true,
+                     *         "quietHours": {
+                     *           "end": "07:00",
+                     *           "start": "22:00",
+                     *           "timeZone": "Asia/Riyadh"
+                     *         },
+                     *         "smsNotifications": true,
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description The preferences in both spellings. */
                         data: {
@@ -6835,6 +11241,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6844,6 +11262,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6853,6 +11283,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6862,6 +11304,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6871,6 +11325,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6880,6 +11346,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6889,6 +11367,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6905,6 +11395,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "categories": {
+                 *         "promotional": false
+                 *       },
+                 *       "channels": {
+                 *         "email": true,
+                 *         "inApp": true,
+                 *         "push": true,
+                 *         "sms": false
+                 *       },
+                 *       "frequency": "instant",
+                 *       "language": "ar",
+                 *       "quietHours": {
+                 *         "end": "07:00",
+                 *         "start": "22:00",
+                 *         "timeZone": "Asia/Riyadh"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["PreferencesRequest"];
             };
         };
@@ -6915,6 +11425,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "categories": {
+                     *           "loyaltyUpdates": true,
+                     *           "orderUpdates": true,
+                     *           "promotional": true,
+                     *           "security": true
+                     *         },
+                     *         "channels": {
+                     *           "email": true,
+                     *           "inApp": true,
+                     *           "push": true,
+                     *           "sms": true
+                     *         },
+                     *         "customerId": "CID-2026-000042",
+                     *         "emailNotifications": true,
+                     *         "frequency": "instant",
+                     *         "language": "ar",
+                     *         "loyaltyUpdates": true,
+                     *         "orderUpdates": true,
+                     *         "promotionalEmails": true,
+                     *         "pushNotifications": true,
+                     *         "quietHours": {
+                     *           "end": "07:00",
+                     *           "start": "22:00",
+                     *           "timeZone": "Asia/Riyadh"
+                     *         },
+                     *         "smsNotifications": true,
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description The preferences in both spellings. */
                         data: {
@@ -6944,6 +11492,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6953,6 +11513,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6962,6 +11534,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6971,6 +11555,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6980,6 +11576,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6989,6 +11597,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6998,6 +11618,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7007,6 +11639,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7016,6 +11660,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SECURITY_ALWAYS_ON",
+                     *       "detail": "Security notifications cannot be switched off.",
+                     *       "error": "Security notifications cannot be switched off.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Security notifications are always on",
+                     *       "type": "/api/customer-id/docs/errors#SECURITY_ALWAYS_ON"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7025,6 +11681,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7034,6 +11702,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7056,6 +11736,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "marked": 0,
+                     *         "unread": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `PATCH /notifications/{customerId}/read-all`. */
                         data: {
@@ -7076,6 +11770,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7085,6 +11791,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7094,6 +11812,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7103,6 +11833,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7112,6 +11854,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7121,6 +11875,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7130,6 +11896,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7139,6 +11917,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7158,6 +11948,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "message": "Your order ORD-1001 earned 250 points; your balance is 1,250.",
+                 *       "title": "You earned 250 points",
+                 *       "type": "loyaltyUpdates"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SendRequest"];
             };
         };
@@ -7168,6 +11965,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deliveries": [
+                     *           {
+                     *             "attempts": 1,
+                     *             "channel": "email",
+                     *             "error": "My order ORD-1001 arrived damaged.",
+                     *             "reason": "channel_off",
+                     *             "scheduledFor": "text",
+                     *             "sentAt": "text",
+                     *             "status": "queued"
+                     *           }
+                     *         ],
+                     *         "inApp": true,
+                     *         "language": "ar",
+                     *         "message": "My order ORD-1001 arrived damaged.",
+                     *         "notificationId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "read": true,
+                     *         "readAt": "text",
+                     *         "template": "text",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "type": "promotional"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A message: in the feed with its read state, and with its deliveries. */
                         data: {
@@ -7197,6 +12027,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7206,6 +12048,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7215,6 +12069,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7224,6 +12090,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7233,6 +12111,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7242,6 +12132,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7251,6 +12153,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7260,6 +12174,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7269,6 +12195,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7278,6 +12216,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7287,6 +12237,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7313,7 +12275,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": unknown;
+                    /**
+                     * @example id: 42
+                     *     event: notification
+                     *     data: {"notificationId":"0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51","customerId":"CID-2026-000042","type":"loyaltyUpdates","title":"You earned 250 points","message":"Your balance is 1,250 points.","read":false}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description VALIDATION_FAILED or MALFORMED_JSON, naming the field */
@@ -7322,6 +12289,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7331,6 +12310,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7340,6 +12331,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7349,6 +12352,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7358,6 +12373,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7367,6 +12394,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7376,6 +12415,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7398,6 +12449,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "unread": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /notifications/{customerId}/unread-count`. */
                         data: {
@@ -7416,6 +12480,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7425,6 +12501,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7434,6 +12522,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7443,6 +12543,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7452,6 +12564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7461,6 +12585,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7470,6 +12606,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7493,6 +12641,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deliveries": [
+                     *           {
+                     *             "attempts": 1,
+                     *             "channel": "email",
+                     *             "error": "My order ORD-1001 arrived damaged.",
+                     *             "reason": "channel_off",
+                     *             "scheduledFor": "text",
+                     *             "sentAt": "text",
+                     *             "status": "queued"
+                     *           }
+                     *         ],
+                     *         "inApp": true,
+                     *         "language": "ar",
+                     *         "message": "My order ORD-1001 arrived damaged.",
+                     *         "notificationId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "read": true,
+                     *         "readAt": "text",
+                     *         "template": "text",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "type": "promotional"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A message: in the feed with its read state, and with its deliveries. */
                         data: {
@@ -7522,6 +12703,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7531,6 +12724,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7540,6 +12745,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7549,6 +12766,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOTIFICATION_NOT_FOUND",
+                     *       "detail": "Notification not found",
+                     *       "error": "Notification not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Notification not found",
+                     *       "type": "/api/customer-id/docs/errors#NOTIFICATION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7558,6 +12787,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7567,6 +12808,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7576,6 +12829,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7599,6 +12864,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deliveries": [
+                     *           {
+                     *             "attempts": 1,
+                     *             "channel": "email",
+                     *             "error": "My order ORD-1001 arrived damaged.",
+                     *             "reason": "channel_off",
+                     *             "scheduledFor": "text",
+                     *             "sentAt": "text",
+                     *             "status": "queued"
+                     *           }
+                     *         ],
+                     *         "inApp": true,
+                     *         "language": "ar",
+                     *         "message": "My order ORD-1001 arrived damaged.",
+                     *         "notificationId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "read": true,
+                     *         "readAt": "text",
+                     *         "template": "text",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "type": "promotional"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A message: in the feed with its read state, and with its deliveries. */
                         data: {
@@ -7628,6 +12926,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7637,6 +12947,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7646,6 +12968,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7655,6 +12989,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOTIFICATION_NOT_FOUND",
+                     *       "detail": "Notification not found",
+                     *       "error": "Notification not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Notification not found",
+                     *       "type": "/api/customer-id/docs/errors#NOTIFICATION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7664,6 +13010,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7673,6 +13031,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7682,6 +13052,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7691,6 +13073,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7705,6 +13099,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "budget": {
+                 *         "redemptions": 5000
+                 *       },
+                 *       "category": "electronics",
+                 *       "description": {
+                 *         "ar": "اكسب نقاط ولاء مضاعفة على الإلكترونيات.",
+                 *         "en": "Earn double loyalty points on electronics."
+                 *       },
+                 *       "discountType": "points_multiplier",
+                 *       "minPurchase": 100,
+                 *       "perCustomerLimit": 1,
+                 *       "targeting": {
+                 *         "tiers": [
+                 *           "gold",
+                 *           "platinum"
+                 *         ]
+                 *       },
+                 *       "title": {
+                 *         "ar": "نقاط مضاعفة في عطلة نهاية الأسبوع",
+                 *         "en": "Double points weekend"
+                 *       },
+                 *       "validFrom": "2026-12-03T21:00:00Z",
+                 *       "validUntil": "2026-12-05T21:00:00Z",
+                 *       "value": 2
+                 *     }
+                 */
                 "application/json": components["schemas"]["OfferRequest"];
             };
         };
@@ -7715,6 +13137,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "budget": {
+                     *           "amount": 250,
+                     *           "redemptions": 1,
+                     *           "usedAmount": 12.5,
+                     *           "usedRedemptions": 1
+                     *         },
+                     *         "category": "electronics",
+                     *         "description": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "discountType": "percent",
+                     *         "minPurchase": 12.5,
+                     *         "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "perCustomerLimit": 1,
+                     *         "status": "scheduled",
+                     *         "targeting": {
+                     *           "customerIds": [
+                     *             "text"
+                     *           ],
+                     *           "segments": [
+                     *             "vip"
+                     *           ],
+                     *           "tiers": [
+                     *             "bronze"
+                     *           ]
+                     *         },
+                     *         "terms": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "title": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "updatedAt": "text",
+                     *         "validFrom": "text",
+                     *         "validUntil": "text",
+                     *         "value": 12.5
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An offer as the catalog holds it (admin and staff): both languages, targets and budget. */
                         data: {
@@ -7748,6 +13220,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7757,6 +13241,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7766,6 +13262,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7775,6 +13283,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7784,6 +13304,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7793,6 +13325,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7802,6 +13346,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7811,6 +13367,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7845,6 +13413,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -7878,6 +13468,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7887,6 +13489,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7896,6 +13510,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7905,6 +13531,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7914,6 +13552,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7923,6 +13573,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7947,6 +13609,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "budget": {
+                     *             "amount": 250,
+                     *             "redemptions": 1,
+                     *             "usedAmount": 12.5,
+                     *             "usedRedemptions": 1
+                     *           },
+                     *           "category": "electronics",
+                     *           "description": {
+                     *             "ar": "ذهبي",
+                     *             "en": "Gold"
+                     *           },
+                     *           "discountType": "percent",
+                     *           "minPurchase": 12.5,
+                     *           "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "perCustomerLimit": 1,
+                     *           "status": "scheduled",
+                     *           "targeting": {
+                     *             "customerIds": [
+                     *               "text"
+                     *             ],
+                     *             "segments": [
+                     *               "vip"
+                     *             ],
+                     *             "tiers": [
+                     *               "bronze"
+                     *             ]
+                     *           },
+                     *           "terms": {
+                     *             "ar": "ذهبي",
+                     *             "en": "Gold"
+                     *           },
+                     *           "title": {
+                     *             "ar": "ذهبي",
+                     *             "en": "Gold"
+                     *           },
+                     *           "updatedAt": "text",
+                     *           "validFrom": "text",
+                     *           "validUntil": "text",
+                     *           "value": 12.5
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             budget: components["schemas"]["BudgetResponse"];
@@ -7979,6 +13693,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7988,6 +13714,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7997,6 +13735,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8006,6 +13756,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8015,6 +13777,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8024,6 +13798,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8046,6 +13832,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "favoriteCategory": "electronics",
+                     *         "offers": [
+                     *           {
+                     *             "category": "electronics",
+                     *             "description": "My order ORD-1001 arrived damaged.",
+                     *             "discountType": "percent",
+                     *             "favorite": true,
+                     *             "minPurchase": 12.5,
+                     *             "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *             "perCustomerLimit": 1,
+                     *             "segments": [
+                     *               "vip"
+                     *             ],
+                     *             "status": "scheduled",
+                     *             "terms": "text",
+                     *             "tiers": [
+                     *               "bronze"
+                     *             ],
+                     *             "title": "Order ORD-1001 arrived damaged",
+                     *             "usesLeft": 1,
+                     *             "validFrom": "text",
+                     *             "validUntil": "text",
+                     *             "value": 12.5
+                     *           }
+                     *         ],
+                     *         "segment": "vip",
+                     *         "segmentStale": true,
+                     *         "tier": "bronze",
+                     *         "unavailable": [
+                     *           "text"
+                     *         ]
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description `GET /offers/{customerId}`: the offers the customer may apply now, ranked, and what they
@@ -8073,6 +13902,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8082,6 +13923,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8091,6 +13944,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8100,6 +13965,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8109,6 +13986,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8118,6 +14007,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8127,6 +14028,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8146,6 +14059,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "offerId": "01a22e1c-e32c-777a-8e1f-06374b7b5b2d",
+                 *       "orderAmount": 350
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApplyRequest"];
             };
         };
@@ -8156,6 +14075,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "appliedAt": "text",
+                     *         "currency": "SAR",
+                     *         "customerId": "CID-2026-000042",
+                     *         "discountType": "percent",
+                     *         "extraPoints": 1,
+                     *         "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "orderAmount": 250,
+                     *         "redemptionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "rollbackReason": "Order refunded",
+                     *         "rolledBackAt": "text",
+                     *         "savings": 12.5,
+                     *         "status": "applied"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A redemption: what one apply saved. */
                         data: {
@@ -8192,6 +14134,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8201,6 +14155,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8210,6 +14176,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8219,6 +14197,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "OFFER_NOT_FOUND",
+                     *       "detail": "Offer not found",
+                     *       "error": "Offer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Offer not found",
+                     *       "type": "/api/customer-id/docs/errors#OFFER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8228,6 +14218,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "OFFER_LIMIT_REACHED",
+                     *       "detail": "Offer limit reached",
+                     *       "error": "Offer limit reached",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Offer limit reached",
+                     *       "type": "/api/customer-id/docs/errors#OFFER_LIMIT_REACHED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8237,6 +14239,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8246,6 +14260,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8255,6 +14281,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8264,6 +14302,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "OFFER_NOT_ACTIVE",
+                     *       "detail": "Offer not active",
+                     *       "error": "Offer not active",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Offer not active",
+                     *       "type": "/api/customer-id/docs/errors#OFFER_NOT_ACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8273,6 +14323,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8282,6 +14344,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8308,6 +14382,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "appliedAt": "text",
+                     *           "currency": "SAR",
+                     *           "customerId": "CID-2026-000042",
+                     *           "discountType": "percent",
+                     *           "extraPoints": 1,
+                     *           "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "orderAmount": 250,
+                     *           "redemptionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "rollbackReason": "Order refunded",
+                     *           "rolledBackAt": "text",
+                     *           "savings": 12.5,
+                     *           "status": "applied"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             appliedAt: string;
@@ -8343,6 +14442,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8352,6 +14463,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8361,6 +14484,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8370,6 +14505,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8379,6 +14526,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8388,6 +14547,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8397,6 +14568,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8416,6 +14599,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Order cancelled by the customer",
+                 *       "redemptionId": "01a22e1c-e344-7315-9a88-85034bfc0cff"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RollbackRequest"];
             };
         };
@@ -8426,6 +14615,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "appliedAt": "text",
+                     *         "currency": "SAR",
+                     *         "customerId": "CID-2026-000042",
+                     *         "discountType": "percent",
+                     *         "extraPoints": 1,
+                     *         "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "orderAmount": 250,
+                     *         "redemptionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "rollbackReason": "Order refunded",
+                     *         "rolledBackAt": "text",
+                     *         "savings": 12.5,
+                     *         "status": "applied"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A redemption: what one apply saved. */
                         data: {
@@ -8462,6 +14674,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8471,6 +14695,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8480,6 +14716,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8489,6 +14737,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REDEMPTION_NOT_FOUND",
+                     *       "detail": "Redemption not found",
+                     *       "error": "Redemption not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Redemption not found",
+                     *       "type": "/api/customer-id/docs/errors#REDEMPTION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8498,6 +14758,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ALREADY_ROLLED_BACK",
+                     *       "detail": "Already rolled back",
+                     *       "error": "Already rolled back",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Already rolled back",
+                     *       "type": "/api/customer-id/docs/errors#ALREADY_ROLLED_BACK"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8507,6 +14779,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8516,6 +14800,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8525,6 +14821,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8534,6 +14842,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8543,6 +14863,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8552,6 +14884,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8568,6 +14912,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "budget": {
+                 *         "redemptions": 5000
+                 *       },
+                 *       "category": "electronics",
+                 *       "description": {
+                 *         "ar": "اكسب نقاط ولاء مضاعفة على الإلكترونيات.",
+                 *         "en": "Earn double loyalty points on electronics."
+                 *       },
+                 *       "discountType": "points_multiplier",
+                 *       "minPurchase": 100,
+                 *       "perCustomerLimit": 1,
+                 *       "targeting": {
+                 *         "tiers": [
+                 *           "gold",
+                 *           "platinum"
+                 *         ]
+                 *       },
+                 *       "title": {
+                 *         "ar": "نقاط مضاعفة في عطلة نهاية الأسبوع",
+                 *         "en": "Double points weekend"
+                 *       },
+                 *       "validFrom": "2026-12-03T21:00:00Z",
+                 *       "validUntil": "2026-12-05T21:00:00Z",
+                 *       "value": 2
+                 *     }
+                 */
                 "application/json": components["schemas"]["OfferRequest"];
             };
         };
@@ -8578,6 +14950,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "budget": {
+                     *           "amount": 250,
+                     *           "redemptions": 1,
+                     *           "usedAmount": 12.5,
+                     *           "usedRedemptions": 1
+                     *         },
+                     *         "category": "electronics",
+                     *         "description": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "discountType": "percent",
+                     *         "minPurchase": 12.5,
+                     *         "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "perCustomerLimit": 1,
+                     *         "status": "scheduled",
+                     *         "targeting": {
+                     *           "customerIds": [
+                     *             "text"
+                     *           ],
+                     *           "segments": [
+                     *             "vip"
+                     *           ],
+                     *           "tiers": [
+                     *             "bronze"
+                     *           ]
+                     *         },
+                     *         "terms": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "title": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "updatedAt": "text",
+                     *         "validFrom": "text",
+                     *         "validUntil": "text",
+                     *         "value": 12.5
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An offer as the catalog holds it (admin and staff): both languages, targets and budget. */
                         data: {
@@ -8611,6 +15033,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8620,6 +15054,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8629,6 +15075,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8638,6 +15096,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "OFFER_NOT_FOUND",
+                     *       "detail": "Offer not found",
+                     *       "error": "Offer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Offer not found",
+                     *       "type": "/api/customer-id/docs/errors#OFFER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8647,6 +15117,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8656,6 +15138,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8665,6 +15159,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8674,6 +15180,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8683,6 +15201,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8705,6 +15235,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "category": "electronics",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "discountType": "percent",
+                     *         "minPurchase": 12.5,
+                     *         "offerId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "perCustomerLimit": 1,
+                     *         "segments": [
+                     *           "vip"
+                     *         ],
+                     *         "status": "scheduled",
+                     *         "terms": "text",
+                     *         "tiers": [
+                     *           "bronze"
+                     *         ],
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "validFrom": "text",
+                     *         "validUntil": "text",
+                     *         "value": 12.5
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description An offer as customers and the public see it: in the request's language, without the
@@ -8741,6 +15300,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8750,6 +15321,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "OFFER_NOT_FOUND",
+                     *       "detail": "Offer not found",
+                     *       "error": "Offer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Offer not found",
+                     *       "type": "/api/customer-id/docs/errors#OFFER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8759,6 +15342,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8768,6 +15363,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8777,6 +15384,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8811,6 +15430,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -8844,6 +15485,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8853,6 +15506,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8862,6 +15527,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8871,6 +15548,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8880,6 +15569,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8889,6 +15590,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8905,6 +15618,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "regenerate": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["LinkRequest"] | null;
             };
         };
@@ -8915,6 +15633,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "referralCode": "7K2M9QXA",
+                     *         "referralLink": "https://marketplace.example/ref/7K2M9QXA"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             createdAt: string;
@@ -8933,6 +15666,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8942,6 +15687,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8951,6 +15708,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8960,6 +15729,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8969,6 +15750,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8978,6 +15771,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8987,6 +15792,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -8996,6 +15813,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9005,6 +15834,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9014,6 +15855,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9040,6 +15893,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "completedAt": "text",
+                     *           "id": 1,
+                     *           "refereePoints": 1,
+                     *           "referralCode": "7K2M9QXA",
+                     *           "referredCustomerId": "CID-2026-000042",
+                     *           "referrerId": "CID-2026-000042",
+                     *           "referrerPoints": 1,
+                     *           "signedUpAt": "text",
+                     *           "status": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             completedAt?: string | null;
@@ -9067,6 +15942,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9076,6 +15963,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9085,6 +15984,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9094,6 +16005,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9103,6 +16026,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9112,6 +16047,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9121,6 +16068,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9143,6 +16102,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "completedRewards": 1,
+                     *         "pendingRewards": 1,
+                     *         "totalReferred": 1,
+                     *         "totalRewards": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /**
@@ -9174,6 +16148,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9183,6 +16169,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9192,6 +16190,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9201,6 +16211,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9210,6 +16232,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9219,6 +16253,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9228,6 +16274,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9250,6 +16308,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "conversionRate": 12.5,
+                     *         "lastReferral": "text",
+                     *         "pendingReferrals": 1,
+                     *         "successfulReferrals": 1,
+                     *         "totalReferrals": 1,
+                     *         "totalReferred": 1,
+                     *         "totalRewards": 1
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["ReferralCounts"] & {
                             /**
@@ -9274,6 +16350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9283,6 +16371,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9292,6 +16392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9301,6 +16413,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9310,6 +16434,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9319,6 +16455,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9328,6 +16476,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9348,6 +16508,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "event": "signup",
+                 *       "referralCode": "7K2M9QXA",
+                 *       "referredCustomerId": "CID-2026-000043"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TrackRequest"];
             };
         };
@@ -9358,6 +16525,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "completedAt": "text",
+                     *         "id": 1,
+                     *         "refereePoints": 1,
+                     *         "referralCode": "7K2M9QXA",
+                     *         "referredCustomerId": "CID-2026-000042",
+                     *         "referrerId": "CID-2026-000042",
+                     *         "referrerPoints": 1,
+                     *         "signedUpAt": "text",
+                     *         "status": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             completedAt?: string | null;
@@ -9385,6 +16572,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9394,6 +16593,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9403,6 +16614,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9412,6 +16635,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REFERRAL_CODE_NOT_FOUND",
+                     *       "detail": "Referral code not found",
+                     *       "error": "Referral code not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Referral code not found",
+                     *       "type": "/api/customer-id/docs/errors#REFERRAL_CODE_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9421,6 +16656,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ALREADY_REFERRED",
+                     *       "detail": "Already referred",
+                     *       "error": "Already referred",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Already referred",
+                     *       "type": "/api/customer-id/docs/errors#ALREADY_REFERRED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9430,6 +16677,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9439,6 +16698,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9448,6 +16719,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9457,6 +16740,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SELF_REFERRAL",
+                     *       "detail": "Customers cannot refer themselves.",
+                     *       "error": "Customers cannot refer themselves.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Self-referral",
+                     *       "type": "/api/customer-id/docs/errors#SELF_REFERRAL"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9466,6 +16761,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9475,6 +16782,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9495,6 +16814,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "discountPercent": 1,
+                     *           "holidays": [
+                     *             {
+                     *               "endDate": "text",
+                     *               "key": "text",
+                     *               "name": "Sara Al-Harbi",
+                     *               "startDate": "text"
+                     *             }
+                     *           ],
+                     *           "name": "Sara Al-Harbi",
+                     *           "points": 250,
+                     *           "type": "text",
+                     *           "validityDays": 1
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             description: string;
@@ -9525,6 +16871,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9534,6 +16892,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9568,6 +16938,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -9601,6 +16993,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9610,6 +17014,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9619,6 +17035,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9628,6 +17056,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9637,6 +17077,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9646,6 +17098,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9665,6 +17129,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rewardId": "01a22e1c-ea5e-753b-ae7e-63b2d0a5af12"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ClaimRequest"];
             };
         };
@@ -9675,6 +17144,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "claimedAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "daysLeft": 1,
+                     *         "daysUntil": 1,
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "discountPercent": 1,
+                     *         "name": "Sara Al-Harbi",
+                     *         "occurrence": "text",
+                     *         "points": 250,
+                     *         "pointsAwarded": 1,
+                     *         "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "specialDate": "text",
+                     *         "status": "text",
+                     *         "type": "text",
+                     *         "validFrom": "text",
+                     *         "validUntil": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A claim: the reward, now claimed, and the points on their way to loyalty. */
                         data: components["schemas"]["RewardResponse"] & {
@@ -9696,6 +17192,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9705,6 +17213,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9714,6 +17234,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9723,6 +17255,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REWARD_NOT_FOUND",
+                     *       "detail": "Reward not found",
+                     *       "error": "Reward not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Reward not found",
+                     *       "type": "/api/customer-id/docs/errors#REWARD_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9732,6 +17276,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REWARD_ALREADY_CLAIMED",
+                     *       "detail": "Reward already claimed",
+                     *       "error": "Reward already claimed",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Reward already claimed",
+                     *       "type": "/api/customer-id/docs/errors#REWARD_ALREADY_CLAIMED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9741,6 +17297,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9750,6 +17318,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9759,6 +17339,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9768,6 +17360,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REWARD_NOT_YET_AVAILABLE",
+                     *       "detail": "Reward not yet available",
+                     *       "error": "Reward not yet available",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Reward not yet available",
+                     *       "type": "/api/customer-id/docs/errors#REWARD_NOT_YET_AVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9777,6 +17381,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9786,6 +17402,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9812,6 +17440,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "claimedAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "daysLeft": 1,
+                     *           "daysUntil": 1,
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "discountPercent": 1,
+                     *           "name": "Sara Al-Harbi",
+                     *           "occurrence": "text",
+                     *           "points": 250,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "specialDate": "text",
+                     *           "status": "text",
+                     *           "type": "text",
+                     *           "validFrom": "text",
+                     *           "validUntil": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             claimedAt?: string | null;
@@ -9857,6 +17513,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9866,6 +17534,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9875,6 +17555,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9884,6 +17576,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9893,6 +17597,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9902,6 +17618,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9911,6 +17639,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9933,6 +17673,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "claimedAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "daysLeft": 1,
+                     *           "daysUntil": 1,
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "discountPercent": 1,
+                     *           "name": "Sara Al-Harbi",
+                     *           "occurrence": "text",
+                     *           "points": 250,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "specialDate": "text",
+                     *           "status": "text",
+                     *           "type": "text",
+                     *           "validFrom": "text",
+                     *           "validUntil": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             claimedAt?: string | null;
@@ -9978,6 +17746,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9987,6 +17767,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -9996,6 +17788,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10005,6 +17809,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10014,6 +17830,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10023,6 +17851,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10032,6 +17872,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10054,6 +17906,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "claimedAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "daysLeft": 1,
+                     *           "daysUntil": 1,
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "discountPercent": 1,
+                     *           "name": "Sara Al-Harbi",
+                     *           "occurrence": "text",
+                     *           "points": 250,
+                     *           "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "specialDate": "text",
+                     *           "status": "text",
+                     *           "type": "text",
+                     *           "validFrom": "text",
+                     *           "validUntil": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             claimedAt?: string | null;
@@ -10099,6 +17979,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10108,6 +18000,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10117,6 +18021,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10126,6 +18042,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_NOT_FOUND",
+                     *       "detail": "Customer not found",
+                     *       "error": "Customer not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Customer not found",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10135,6 +18063,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10144,6 +18084,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10153,6 +18105,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10175,6 +18139,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "claimedAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "daysLeft": 1,
+                     *         "daysUntil": 1,
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "discountPercent": 1,
+                     *         "name": "Sara Al-Harbi",
+                     *         "occurrence": "text",
+                     *         "points": 250,
+                     *         "rewardId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "specialDate": "text",
+                     *         "status": "text",
+                     *         "type": "text",
+                     *         "validFrom": "text",
+                     *         "validUntil": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description One reward instance of a customer. */
                         data: {
@@ -10221,6 +18211,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10230,6 +18232,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10239,6 +18253,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10248,6 +18274,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "REWARD_NOT_FOUND",
+                     *       "detail": "Reward not found",
+                     *       "error": "Reward not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Reward not found",
+                     *       "type": "/api/customer-id/docs/errors#REWARD_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10257,6 +18295,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10266,6 +18316,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10275,6 +18337,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10309,6 +18383,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -10342,6 +18438,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10351,6 +18459,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10360,6 +18480,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10369,6 +18501,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10378,6 +18522,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10387,6 +18543,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10401,6 +18569,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customerId": "CID-2026-000042",
+                 *       "data": {
+                 *         "balance": 750,
+                 *         "entryId": 1234,
+                 *         "points": 500,
+                 *         "rewardId": "voucher-50-sar"
+                 *       },
+                 *       "id": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                 *       "occurredAt": "2026-11-30T09:15:00Z",
+                 *       "requestId": "0193a5e2-7c40-7aa0-8e11-5d2f9b3c7a10",
+                 *       "type": "loyalty.points_redeemed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DomainEvent"];
             };
         };
@@ -10411,6 +18594,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "duplicate": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             duplicate: boolean;
@@ -10426,6 +18621,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10435,6 +18642,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10444,6 +18663,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10453,6 +18684,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10462,6 +18705,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10471,6 +18726,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10480,6 +18747,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10489,6 +18768,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10505,6 +18796,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityCodeRequest"];
             };
         };
@@ -10515,6 +18811,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "method": "text",
+                     *         "recoveryCodesLeft": 1,
+                     *         "valid": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A code the login service checked. */
                         data: {
@@ -10536,6 +18847,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10545,6 +18868,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10554,6 +18889,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10563,6 +18910,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10572,6 +18931,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_NOT_ENABLED",
+                     *       "detail": "Two-factor authentication is not on for this customer.",
+                     *       "error": "Two-factor authentication is not on for this customer.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Two-factor authentication is off",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_NOT_ENABLED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10581,6 +18952,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10590,6 +18973,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10599,6 +18994,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10608,6 +19015,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_CODE",
+                     *       "detail": "The code is wrong or was used already.",
+                     *       "error": "The code is wrong or was used already.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Invalid code",
+                     *       "type": "/api/customer-id/docs/errors#INVALID_CODE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10617,6 +19036,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_LOCKED",
+                     *       "detail": "Too many wrong codes",
+                     *       "error": "Too many wrong codes",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many wrong codes",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_LOCKED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10626,6 +19057,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10642,6 +19085,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityCodeRequest"];
             };
         };
@@ -10652,6 +19100,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "twoFactorEnabled": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             customerId: string;
@@ -10668,6 +19129,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10677,6 +19150,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10686,6 +19171,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10695,6 +19192,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10704,6 +19213,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_NOT_ENABLED",
+                     *       "detail": "Two-factor authentication is not on for this customer.",
+                     *       "error": "Two-factor authentication is not on for this customer.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Two-factor authentication is off",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_NOT_ENABLED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10713,6 +19234,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10722,6 +19255,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10731,6 +19276,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10740,6 +19297,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_CODE",
+                     *       "detail": "The code is wrong or was used already.",
+                     *       "error": "The code is wrong or was used already.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Invalid code",
+                     *       "type": "/api/customer-id/docs/errors#INVALID_CODE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10749,6 +19318,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_LOCKED",
+                     *       "detail": "Too many wrong codes",
+                     *       "error": "Too many wrong codes",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many wrong codes",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_LOCKED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10758,6 +19339,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10780,6 +19373,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "algorithm": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "digits": 0,
+                     *         "issuer": "text",
+                     *         "otpauthUri": "otpauth://totp/Customer%20ID:CID-2026-000042?secret=JBSWY3DPEHPK3PXP&issuer=Customer%20ID",
+                     *         "period": 1,
+                     *         "qrCode": "text",
+                     *         "secret": "JBSWY3DPEHPK3PXP",
+                     *         "twoFactorEnabled": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A new enrollment: what an authenticator app needs, three ways. */
                         data: {
@@ -10810,6 +19423,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10819,6 +19444,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10828,6 +19465,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10837,6 +19486,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10846,6 +19507,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_ENABLED",
+                     *       "detail": "Two-factor authentication is already on; turn it off before enrolling again.",
+                     *       "error": "Two-factor authentication is already on; turn it off before enrolling again.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Two-factor authentication is on",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_ENABLED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10855,6 +19528,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10864,6 +19549,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10873,6 +19570,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10889,6 +19598,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityCodeRequest"];
             };
         };
@@ -10899,6 +19613,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "recoveryCodes": [
+                     *           "text"
+                     *         ],
+                     *         "twoFactorEnabled": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description 2FA on: the recovery codes, shown this once. */
                         data: {
@@ -10918,6 +19648,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10927,6 +19669,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10936,6 +19690,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10945,6 +19711,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10954,6 +19732,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_NOT_ENABLED",
+                     *       "detail": "Two-factor authentication is not on for this customer.",
+                     *       "error": "Two-factor authentication is not on for this customer.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Two-factor authentication is off",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_NOT_ENABLED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10963,6 +19753,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10972,6 +19774,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10981,6 +19795,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10990,6 +19816,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_CODE",
+                     *       "detail": "The code is wrong or was used already.",
+                     *       "error": "The code is wrong or was used already.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Invalid code",
+                     *       "type": "/api/customer-id/docs/errors#INVALID_CODE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -10999,6 +19837,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_LOCKED",
+                     *       "detail": "Too many wrong codes",
+                     *       "error": "Too many wrong codes",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many wrong codes",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_LOCKED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11008,6 +19858,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11024,6 +19886,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityCodeRequest"];
             };
         };
@@ -11034,6 +19901,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "recoveryCodes": [
+                     *           "text"
+                     *         ],
+                     *         "twoFactorEnabled": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description 2FA on: the recovery codes, shown this once. */
                         data: {
@@ -11053,6 +19936,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11062,6 +19957,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11071,6 +19978,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11080,6 +19999,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11089,6 +20020,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_ENABLED",
+                     *       "detail": "Two-factor authentication is already on; turn it off before enrolling again.",
+                     *       "error": "Two-factor authentication is already on; turn it off before enrolling again.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Two-factor authentication is on",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_ENABLED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11098,6 +20041,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11107,6 +20062,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11116,6 +20083,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11125,6 +20104,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_CODE",
+                     *       "detail": "The code is wrong or was used already.",
+                     *       "error": "The code is wrong or was used already.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Invalid code",
+                     *       "type": "/api/customer-id/docs/errors#INVALID_CODE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11134,6 +20125,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TWO_FACTOR_LOCKED",
+                     *       "detail": "Too many wrong codes",
+                     *       "error": "Too many wrong codes",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many wrong codes",
+                     *       "type": "/api/customer-id/docs/errors#TWO_FACTOR_LOCKED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11143,6 +20146,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11170,6 +20185,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "alertId": "ALT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51",
+                     *           "createdAt": "2026-11-30T09:15:00Z",
+                     *           "details": {},
+                     *           "note": "Order refunded",
+                     *           "recommendedAction": "text",
+                     *           "resolvedAt": "2026-11-30T09:15:00Z",
+                     *           "resolvedBy": "agent-7",
+                     *           "rule": "failed_logins",
+                     *           "severity": "low",
+                     *           "status": "open",
+                     *           "title": "Order ORD-1001 arrived damaged"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             alertId: string;
@@ -11198,6 +20237,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11207,6 +20258,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11216,6 +20279,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11225,6 +20300,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11234,6 +20321,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11243,6 +20342,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11252,6 +20363,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11269,6 +20392,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "The customer confirmed the new device.",
+                 *       "status": "resolved"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityResolveRequest"];
             };
         };
@@ -11279,6 +20408,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "alertId": "ALT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51",
+                     *         "createdAt": "2026-11-30T09:15:00Z",
+                     *         "details": {},
+                     *         "note": "Order refunded",
+                     *         "recommendedAction": "text",
+                     *         "resolvedAt": "2026-11-30T09:15:00Z",
+                     *         "resolvedBy": "agent-7",
+                     *         "rule": "failed_logins",
+                     *         "severity": "low",
+                     *         "status": "open",
+                     *         "title": "Order ORD-1001 arrived damaged"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An alert in the caller's language. */
                         data: {
@@ -11308,6 +20459,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11317,6 +20480,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11326,6 +20501,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11335,6 +20522,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ALERT_NOT_FOUND",
+                     *       "detail": "Alert not found",
+                     *       "error": "Alert not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Alert not found",
+                     *       "type": "/api/customer-id/docs/errors#ALERT_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11344,6 +20543,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ALERT_RESOLVED",
+                     *       "detail": "Alert already resolved",
+                     *       "error": "Alert already resolved",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Alert already resolved",
+                     *       "type": "/api/customer-id/docs/errors#ALERT_RESOLVED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11353,6 +20564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11362,6 +20585,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11371,6 +20606,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11380,6 +20627,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11389,6 +20648,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11408,6 +20679,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "country": "SA",
+                 *       "deviceId": "ios-5F2C9A",
+                 *       "ipAddress": "203.0.113.7",
+                 *       "occurredAt": "2026-11-30T09:15:00Z",
+                 *       "type": "login"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityEventRequest"];
             };
         };
@@ -11418,6 +20698,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "alertsRaised": [
+                     *           {
+                     *             "alertId": "ALT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51",
+                     *             "createdAt": "2026-11-30T09:15:00Z",
+                     *             "details": {},
+                     *             "note": "Order refunded",
+                     *             "recommendedAction": "text",
+                     *             "resolvedAt": "2026-11-30T09:15:00Z",
+                     *             "resolvedBy": "agent-7",
+                     *             "rule": "failed_logins",
+                     *             "severity": "low",
+                     *             "status": "open",
+                     *             "title": "Order ORD-1001 arrived damaged"
+                     *           }
+                     *         ],
+                     *         "country": "SA",
+                     *         "customerId": "CID-2026-000042",
+                     *         "deviceId": "ios-5F2C9A",
+                     *         "eventId": 1,
+                     *         "ipAddress": "203.0.113.7",
+                     *         "occurredAt": "2026-11-30T09:15:00Z",
+                     *         "recordedAt": "2026-11-30T09:15:00Z",
+                     *         "type": "login"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An event as recorded. */
                         data: {
@@ -11446,6 +20760,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11455,6 +20781,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11464,6 +20802,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11473,6 +20823,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11482,6 +20844,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11491,6 +20865,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11500,6 +20886,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11509,6 +20907,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11518,6 +20928,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11527,6 +20949,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11536,6 +20970,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11562,6 +21008,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "alertsRaised": [
+                     *             {
+                     *               "alertId": "ALT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51",
+                     *               "createdAt": "2026-11-30T09:15:00Z",
+                     *               "details": {},
+                     *               "note": "Order refunded",
+                     *               "recommendedAction": "text",
+                     *               "resolvedAt": "2026-11-30T09:15:00Z",
+                     *               "resolvedBy": "agent-7",
+                     *               "rule": "failed_logins",
+                     *               "severity": "low",
+                     *               "status": "open",
+                     *               "title": "Order ORD-1001 arrived damaged"
+                     *             }
+                     *           ],
+                     *           "country": "SA",
+                     *           "customerId": "CID-2026-000042",
+                     *           "deviceId": "ios-5F2C9A",
+                     *           "eventId": 1,
+                     *           "ipAddress": "203.0.113.7",
+                     *           "occurredAt": "2026-11-30T09:15:00Z",
+                     *           "recordedAt": "2026-11-30T09:15:00Z",
+                     *           "type": "login"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @description On `POST` only: the alerts this event raised (none when the same cause is open). */
@@ -11589,6 +21071,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11598,6 +21092,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11607,6 +21113,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11616,6 +21134,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11625,6 +21155,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11634,6 +21176,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11643,6 +21197,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11665,6 +21231,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "id": "enable_two_factor",
+                     *           "priority": "low",
+                     *           "title": "Order ORD-1001 arrived damaged"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             description: string;
@@ -11683,6 +21266,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11692,6 +21287,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11701,6 +21308,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11710,6 +21329,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11719,6 +21350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11728,6 +21371,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11737,6 +21392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11756,6 +21423,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activityType": "phishing",
+                 *       "description": "An SMS asked me to confirm my points through a link.",
+                 *       "evidence": "The link: http://marketp1ace.example/points"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SecurityReportRequest"];
             };
         };
@@ -11766,6 +21440,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "activityType": "text",
+                     *         "createdAt": "2026-11-30T09:15:00Z",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "evidence": "text",
+                     *         "reportId": "RPT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             activityType: string;
@@ -11787,6 +21478,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11796,6 +21499,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11805,6 +21520,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11814,6 +21541,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11823,6 +21562,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11832,6 +21583,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11841,6 +21604,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11850,6 +21625,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11859,6 +21646,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11868,6 +21667,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11877,6 +21688,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11899,6 +21722,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "customerId": "CID-2026-000042",
+                     *         "failedLoginsLast24h": 1,
+                     *         "lastLogin": "2026-11-30T09:15:00Z",
+                     *         "overallRisk": "low",
+                     *         "recentAlerts": [
+                     *           {
+                     *             "alertId": "ALT-0193a5e27c4b7d1e9f3a2b6c8d0e4f51",
+                     *             "createdAt": "2026-11-30T09:15:00Z",
+                     *             "details": {},
+                     *             "note": "Order refunded",
+                     *             "recommendedAction": "text",
+                     *             "resolvedAt": "2026-11-30T09:15:00Z",
+                     *             "resolvedBy": "agent-7",
+                     *             "rule": "failed_logins",
+                     *             "severity": "low",
+                     *             "status": "open",
+                     *             "title": "Order ORD-1001 arrived damaged"
+                     *           }
+                     *         ],
+                     *         "riskScore": 1,
+                     *         "suspiciousActivities": 1,
+                     *         "twoFactorEnabled": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /security/{customerId}/status`. */
                         data: {
@@ -11934,6 +21790,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11943,6 +21811,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11952,6 +21832,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11961,6 +21853,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11970,6 +21874,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11979,6 +21895,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -11988,6 +21916,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12008,6 +21948,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "benefits": [
+                     *             "text"
+                     *           ],
+                     *           "criteria": "text",
+                     *           "discount": 0,
+                     *           "members": 1,
+                     *           "name": "Sara Al-Harbi",
+                     *           "segment": "vip"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: (components["schemas"]["SegmentInfo"] & {
                             /**
@@ -12027,6 +21988,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12036,6 +22009,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12070,6 +22055,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -12103,6 +22110,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12112,6 +22131,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12121,6 +22152,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12130,6 +22173,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12139,6 +22194,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12148,6 +22215,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12170,6 +22249,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignedAt": "text",
+                     *         "benefits": [
+                     *           "text"
+                     *         ],
+                     *         "computedAt": "text",
+                     *         "criteria": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "discount": 0,
+                     *         "metrics": {
+                     *           "customerId": "CID-2026-000042",
+                     *           "favoriteCategory": "electronics",
+                     *           "lastPurchase": "text",
+                     *           "purchasesLast90Days": 1,
+                     *           "purchasesLastYear": 1,
+                     *           "purchasesPrevious90Days": 1,
+                     *           "spentLastYearMinor": 1,
+                     *           "totalPurchases": 1
+                     *         },
+                     *         "name": "Sara Al-Harbi",
+                     *         "reason": "Order refunded",
+                     *         "segment": "vip",
+                     *         "source": "computed",
+                     *         "stale": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /segmentation/{customerId}`. */
                         data: components["schemas"]["SegmentInfo"] & {
@@ -12195,6 +22308,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12204,6 +22329,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12213,6 +22350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12222,6 +22371,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12231,6 +22392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12240,6 +22413,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12249,6 +22434,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12265,6 +22462,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Key account agreed with sales",
+                 *       "segment": "vip"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateRequest"];
             };
         };
@@ -12275,6 +22478,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignedAt": "text",
+                     *         "benefits": [
+                     *           "text"
+                     *         ],
+                     *         "computedAt": "text",
+                     *         "criteria": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "discount": 0,
+                     *         "metrics": {
+                     *           "customerId": "CID-2026-000042",
+                     *           "favoriteCategory": "electronics",
+                     *           "lastPurchase": "text",
+                     *           "purchasesLast90Days": 1,
+                     *           "purchasesLastYear": 1,
+                     *           "purchasesPrevious90Days": 1,
+                     *           "spentLastYearMinor": 1,
+                     *           "totalPurchases": 1
+                     *         },
+                     *         "name": "Sara Al-Harbi",
+                     *         "reason": "Order refunded",
+                     *         "segment": "vip",
+                     *         "source": "computed",
+                     *         "stale": true
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /segmentation/{customerId}`. */
                         data: components["schemas"]["SegmentInfo"] & {
@@ -12300,6 +22537,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12309,6 +22558,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12318,6 +22579,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12327,6 +22600,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12336,6 +22621,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12345,6 +22642,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12354,6 +22663,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12363,6 +22684,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12372,6 +22705,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12381,6 +22726,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12404,6 +22761,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "benefits": [
+                     *           "text"
+                     *         ],
+                     *         "criteria": "text",
+                     *         "discount": 0,
+                     *         "name": "Sara Al-Harbi",
+                     *         "segment": "vip"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A segment's catalog data in the request's language. */
                         data: {
@@ -12425,6 +22800,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12434,6 +22821,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SEGMENT_NOT_FOUND",
+                     *       "detail": "Segment not found",
+                     *       "error": "Segment not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Segment not found",
+                     *       "type": "/api/customer-id/docs/errors#SEGMENT_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12443,6 +22842,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12452,6 +22863,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12461,6 +22884,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12483,6 +22918,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "averageSpend": 12.5,
+                     *         "members": 1,
+                     *         "segment": "vip",
+                     *         "share": 12.5
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `GET /segmentation/{segment}/stats`. */
                         data: {
@@ -12511,6 +22961,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12520,6 +22982,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12529,6 +23003,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12538,6 +23024,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "SEGMENT_NOT_FOUND",
+                     *       "detail": "Segment not found",
+                     *       "error": "Segment not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Segment not found",
+                     *       "type": "/api/customer-id/docs/errors#SEGMENT_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12547,6 +23045,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12556,6 +23066,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12565,6 +23087,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12599,6 +23133,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -12632,6 +23188,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12641,6 +23209,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12650,6 +23230,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12659,6 +23251,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12668,6 +23272,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12677,6 +23293,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12697,6 +23325,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "category": "account",
+                     *           "name": "Sara Al-Harbi",
+                     *           "nameAr": "ذهبي",
+                     *           "nameEn": "Gold",
+                     *           "topics": [
+                     *             {
+                     *               "name": "Sara Al-Harbi",
+                     *               "topic": "tracking"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             category: components["schemas"]["SupportCategory"];
@@ -12716,6 +23367,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12725,6 +23388,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12747,6 +23422,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "answer": "Open Orders and choose the order to see its tracking number.",
+                     *           "category": "account",
+                     *           "entryId": "orders-1",
+                     *           "language": "ar",
+                     *           "question": "Where is my order?",
+                     *           "topic": "tracking"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             answer: string;
@@ -12768,6 +23462,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12777,6 +23483,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12786,6 +23504,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12795,6 +23525,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12809,6 +23551,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "answer": {
+                 *         "ar": "افتح الطلبات واختر الطلب لترى شركة الشحن ورقم التتبع.",
+                 *         "en": "Open Orders and choose the order to see its courier and tracking number."
+                 *       },
+                 *       "category": "orders",
+                 *       "question": {
+                 *         "ar": "أين طلبي؟",
+                 *         "en": "Where is my order?"
+                 *       },
+                 *       "topic": "tracking"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FaqRequest"];
             };
         };
@@ -12819,6 +23575,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "answer": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "category": "account",
+                     *         "entryId": "orders-1",
+                     *         "question": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "topic": "tracking",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An FAQ entry in both languages (admin routes). */
                         data: {
@@ -12840,6 +23619,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12849,6 +23640,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12858,6 +23661,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12867,6 +23682,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12876,6 +23703,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12885,6 +23724,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12894,6 +23745,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12903,6 +23766,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12926,6 +23801,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "answer": "Open Orders and choose the order to see its tracking number.",
+                     *           "category": "account",
+                     *           "entryId": "orders-1",
+                     *           "language": "ar",
+                     *           "question": "Where is my order?",
+                     *           "topic": "tracking"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             answer: string;
@@ -12947,6 +23841,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12956,6 +23862,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12965,6 +23883,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12974,6 +23904,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -12990,6 +23932,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "answer": {
+                 *         "ar": "افتح الطلبات واختر الطلب لترى شركة الشحن ورقم التتبع.",
+                 *         "en": "Open Orders and choose the order to see its courier and tracking number."
+                 *       },
+                 *       "category": "orders",
+                 *       "question": {
+                 *         "ar": "أين طلبي؟",
+                 *         "en": "Where is my order?"
+                 *       },
+                 *       "topic": "tracking"
+                 *     }
+                 */
                 "application/json": components["schemas"]["FaqRequest"];
             };
         };
@@ -13000,6 +23956,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "answer": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "category": "account",
+                     *         "entryId": "orders-1",
+                     *         "question": {
+                     *           "ar": "ذهبي",
+                     *           "en": "Gold"
+                     *         },
+                     *         "topic": "tracking",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description An FAQ entry in both languages (admin routes). */
                         data: {
@@ -13021,6 +24000,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13030,6 +24021,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13039,6 +24042,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13048,6 +24063,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FAQ_NOT_FOUND",
+                     *       "detail": "FAQ entry not found",
+                     *       "error": "FAQ entry not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "FAQ entry not found",
+                     *       "type": "/api/customer-id/docs/errors#FAQ_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13057,6 +24084,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13066,6 +24105,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13075,6 +24126,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13084,6 +24147,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13093,6 +24168,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13122,6 +24209,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13131,6 +24230,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13140,6 +24251,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13149,6 +24272,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FAQ_NOT_FOUND",
+                     *       "detail": "FAQ entry not found",
+                     *       "error": "FAQ entry not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "FAQ entry not found",
+                     *       "type": "/api/customer-id/docs/errors#FAQ_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13158,6 +24293,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13167,6 +24314,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13176,6 +24335,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13200,6 +24371,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "agentId": "agent-7",
+                     *           "closedAt": "text",
+                     *           "createdAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "feedback": "Order refunded",
+                     *           "joinedAt": "text",
+                     *           "rating": 5,
+                     *           "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "status": "waiting",
+                     *           "topic": "tracking",
+                     *           "waitingSeconds": 1
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: (components["schemas"]["SessionResponse"] & {
                             /**
@@ -13219,6 +24414,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13228,6 +24435,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13237,6 +24456,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13246,6 +24477,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13255,6 +24498,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13264,6 +24519,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13284,6 +24551,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "agentId": "agent-7",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "feedback": "Order refunded",
+                     *         "joinedAt": "text",
+                     *         "rating": 5,
+                     *         "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "status": "waiting",
+                     *         "topic": "tracking"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A chat session. */
                         data: {
@@ -13310,6 +24598,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13319,6 +24619,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13328,6 +24640,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_QUEUE_EMPTY",
+                     *       "detail": "No chat session is waiting for an agent.",
+                     *       "error": "No chat session is waiting for an agent.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "No chat waiting",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_QUEUE_EMPTY"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13337,6 +24661,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13346,6 +24682,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13372,6 +24720,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "agentId": "agent-7",
+                     *           "closedAt": "text",
+                     *           "createdAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "feedback": "Order refunded",
+                     *           "joinedAt": "text",
+                     *           "rating": 5,
+                     *           "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "status": "waiting",
+                     *           "topic": "tracking"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             agentId?: string | null;
@@ -13397,6 +24768,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13406,6 +24789,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13415,6 +24810,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13424,6 +24831,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13433,6 +24852,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13442,6 +24873,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13451,6 +24894,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13470,6 +24925,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "message": "Where is my order ORD-1001?",
+                 *       "topic": "tracking"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartRequest"];
             };
         };
@@ -13480,6 +24941,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "agentId": "agent-7",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "estimatedWaitText": "text",
+                     *         "estimatedWaitTime": 1,
+                     *         "feedback": "Order refunded",
+                     *         "firstMessage": {
+                     *           "createdAt": "text",
+                     *           "kind": "text",
+                     *           "message": "My order ORD-1001 arrived damaged.",
+                     *           "messageId": 1,
+                     *           "sender": "text",
+                     *           "senderRole": "text",
+                     *           "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *         },
+                     *         "joinedAt": "text",
+                     *         "rating": 5,
+                     *         "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "status": "waiting",
+                     *         "topic": "tracking"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `start`'s answer: the waiting session, where it stands and the first message. */
                         data: components["schemas"]["SessionResponse"] & {
@@ -13502,6 +24995,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13511,6 +25016,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13520,6 +25037,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13529,6 +25058,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13538,6 +25079,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13547,6 +25100,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13556,6 +25121,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13565,6 +25142,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13574,6 +25163,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13583,6 +25184,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13592,6 +25205,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13608,6 +25233,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "feedback": "Quick and helpful, thank you.",
+                 *       "rating": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["CloseRequest"];
             };
         };
@@ -13618,6 +25249,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "agentId": "agent-7",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "duration": "text",
+                     *         "durationSeconds": 1,
+                     *         "feedback": "Order refunded",
+                     *         "joinedAt": "text",
+                     *         "rating": 5,
+                     *         "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "status": "waiting",
+                     *         "topic": "tracking"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description `close`'s answer. */
                         data: components["schemas"]["SessionResponse"] & {
@@ -13640,6 +25294,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13649,6 +25315,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13658,6 +25336,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13667,6 +25357,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_NOT_FOUND",
+                     *       "detail": "Chat session not found",
+                     *       "error": "Chat session not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Chat session not found",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13676,6 +25378,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_CLOSED",
+                     *       "detail": "Chat session closed",
+                     *       "error": "Chat session closed",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Chat session closed",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_CLOSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13685,6 +25399,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13694,6 +25420,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13703,6 +25441,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13712,6 +25462,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13721,6 +25483,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13746,6 +25520,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "createdAt": "text",
+                     *           "kind": "text",
+                     *           "message": "My order ORD-1001 arrived damaged.",
+                     *           "messageId": 1,
+                     *           "sender": "text",
+                     *           "senderRole": "text",
+                     *           "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             createdAt: string;
@@ -13773,6 +25567,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13782,6 +25588,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13791,6 +25609,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13800,6 +25630,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_NOT_FOUND",
+                     *       "detail": "Chat session not found",
+                     *       "error": "Chat session not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Chat session not found",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13809,6 +25651,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13818,6 +25672,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13827,6 +25693,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13849,6 +25727,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "agentId": "agent-7",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "feedback": "Order refunded",
+                     *         "joinedAt": "text",
+                     *         "rating": 5,
+                     *         "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *         "status": "waiting",
+                     *         "topic": "tracking"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A chat session. */
                         data: {
@@ -13875,6 +25774,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13884,6 +25795,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13893,6 +25816,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13902,6 +25837,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_NOT_FOUND",
+                     *       "detail": "Chat session not found",
+                     *       "error": "Chat session not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Chat session not found",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13911,6 +25858,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_TAKEN",
+                     *       "detail": "Chat session not waiting",
+                     *       "error": "Chat session not waiting",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Chat session not waiting",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_TAKEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13920,6 +25879,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13929,6 +25900,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13938,6 +25921,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -13957,6 +25952,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "message": "My order ORD-1001 shows delivered, but nothing arrived."
+                 *     }
+                 */
                 "application/json": components["schemas"]["MessageRequest"];
             };
         };
@@ -13967,6 +25967,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "createdAt": "text",
+                     *         "kind": "text",
+                     *         "message": "My order ORD-1001 arrived damaged.",
+                     *         "messageId": 1,
+                     *         "sender": "text",
+                     *         "senderRole": "text",
+                     *         "sessionId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A message or a notice (`agent_joined`, `session_closed`) of a session. */
                         data: {
@@ -13995,6 +26013,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14004,6 +26034,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14013,6 +26055,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14022,6 +26076,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_NOT_FOUND",
+                     *       "detail": "Chat session not found",
+                     *       "error": "Chat session not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Chat session not found",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14031,6 +26097,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_CLOSED",
+                     *       "detail": "Chat session closed",
+                     *       "error": "Chat session closed",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Chat session closed",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_CLOSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14040,6 +26118,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14049,6 +26139,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14058,6 +26160,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14067,6 +26181,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14076,6 +26202,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14085,6 +26223,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14116,6 +26266,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14125,6 +26287,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14134,6 +26308,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14143,6 +26329,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CHAT_SESSION_NOT_FOUND",
+                     *       "detail": "Chat session not found",
+                     *       "error": "Chat session not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Chat session not found",
+                     *       "type": "/api/customer-id/docs/errors#CHAT_SESSION_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14152,6 +26350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14161,6 +26371,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14170,6 +26392,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14204,6 +26438,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "action": "loyalty.points_adjusted",
+                     *           "actor": "agent-7",
+                     *           "after": null,
+                     *           "at": "2026-11-30T09:15:00Z",
+                     *           "before": null,
+                     *           "id": 1,
+                     *           "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *           "roles": "text",
+                     *           "target": "customer:CID-2026-000001"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             /** @example loyalty.points_adjusted */
@@ -14237,6 +26493,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14246,6 +26514,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14255,6 +26535,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14264,6 +26556,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14273,6 +26577,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14282,6 +26598,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14302,6 +26630,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "category": "account",
+                     *           "name": {
+                     *             "ar": "ذهبي",
+                     *             "en": "Gold"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             category: components["schemas"]["SupportCategory"];
@@ -14318,6 +26664,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14327,6 +26685,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14352,6 +26722,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "assignee": "agent-7",
+                     *           "category": "account",
+                     *           "closedAt": "text",
+                     *           "createdAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "feedback": "Order refunded",
+                     *           "priority": "low",
+                     *           "rating": 5,
+                     *           "resolvedAt": "text",
+                     *           "slaBreached": true,
+                     *           "slaDueAt": "text",
+                     *           "status": "open",
+                     *           "subject": "Order ORD-1001 arrived damaged",
+                     *           "ticketId": "TKT-2026-KHMDP3WE",
+                     *           "title": "Order ORD-1001 arrived damaged",
+                     *           "updatedAt": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             assignee?: string | null;
@@ -14389,6 +26789,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14398,6 +26810,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14407,6 +26831,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14416,6 +26852,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14425,6 +26873,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14434,6 +26894,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14456,6 +26928,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignee": "agent-7",
+                     *         "category": "account",
+                     *         "closedAt": "text",
+                     *         "comments": [
+                     *           {
+                     *             "author": "agent-7",
+                     *             "authorRole": "text",
+                     *             "commentId": 1,
+                     *             "createdAt": "text",
+                     *             "internal": true,
+                     *             "message": "My order ORD-1001 arrived damaged."
+                     *           }
+                     *         ],
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "feedback": "Order refunded",
+                     *         "history": [
+                     *           {
+                     *             "at": "text",
+                     *             "by": "agent-7",
+                     *             "from": "text",
+                     *             "note": "Order refunded",
+                     *             "to": "text"
+                     *           }
+                     *         ],
+                     *         "priority": "low",
+                     *         "rating": 5,
+                     *         "resolvedAt": "text",
+                     *         "slaBreached": true,
+                     *         "slaDueAt": "text",
+                     *         "status": "open",
+                     *         "subject": "Order ORD-1001 arrived damaged",
+                     *         "ticketId": "TKT-2026-KHMDP3WE",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A ticket with its comments (internal notes only for staff) and status history. */
                         data: components["schemas"]["TicketResponse"] & {
@@ -14473,6 +26992,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14482,6 +27013,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14491,6 +27034,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14500,6 +27055,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_FOUND",
+                     *       "detail": "Ticket not found",
+                     *       "error": "Ticket not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ticket not found",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14509,6 +27076,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14518,6 +27097,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14527,6 +27118,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14543,6 +27146,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agentId": "agent-17"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignRequest"];
             };
         };
@@ -14553,6 +27161,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignee": "agent-7",
+                     *         "category": "account",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "feedback": "Order refunded",
+                     *         "priority": "low",
+                     *         "rating": 5,
+                     *         "resolvedAt": "text",
+                     *         "slaBreached": true,
+                     *         "slaDueAt": "text",
+                     *         "status": "open",
+                     *         "subject": "Order ORD-1001 arrived damaged",
+                     *         "ticketId": "TKT-2026-KHMDP3WE",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A ticket. */
                         data: {
@@ -14591,6 +27227,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14600,6 +27248,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14609,6 +27269,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14618,6 +27290,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_FOUND",
+                     *       "detail": "Ticket not found",
+                     *       "error": "Ticket not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ticket not found",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14627,6 +27311,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14636,6 +27332,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14645,6 +27353,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14654,6 +27374,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14663,6 +27395,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14679,6 +27423,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "internal": false,
+                 *       "message": "The courier confirmed a new delivery date: Thursday."
+                 *     }
+                 */
                 "application/json": components["schemas"]["CommentRequest"];
             };
         };
@@ -14689,6 +27439,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "author": "agent-7",
+                     *         "authorRole": "text",
+                     *         "commentId": 1,
+                     *         "createdAt": "text",
+                     *         "internal": true,
+                     *         "message": "My order ORD-1001 arrived damaged."
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             author: string;
@@ -14711,6 +27478,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14720,6 +27499,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14729,6 +27520,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14738,6 +27541,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_FOUND",
+                     *       "detail": "Ticket not found",
+                     *       "error": "Ticket not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ticket not found",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14747,6 +27562,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14756,6 +27583,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14765,6 +27604,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14774,6 +27625,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14783,6 +27646,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14799,6 +27674,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "feedback": "Solved on the first reply.",
+                 *       "rating": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["RatingRequest"];
             };
         };
@@ -14809,6 +27690,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignee": "agent-7",
+                     *         "category": "account",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "feedback": "Order refunded",
+                     *         "priority": "low",
+                     *         "rating": 5,
+                     *         "resolvedAt": "text",
+                     *         "slaBreached": true,
+                     *         "slaDueAt": "text",
+                     *         "status": "open",
+                     *         "subject": "Order ORD-1001 arrived damaged",
+                     *         "ticketId": "TKT-2026-KHMDP3WE",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A ticket. */
                         data: {
@@ -14847,6 +27756,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14856,6 +27777,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14865,6 +27798,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14874,6 +27819,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_FOUND",
+                     *       "detail": "Ticket not found",
+                     *       "error": "Ticket not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ticket not found",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14883,6 +27840,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_RESOLVED",
+                     *       "detail": "Ticket not resolved",
+                     *       "error": "Ticket not resolved",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Ticket not resolved",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_RESOLVED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14892,6 +27861,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14901,6 +27882,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14910,6 +27903,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14919,6 +27924,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14928,6 +27945,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -14944,6 +27973,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "Asked the courier for a new date.",
+                 *       "status": "in_progress"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusRequest"];
             };
         };
@@ -14954,6 +27989,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignee": "agent-7",
+                     *         "category": "account",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "feedback": "Order refunded",
+                     *         "priority": "low",
+                     *         "rating": 5,
+                     *         "resolvedAt": "text",
+                     *         "slaBreached": true,
+                     *         "slaDueAt": "text",
+                     *         "status": "open",
+                     *         "subject": "Order ORD-1001 arrived damaged",
+                     *         "ticketId": "TKT-2026-KHMDP3WE",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A ticket. */
                         data: {
@@ -14992,6 +28055,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15001,6 +28076,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15010,6 +28097,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15019,6 +28118,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "TICKET_NOT_FOUND",
+                     *       "detail": "Ticket not found",
+                     *       "error": "Ticket not found",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Ticket not found",
+                     *       "type": "/api/customer-id/docs/errors#TICKET_NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15028,6 +28139,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "INVALID_STATUS_TRANSITION",
+                     *       "detail": "Status change not allowed",
+                     *       "error": "Status change not allowed",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Status change not allowed",
+                     *       "type": "/api/customer-id/docs/errors#INVALID_STATUS_TRANSITION"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15037,6 +28160,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15046,6 +28181,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15055,6 +28202,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15064,6 +28223,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15073,6 +28244,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15092,6 +28275,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "returns",
+                 *       "description": "The screen is cracked; the box was crushed.",
+                 *       "priority": "high",
+                 *       "subject": "Order ORD-1001 arrived damaged"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TicketRequest"];
             };
         };
@@ -15102,6 +28293,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "assignee": "agent-7",
+                     *         "category": "account",
+                     *         "closedAt": "text",
+                     *         "createdAt": "text",
+                     *         "customerId": "CID-2026-000042",
+                     *         "description": "My order ORD-1001 arrived damaged.",
+                     *         "feedback": "Order refunded",
+                     *         "priority": "low",
+                     *         "rating": 5,
+                     *         "resolvedAt": "text",
+                     *         "slaBreached": true,
+                     *         "slaDueAt": "text",
+                     *         "status": "open",
+                     *         "subject": "Order ORD-1001 arrived damaged",
+                     *         "ticketId": "TKT-2026-KHMDP3WE",
+                     *         "title": "Order ORD-1001 arrived damaged",
+                     *         "updatedAt": "text"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         /** @description A ticket. */
                         data: {
@@ -15140,6 +28359,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15149,6 +28380,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15158,6 +28401,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15167,6 +28422,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15176,6 +28443,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "CUSTOMER_INACTIVE",
+                     *       "detail": "Customer deactivated",
+                     *       "error": "Customer deactivated",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 409,
+                     *       "success": false,
+                     *       "title": "Customer deactivated",
+                     *       "type": "/api/customer-id/docs/errors#CUSTOMER_INACTIVE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15185,6 +28464,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15194,6 +28485,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15203,6 +28506,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15212,6 +28527,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "detail": "This Idempotency-Key was already used with a different request body.",
+                     *       "error": "This Idempotency-Key was already used with a different request body.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 422,
+                     *       "success": false,
+                     *       "title": "Idempotency key reused",
+                     *       "type": "/api/customer-id/docs/errors#IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15221,6 +28548,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15230,6 +28569,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15257,6 +28608,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "assignee": "agent-7",
+                     *           "category": "account",
+                     *           "closedAt": "text",
+                     *           "createdAt": "text",
+                     *           "customerId": "CID-2026-000042",
+                     *           "description": "My order ORD-1001 arrived damaged.",
+                     *           "feedback": "Order refunded",
+                     *           "priority": "low",
+                     *           "rating": 5,
+                     *           "resolvedAt": "text",
+                     *           "slaBreached": true,
+                     *           "slaDueAt": "text",
+                     *           "status": "open",
+                     *           "subject": "Order ORD-1001 arrived damaged",
+                     *           "ticketId": "TKT-2026-KHMDP3WE",
+                     *           "title": "Order ORD-1001 arrived damaged",
+                     *           "updatedAt": "text"
+                     *         }
+                     *       ],
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
                     "application/json": {
                         data: {
                             assignee?: string | null;
@@ -15294,6 +28675,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15303,6 +28696,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15312,6 +28717,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15321,6 +28738,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NOT_FOUND",
+                     *       "detail": "No resource exists at this address.",
+                     *       "error": "No resource exists at this address.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 404,
+                     *       "success": false,
+                     *       "title": "Not found",
+                     *       "type": "/api/customer-id/docs/errors#NOT_FOUND"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15330,6 +28759,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15339,6 +28780,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -15348,6 +28801,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -332,6 +332,10 @@ pub mod events {
 
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[schema(example = json!({"id": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+        "type": "loyalty.points_redeemed", "occurredAt": "2026-11-30T09:15:00Z",
+        "customerId": "CID-2026-000042", "requestId": "0193a5e2-7c40-7aa0-8e11-5d2f9b3c7a10",
+        "data": {"points": 500, "balance": 750, "rewardId": "voucher-50-sar", "entryId": 1234}}))]
     pub struct DomainEvent {
         /// Unique per event (a UUID), the same on every delivery.
         pub id: String,

@@ -6,6 +6,8 @@
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
+mod examples;
+
 /// Adds the `bearer` (JWT) security scheme the services' paths refer to.
 pub struct Bearer;
 
@@ -40,7 +42,8 @@ const METHODS: [&str; 8] = [
 /// - writes naming a `{customerId}` list 409 (`CUSTOMER_INACTIVE`);
 /// - `customerId` path parameters carry their pattern, `limit` its bounds, `cursor` and
 ///   `Idempotency-Key` their lengths;
-/// - every response has a description.
+/// - every response has a description;
+/// - every request body and response has an example ([`examples`]).
 pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
     // Every service serves its audit log from the kit.
@@ -68,6 +71,7 @@ pub fn finish(service: &str, doc: utoipa::openapi::OpenApi) -> Value {
             }
         }
     }
+    examples::add(&mut doc);
     doc
 }
 

@@ -17,6 +17,7 @@ const MAX_ORDER_ID: usize = 128;
 /// `POST /analytics/{customerId}/purchases`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"orderId": "ORD-1001", "amount": 250.0, "currency": "SAR", "category": "electronics", "purchasedAt": "2026-11-30T09:15:00Z", "status": "completed"}))]
 pub struct PurchaseRequest {
     /// Unique per customer: the same order again is a replay, not a second purchase.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
@@ -141,6 +142,7 @@ impl From<&Recorded> for PurchaseResponse {
 /// `POST /analytics/{customerId}/events`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"type": "visit", "occurredAt": "2026-11-30T09:15:00Z"}))]
 pub struct EventRequest {
     #[serde(rename = "type")]
     pub event_type: EventType,

@@ -17,6 +17,7 @@ pub use crate::domain::UserType;
 /// Profile fields shared by create and update.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"name": "Sara Al-Harbi", "email": "sara.h@example.com", "locale": "en"}))]
 pub struct Profile {
     #[schema(max_length = 200)]
     pub name: Option<String>,
@@ -91,6 +92,7 @@ use chrono::Datelike;
 /// `POST /customers`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"userId": "user-42", "userType": "buyer", "name": "Sara Al-Harbi", "email": "sara@example.com", "phone": "+966501234567", "birthDate": "1990-02-28", "locale": "ar"}))]
 pub struct CreateRequest {
     /// 1–128 characters, not only spaces.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]

@@ -24,8 +24,9 @@ const PAGE: i64 = 100;
     params(("customerId" = String, Path), ("Last-Event-ID" = Option<String>, Header),
         ("lastEventId" = Option<String>, Query)),
     security(("bearer" = [])),
-    responses((status = 200, content_type = "text/event-stream",
-        description = "`event: notification`, `id: <position>`, `data: <the message as in the history>`")))]
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "`event: notification`, `id: <position>`, `data: <the message as in the history>`",
+        example = json!("id: 42\nevent: notification\ndata: {\"notificationId\":\"0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51\",\"customerId\":\"CID-2026-000042\",\"type\":\"loyaltyUpdates\",\"title\":\"You earned 250 points\",\"message\":\"Your balance is 1,250 points.\",\"read\":false}\n\n"))))]
 pub async fn stream(
     req: HttpRequest,
     customer: ReadableCustomer,

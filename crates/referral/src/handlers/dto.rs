@@ -14,6 +14,7 @@ use crate::store::{Code, Referral};
 /// `POST /referral/{customerId}/generate-link` (body optional).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"regenerate": false}))]
 pub struct LinkRequest {
     /// Retire the current code and issue a new one.
     #[serde(default)]
@@ -41,6 +42,7 @@ pub enum EventKind {
 /// `POST /referral/{customerId}/track`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"referralCode": "7K2M9QXA", "referredCustomerId": "CID-2026-000043", "event": "signup"}))]
 pub struct TrackRequest {
     /// The code as issued (Crockford base32); case and surrounding spaces do not matter.
     #[schema(pattern = "^[0-9A-Za-z]{1,32}$")]

@@ -113,6 +113,7 @@ pub fn status_of(i: &Instance, today: NaiveDate) -> Status {
 /// `POST /rewards/{customerId}/claim`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"rewardId": "01a22e1c-ea5e-753b-ae7e-63b2d0a5af12"}))]
 pub struct ClaimRequest {
     #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub reward_id: String,

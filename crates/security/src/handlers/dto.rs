@@ -18,6 +18,7 @@ use crate::store::{Alert, Event, Report};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[schema(as = SecurityCodeRequest)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "123456"}))]
 pub struct CodeRequest {
     #[schema(min_length = 6, max_length = 32, example = "123456")]
     pub code: String,
@@ -84,6 +85,7 @@ pub struct CheckResponse {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[schema(as = SecurityEventRequest)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"type": "login", "ipAddress": "203.0.113.7", "deviceId": "ios-5F2C9A", "country": "SA", "occurredAt": "2026-11-30T09:15:00Z"}))]
 pub struct EventRequest {
     /// `login`, `login_failed`, `logout`, `password_change`, `profile_update`,
     /// `device_added`, `payment` or `redemption`.
@@ -255,6 +257,7 @@ impl AlertResponse {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[schema(as = SecurityResolveRequest)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "resolved", "note": "The customer confirmed the new device."}))]
 pub struct ResolveRequest {
     /// Only `resolved`.
     #[schema(example = "resolved")]
@@ -296,6 +299,7 @@ cid_common::text_enum! {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[schema(as = SecurityReportRequest)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"activityType": "phishing", "description": "An SMS asked me to confirm my points through a link.", "evidence": "The link: http://marketp1ace.example/points"}))]
 pub struct ReportRequest {
     /// `unauthorized_access`, `phishing`, `suspicious_transaction`, `account_takeover` or
     /// `other`.

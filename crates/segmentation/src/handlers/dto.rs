@@ -126,6 +126,7 @@ impl SegmentStats {
 /// `{"recompute": true}` to clear the override and compute again.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"segment": "vip", "reason": "Key account agreed with sales"}))]
 pub struct UpdateRequest {
     pub segment: Option<Segment>,
     #[schema(min_length = 1, max_length = 500)]

@@ -86,6 +86,7 @@ impl From<&Entry> for FaqEntryResponse {
 /// `POST /support-chat/faq` (all fields) and `PUT /support-chat/faq/{entryId}` (all fields).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"category": "orders", "topic": "tracking", "question": {"en": "Where is my order?", "ar": "أين طلبي؟"}, "answer": {"en": "Open Orders and choose the order to see its courier and tracking number.", "ar": "افتح الطلبات واختر الطلب لترى شركة الشحن ورقم التتبع."}}))]
 pub struct FaqRequest {
     pub category: Category,
     /// One of the category's topics (see `GET /support-chat/categories`).
@@ -170,6 +171,7 @@ pub const MAX_MESSAGE: usize = 2000;
 /// `POST /support-chat/{customerId}/start`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"topic": "tracking", "message": "Where is my order ORD-1001?"}))]
 pub struct StartRequest {
     #[schema(max_length = 100)]
     pub topic: String,
@@ -196,6 +198,7 @@ impl Validate for StartRequest {
 /// `POST /support-chat/{sessionId}/message`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "My order ORD-1001 shows delivered, but nothing arrived."}))]
 pub struct MessageRequest {
     #[schema(max_length = 2000)]
     pub message: String,
@@ -218,6 +221,7 @@ impl Validate for MessageRequest {
 /// `POST /support-chat/{sessionId}/close`: a rating and feedback from the customer only.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "feedback": "Quick and helpful, thank you."}))]
 pub struct CloseRequest {
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 5)]
     pub rating: Option<serde_json::Number>,

@@ -17,6 +17,7 @@ pub const MAX_TEXT: usize = 5000;
 /// category, priority (default medium).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"subject": "Order ORD-1001 arrived damaged", "description": "The screen is cracked; the box was crushed.", "category": "returns", "priority": "high"}))]
 pub struct TicketRequest {
     #[schema(max_length = 200)]
     pub subject: Option<String>,
@@ -76,6 +77,7 @@ impl Validate for TicketRequest {
 /// `PUT /support/ticket/{ticketId}/status`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "in_progress", "note": "Asked the courier for a new date."}))]
 pub struct StatusRequest {
     /// `open`, `in_progress` (or `in-progress`), `resolved`, `closed`.
     #[schema(example = "in_progress")]
@@ -108,6 +110,7 @@ impl Validate for StatusRequest {
 /// `POST /support/ticket/{ticketId}/comment`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "The courier confirmed a new delivery date: Thursday.", "internal": false}))]
 pub struct CommentRequest {
     #[schema(max_length = 5000)]
     pub message: String,
@@ -127,6 +130,7 @@ impl Validate for CommentRequest {
 /// `POST /support/ticket/{ticketId}/rating`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "feedback": "Solved on the first reply."}))]
 pub struct RatingRequest {
     /// 1..5, a whole number.
     #[schema(value_type = i32, minimum = 1, maximum = 5)]
@@ -167,6 +171,7 @@ impl Validate for RatingRequest {
 /// `PUT /support/ticket/{ticketId}/assign`: to `agentId`, or to the caller when left out.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"agentId": "agent-17"}))]
 pub struct AssignRequest {
     #[schema(max_length = 64)]
     pub agent_id: Option<String>,

@@ -31,6 +31,7 @@ fn points_in_range(errors: &mut Vec<FieldError>, field: &str, points: i64) {
 /// `purchaseAmount` earning 1 point per riyal, or just a `type` with a fixed rate.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"purchaseAmount": 250.0, "currency": "SAR", "orderId": "ORD-1001"}))]
 pub struct EarnRequest {
     /// 1..1000000.
     #[schema(minimum = 1, maximum = 1_000_000)]
@@ -159,6 +160,7 @@ impl EarnRequest {
 /// `POST /loyalty/{customerId}/redeem`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"points": 500, "rewardId": "voucher-50-sar"}))]
 pub struct RedeemRequest {
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub points: i64,
@@ -184,6 +186,7 @@ impl Validate for RedeemRequest {
 /// `POST /loyalty/{customerId}/reversal`: exactly one of `orderId` and `entryId`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"orderId": "ORD-1001", "reason": "Order refunded"}))]
 pub struct ReversalRequest {
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub order_id: Option<String>,

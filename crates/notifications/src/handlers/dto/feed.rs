@@ -24,6 +24,7 @@ const MAX_PARAM: usize = 200;
 /// `{template, params}` (rendered in the customer's language).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"type": "loyaltyUpdates", "title": "You earned 250 points", "message": "Your order ORD-1001 earned 250 points; your balance is 1,250."}))]
 pub struct SendRequest {
     /// The category: promotional, orderUpdates, loyaltyUpdates or security (the reference's
     /// order, loyalty, offer and alert are accepted too).

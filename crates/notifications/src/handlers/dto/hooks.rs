@@ -27,6 +27,7 @@ pub struct EventAccepted {
 /// `PATCH /notifications/webhooks/{webhookId}` (any subset).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"url": "https://crm.marketplace.example/hooks/cid", "eventTypes": ["loyalty.points_earned", "loyalty.tier_changed"], "active": true}))]
 pub struct WebhookRequest {
     /// http(s); loopback and private addresses only where configured.
     pub url: Option<String>,

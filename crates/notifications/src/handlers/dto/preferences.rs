@@ -48,6 +48,7 @@ pub struct QuietHoursBody {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(min_properties = 1)]
+#[schema(example = json!({"channels": {"email": true, "sms": false, "push": true, "inApp": true}, "categories": {"promotional": false}, "frequency": "instant", "quietHours": {"start": "22:00", "end": "07:00", "timeZone": "Asia/Riyadh"}, "language": "ar"}))]
 pub struct PreferencesRequest {
     pub channels: Option<Channels>,
     pub categories: Option<Categories>,

@@ -79,6 +79,7 @@ pub struct BudgetRequest {
 /// `POST /offers` and `PUT /offers/{offerId}` (a full replacement of the definition).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"title": {"en": "Double points weekend", "ar": "نقاط مضاعفة في عطلة نهاية الأسبوع"}, "description": {"en": "Earn double loyalty points on electronics.", "ar": "اكسب نقاط ولاء مضاعفة على الإلكترونيات."}, "category": "electronics", "discountType": "points_multiplier", "value": 2, "minPurchase": 100, "validFrom": "2026-12-03T21:00:00Z", "validUntil": "2026-12-05T21:00:00Z", "targeting": {"tiers": ["gold", "platinum"]}, "perCustomerLimit": 1, "budget": {"redemptions": 5000}}))]
 pub struct OfferRequest {
     pub title: Bilingual,
     pub description: Bilingual,
@@ -293,6 +294,7 @@ impl OfferRequest {
 /// `POST /offers/{customerId}/apply`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"offerId": "01a22e1c-e32c-777a-8e1f-06374b7b5b2d", "orderAmount": 350.0}))]
 pub struct ApplyRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub offer_id: String,
@@ -322,6 +324,7 @@ impl ApplyRequest {
 /// `POST /offers/{customerId}/rollback`: the order was cancelled or refunded.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"redemptionId": "01a22e1c-e344-7315-9a88-85034bfc0cff", "reason": "Order cancelled by the customer"}))]
 pub struct RollbackRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub redemption_id: String,
