@@ -201,6 +201,14 @@ impl Gateway {
         let mut ctx = Ctx::new(req.headers(), self.default_locale);
         let origin = req.headers().get(header::ORIGIN).cloned();
         let method = req.method().clone();
+        // Only when spans are exported: the gateway's hop of the trace, whose ID the upstream
+        // gets as its parent (no span costs nothing on the fast path otherwise).
+        let _span = cid_kit::telemetry::exporting().then(|| {
+            let span = tracing::info_span!("gateway", method = %method,
+                path = %req.uri().path(), otel.kind = "server");
+            cid_kit::telemetry::adopt(&span, &mut ctx.trace);
+            span
+        });
         let preflight = cors::Cors::is_preflight(&method, req.headers());
         let path = req.uri().path();
         let mut res = if let Some(refused) = refuse_method(&method, &ctx) {

@@ -72,7 +72,7 @@ pub async fn layer(
         .map(|c| c.get_ref().clone());
     let default_locale = config.as_ref().map_or(Locale::En, |c| c.default_locale);
     let headers = req.headers();
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         request_id: request_id(headers.get(&REQUEST_ID).map(|v| v.as_bytes())),
         locale: Locale::negotiate(
             headers
@@ -82,16 +82,20 @@ pub async fn layer(
         ),
         trace: TraceContext::continue_from(headers.get(&TRACEPARENT).and_then(|v| v.to_str().ok())),
     };
-    req.extensions_mut().insert(ctx.clone());
     let method = req.method().clone();
     let span = tracing::info_span!(
         "request",
+        service = config.as_ref().map_or("", |c| c.service),
         request_id = %ctx.request_id,
-        trace_id = %ctx.trace.trace_id,
+        trace_id = tracing::field::Empty,
         method = %method,
         path = %req.path(),
+        otel.kind = "server",
     );
-    crate::telemetry::set_parent(&span, &ctx.trace);
+    // The exported span's IDs, when spans are exported: the logs name the same trace.
+    crate::telemetry::adopt(&span, &mut ctx.trace);
+    span.record("trace_id", ctx.trace.trace_id.as_str());
+    req.extensions_mut().insert(ctx.clone());
 
     let refused = crate::target::check(req.path(), req.query_string());
     let outcome = match refused {

@@ -39,6 +39,7 @@ diesel::table! {
         failed_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
+        traceparent -> Nullable<Text>,
     }
 }
 
@@ -94,6 +95,7 @@ struct NewRow<'a> {
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
+    traceparent: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -111,9 +113,12 @@ pub struct Row {
     pub failed_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The span of the request that wrote it (when spans are exported).
+    pub traceparent: Option<String>,
 }
 
-/// Writes `message` in the caller's transaction. The same key twice is one message.
+/// Writes `message` in the caller's transaction. The same key twice is one message. The
+/// current span is kept with it, so that its delivery joins the request's trace.
 pub fn enqueue(conn: &mut DbConnection, message: &Message, now: NaiveDateTime) -> QueryResult<()> {
     let row = NewRow {
         target: &message.target,
@@ -124,6 +129,7 @@ pub fn enqueue(conn: &mut DbConnection, message: &Message, now: NaiveDateTime) -
         attempts: 0,
         next_attempt_at: now,
         created_at: now,
+        traceparent: crate::telemetry::current_traceparent(),
     };
     with_backend!(conn, |c| diesel::insert_into(outbox::table)
         .values(&row)
@@ -192,6 +198,10 @@ pub async fn deliver_due(
         let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
         let ctx = CallContext {
             idempotency_key: Some(row.idempotency_key.clone()),
+            trace: row
+                .traceparent
+                .as_deref()
+                .and_then(crate::trace::TraceContext::parse),
             ..Default::default()
         };
         let outcome = client

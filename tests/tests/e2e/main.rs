@@ -13,3 +13,4 @@ mod referral;
 mod rewards;
 mod security;
 mod support;
+mod traces;
