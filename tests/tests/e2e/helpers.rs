@@ -193,3 +193,90 @@ pub async fn balance(s: &Stack, customer: &str) -> Option<(i64, usize)> {
         body["data"]["pointsHistory"].as_array()?.len(),
     ))
 }
+
+/// Customers, loyalty and rewards behind the gateway, and a customer whose birthday is today
+/// with its reward available.
+pub struct BirthdayToday {
+    pub s: Stack,
+    pub customers: TestApp,
+    pub loyalty: TestApp,
+    pub rewards: TestApp,
+    pub customer: String,
+    pub token: String,
+    pub reward: String,
+}
+
+pub async fn birthday_today(user_id: &str) -> BirthdayToday {
+    use chrono::Datelike;
+    let customers = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
+    let loyalty = TestApp::spawn_with(
+        cid_loyalty::SERVICE,
+        cid_loyalty::app_spec,
+        settings.clone(),
+    )
+    .await;
+    settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
+    settings.sections.get_mut("rewards").unwrap()["outbox_interval_ms"] = json!(200);
+    let rewards = TestApp::spawn_with(cid_rewards::SERVICE, cid_rewards::app_spec, settings).await;
+    let s = start_gateway(
+        gateway_settings_for(
+            &[
+                ("customers", &customers.base),
+                ("loyalty", &loyalty.base),
+                ("rewards", &rewards.base),
+            ],
+            json!({}),
+        ),
+        None,
+    )
+    .await;
+
+    let today = cid_rewards::domain::today(180);
+    let created = s
+        .client
+        .post(s.url("/api/customer-id/customers"))
+        .bearer_auth(s.token("signup", &[Role::Service]))
+        .json(&json!({"userId": user_id, "userType": "buyer",
+            "birthDate": format!("1992-{:02}-{:02}", today.month(), today.day())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let customer = created.json::<Value>().await.unwrap()["data"]["customerId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = s.token(&customer, &[Role::Customer]);
+    let dates: Value = s
+        .client
+        .get(s.url(&format!(
+            "/api/customer-id/rewards/{customer}/special-dates"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let birthday = dates["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["type"] == "birthday")
+        .unwrap()
+        .clone();
+    assert_eq!(birthday["status"], "available");
+    let reward = birthday["rewardId"].as_str().unwrap().to_owned();
+    BirthdayToday {
+        s,
+        customers,
+        loyalty,
+        rewards,
+        customer,
+        token,
+        reward,
+    }
+}

@@ -6,15 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use chrono::Datelike;
-use cid_common::Role;
-use cid_testkit::TestApp;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Attr;
 use prost::Message as _;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -96,66 +93,16 @@ async fn a_reward_claim_is_one_trace_through_the_gateway_rewards_loyalty_and_the
         return;
     }
 
-    let customers = TestApp::spawn(cid_customers::SERVICE, cid_customers::app_spec).await;
-    let mut settings = cid_testkit::settings();
-    settings.services.get_mut("customers").unwrap().url = Some(customers.base.clone());
-    // Every write asks the registry, so that the claim itself calls it.
-    settings.registry.cache_secs = 0;
-    let loyalty = TestApp::spawn_with(
-        cid_loyalty::SERVICE,
-        cid_loyalty::app_spec,
-        settings.clone(),
-    )
-    .await;
-    settings.services.get_mut("loyalty").unwrap().url = Some(loyalty.base.clone());
-    let rewards = TestApp::spawn_with(cid_rewards::SERVICE, cid_rewards::app_spec, settings).await;
-    let s = start_gateway(
-        gateway_settings_for(
-            &[
-                ("customers", &customers.base),
-                ("loyalty", &loyalty.base),
-                ("rewards", &rewards.base),
-            ],
-            json!({}),
-        ),
-        None,
-    )
-    .await;
-
-    let today = cid_rewards::domain::today(180);
-    let created: Value = s
-        .client
-        .post(s.url("/api/customer-id/customers"))
-        .bearer_auth(s.token("signup", &[Role::Service]))
-        .json(&json!({"userId": "user-traced", "userType": "buyer",
-            "birthDate": format!("1992-{:02}-{:02}", today.month(), today.day())}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["data"]["customerId"].as_str().unwrap().to_owned();
-    let token = s.token(&id, &[Role::Customer]);
-    let dates: Value = s
-        .client
-        .get(s.url(&format!("/api/customer-id/rewards/{id}/special-dates")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let reward = dates["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["type"] == "birthday")
-        .unwrap()["rewardId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Every write asks the registry (config/test.toml), so the claim itself calls it.
+    let BirthdayToday {
+        s,
+        customers: _customers,
+        loyalty: _loyalty,
+        rewards: _rewards,
+        customer: id,
+        token,
+        reward,
+    } = birthday_today("user-traced").await;
 
     let claim_path = format!("/api/customer-id/rewards/{id}/claim");
     let res = s
