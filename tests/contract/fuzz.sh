@@ -4,10 +4,13 @@
 # once with an admin's and once with a customer's. It fails on any server error, any response
 # outside the document (status, content type, schema), and any invalid request that was
 # accepted. Run by `make fuzz` inside tests/contract/with-system.sh; FUZZ_SECS sets each
-# run's time budget (default 60).
+# run's time budget (default 60), FUZZ_SEED a seed (CI fixes one, so that its runs repeat;
+# without one every run explores anew and prints its seed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECS:-60}
+seed=()
+[ -z "${FUZZ_SEED:-}" ] || seed=(--seed "$FUZZ_SEED")
 base=${CID_GATEWAY_URL:?run inside tests/contract/with-system.sh}
 out=target/contract/fuzz
 rm -rf "$out" && mkdir -p "$out"
@@ -30,7 +33,7 @@ for who in service admin customer; do
   run=0
   target/tools/bin/schemathesis --config-file tests/contract/schemathesis.toml run \
     proto-docs/openapi/merged.json --url "$base" \
-    -H "Authorization: Bearer $token" --max-time "$secs" --workers 1 \
+    -H "Authorization: Bearer $token" --max-time "$secs" --workers 1 "${seed[@]}" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
     --suppress-health-check all --warnings off \
     --report junit --report-dir "$out/$who" > "$out/$who.log" 2>&1 || run=1

@@ -263,14 +263,24 @@ const KIT_MIGRATIONS: Migrations = Migrations {
 
 type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Applies every pending migration (kit's, then the service's).
+/// Held while migrating a PostgreSQL database (an advisory lock is per database).
+const MIGRATION_LOCK: &str = "hashtext('cid migrations')";
+
+/// Applies every pending migration (kit's, then the service's). On PostgreSQL under an
+/// advisory lock: of replicas starting together one migrates, the others wait for it and then
+/// find nothing pending.
 pub fn run_migrations(conn: &mut DbConnection, m: &Migrations) -> MigrationResult<usize> {
     match conn {
         DbConnection::Pg(c) => {
             let chain = Chain {
                 parts: [&KIT_MIGRATIONS.postgres, &m.postgres],
             };
-            Ok(c.run_pending_migrations(chain)?.len())
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let applied = c.run_pending_migrations(chain).map(|v| v.len());
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            let applied = applied?;
+            unlocked?;
+            Ok(applied)
         }
         DbConnection::Sqlite(c) => {
             let chain = Chain {
@@ -324,9 +334,21 @@ pub fn ensure_postgres_database(url: &str) -> Result<(), DbError> {
             .bind::<diesel::sql_types::Text, _>(name)
             .load(&mut conn)?;
     if found.is_empty() {
-        // A concurrent creator may win the race; its database is just as good.
+        // A concurrent creator may win the race (another replica starting): its database is
+        // just as good. PostgreSQL says so as "already exists" or, when both insert at once,
+        // as a unique violation on the catalog.
+        let raced = |e: &diesel::result::Error| {
+            e.to_string().contains("already exists")
+                || matches!(
+                    e,
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _
+                    )
+                )
+        };
         if let Err(e) = conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            && !e.to_string().contains("already exists")
+            && !raced(&e)
         {
             return Err(e.into());
         }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod json;
+pub mod lease;
 pub mod metrics;
 pub mod openapi;
 pub mod outbox;

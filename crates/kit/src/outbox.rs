@@ -98,7 +98,7 @@ struct NewRow<'a> {
     traceparent: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Row {
     pub id: i64,
@@ -158,15 +158,38 @@ pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTim
         .first(conn)
 }
 
-fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Row>> {
-    outbox::table
-        .filter(outbox::delivered_at.is_null())
-        .filter(outbox::failed_at.is_null())
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::next_attempt_at.asc())
-        .limit(limit)
-        .select(Row::as_select())
-        .load(conn)
+/// How long a claimed message is this replica's to send: far over a call's timeout, so a
+/// replica that died mid-send leaves its messages to the others after this long.
+const CLAIM_SECS: i64 = 60;
+
+/// Takes up to `limit` due messages for this replica: their next attempt moves past the claim,
+/// so no other replica (nor another round of this one) sends them meanwhile. PostgreSQL skips
+/// rows another replica is claiming (`FOR UPDATE SKIP LOCKED`: no waiting, no deadlock);
+/// SQLite has one writer at a time.
+fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Row>> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let until = now + chrono::Duration::seconds(CLAIM_SECS);
+    // Raw SQL: diesel's update cannot take a subselect of its own table as its target.
+    const PG: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
+        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+        ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *";
+    const SQLITE: &str = "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox \
+        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? \
+        ORDER BY next_attempt_at LIMIT ?) RETURNING *";
+    let mut rows: Vec<Row> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(PG)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(SQLITE)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+    };
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
 }
 
 /// Exponential backoff: 1 s, 2 s, 4 s, … capped at ten minutes.
@@ -177,6 +200,14 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
     chrono::Duration::seconds(secs.min(MAX_BACKOFF_SECS))
 }
 
+/// [`backoff`] stretched by up to a quarter, differently per message, so that the messages
+/// of one outage do not all come due again in the same instant.
+pub fn backoff_with_jitter(attempts: i32, id: i64) -> chrono::Duration {
+    let base = backoff(attempts).num_milliseconds();
+    let spread = (id.unsigned_abs().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as i64; // 0..1023
+    chrono::Duration::milliseconds(base + base * spread / 4096)
+}
+
 /// Sends every message due at `now`; returns how many were acknowledged.
 pub async fn deliver_due(
     db: &Db,
@@ -184,7 +215,9 @@ pub async fn deliver_due(
     now: NaiveDateTime,
     batch: i64,
 ) -> Result<usize, ApiError> {
-    let rows = db.query(move |c| due(c, now, batch)).await?;
+    let rows = db
+        .write(move |c| claim_due(c, now, batch).map_err(ApiError::from))
+        .await?;
     let mut delivered = 0;
     // A target that failed once this round is not tried again until the next: a slow or
     // dead service costs one timeout per round, not one per message, and the messages for
@@ -237,7 +270,7 @@ pub async fn deliver_due(
                     diesel::update(outbox::table.find(id))
                         .set((
                             outbox::attempts.eq(attempts),
-                            outbox::next_attempt_at.eq(at + backoff(attempts)),
+                            outbox::next_attempt_at.eq(at + backoff_with_jitter(attempts, id)),
                             outbox::last_error.eq(Some(error)),
                             outbox::failed_at.eq(give_up.then_some(at)),
                         ))

@@ -185,35 +185,70 @@ pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = &'
     }
 }
 
-/// Runs `job` every `job.every`; after a failure (the database or a peer is down) it retries
-/// sooner than a long period would and later than a short one would — 1, 2, 4 s, then every
-/// 5 s — so a chore resumes within seconds of the outage ending without spinning during it.
-async fn run_job(job: Job, db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Runs `job` once per `job.every` across every replica sharing the database: each period
+/// goes to the replica that takes the job's lease ([`crate::lease`]); the others sleep until the
+/// period ends (plus a little, spread). After a failure (the database or a peer is down) the
+/// period is given back and retried sooner than a long period would and later than a short one
+/// would — 1, 2, 4 s, then every 5 s — so a chore resumes within seconds of the outage ending
+/// without spinning during it.
+pub async fn run_job(job: Job, db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use crate::lease::{self, Lease};
+    let holder = uuid::Uuid::new_v4().simple().to_string();
+    let period = chrono::Duration::from_std(job.every).unwrap_or(chrono::Duration::hours(1));
     let mut failures: u32 = 0;
     while !*stop.borrow() {
-        match (job.run)(db.clone()).await {
-            Ok(n) => {
-                if failures > 0 {
-                    tracing::info!(job = job.name, after_failures = failures, "job recovered");
-                }
-                failures = 0;
-                if n > 0 {
-                    tracing::info!(job = job.name, items = n, "job done");
-                }
+        let now = chrono::Utc::now().naive_utc();
+        let (name, me) = (job.name, holder.clone());
+        let lease = db
+            .write(move |c| lease::take(c, name, &me, now, period).map_err(ApiError::from))
+            .await;
+        let wait = match lease {
+            Ok(Lease::HeldUntil(until)) => {
+                let left = (until - now).to_std().unwrap_or_default().min(job.every);
+                let spread = job.every.min(Duration::from_secs(5)) / 20;
+                left + spread.mul_f64(rand::random::<f64>())
             }
+            Ok(Lease::Taken) => match (job.run)(db.clone()).await {
+                Ok(n) => {
+                    if failures > 0 {
+                        tracing::info!(job = job.name, after_failures = failures, "job recovered");
+                    }
+                    failures = 0;
+                    if n > 0 {
+                        tracing::info!(job = job.name, items = n, "job done");
+                    }
+                    job.every
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    log_failure(job.name, failures, &e);
+                    let retry = next_run_in(job.every, failures);
+                    let at = now + chrono::Duration::from_std(retry).unwrap_or_default();
+                    let (name, me) = (job.name, holder.clone());
+                    let _ = db
+                        .write(move |c| lease::give_back(c, name, &me, at).map_err(ApiError::from))
+                        .await;
+                    retry
+                }
+            },
             Err(e) => {
                 failures = failures.saturating_add(1);
-                if failures == 1 || failures.is_multiple_of(20) {
-                    tracing::warn!(job = job.name, failures, error = %e, "job failed; backing off");
-                } else {
-                    tracing::debug!(job = job.name, failures, error = %e, "job failed again");
-                }
+                log_failure(job.name, failures, &e);
+                next_run_in(job.every, failures)
             }
-        }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(next_run_in(job.every, failures)) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+fn log_failure(job: &str, failures: u32, e: &ApiError) {
+    if failures == 1 || failures.is_multiple_of(20) {
+        tracing::warn!(job, failures, error = %e, "job failed; backing off");
+    } else {
+        tracing::debug!(job, failures, error = %e, "job failed again");
     }
 }
 

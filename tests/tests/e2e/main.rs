@@ -10,6 +10,7 @@ mod helpers;
 mod notifications;
 mod outbox;
 mod referral;
+mod replicas;
 mod rewards;
 mod security;
 mod support;
