@@ -303,7 +303,7 @@ impl Gateway {
             .unwrap_or_else(|| peer.ip());
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let limited = |budget: Budget| {
             limiter
                 .refused
@@ -330,7 +330,7 @@ impl Gateway {
             .is_some_and(|c| c.roles.iter().any(|r| limiter.exempts(r.as_str())))
         {
             if ip_charged {
-                limiter.refund_ip(ip, now);
+                limiter.refund_ip(ip);
             }
             return Ok(None);
         }

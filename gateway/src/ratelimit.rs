@@ -1,8 +1,12 @@
 //! Rate limits at the gateway (SPEC §4): per caller (the token's subject) and per client IP,
 //! with a stricter budget on the endpoints that move value or guard accounts (reward claims,
-//! referral tracking and links, 2FA). Fixed one-minute windows, shared by every event-loop
-//! thread; answers carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
-//! (seconds until the window ends), and a refusal is a 429 with `Retry-After`.
+//! referral tracking and links, 2FA). Each budget is "N a minute" as GCRA (the generic cell
+//! rate algorithm, as the `governor` crate and Redis-cell use it): a full budget can be spent
+//! at once, and it refills one request every minute/N — so no window edge lets a caller spend
+//! it twice in a moment. One timestamp per key, shared by every event-loop thread; answers
+//! carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the
+//! budget is full again), and a refusal is a 429 with `Retry-After` (seconds until the next
+//! request fits).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
@@ -12,9 +16,10 @@ use std::sync::Mutex;
 use http::Method;
 use serde::Deserialize;
 
-const WINDOW_SECS: u64 = 60;
+/// The period every budget is given for, in microseconds (a minute).
+const PERIOD_US: u64 = 60_000_000;
 const SHARDS: usize = 16;
-/// Keys per shard before the finished windows are swept out.
+/// Keys per shard before the full budgets (nothing to remember) are swept out.
 const SHARD_SWEEP_AT: usize = 4096;
 
 /// `[gateway.rate_limit]`.
@@ -81,7 +86,8 @@ enum Key {
 pub struct Budget {
     pub limit: u32,
     pub remaining: u32,
-    /// Seconds until the window ends.
+    /// Allowed: seconds until the budget is full again. Limited: seconds until the next
+    /// request fits (`Retry-After`).
     pub reset: u64,
 }
 
@@ -94,7 +100,9 @@ pub enum Verdict {
 pub struct Limiter {
     settings: RateLimitSettings,
     hasher: std::collections::hash_map::RandomState,
-    shards: Vec<Mutex<HashMap<Key, (u64, u32)>>>,
+    /// Per key, the theoretical arrival time (µs since the epoch): when the budget would be
+    /// full again. Absent or past means full.
+    shards: Vec<Mutex<HashMap<Key, u64>>>,
     /// Requests refused with 429 (for `/metrics`).
     pub refused: std::sync::atomic::AtomicU64,
 }
@@ -117,39 +125,40 @@ impl Limiter {
         self.settings.exempt_roles.iter().any(|r| r == role)
     }
 
-    fn shard(&self, key: &Key) -> &Mutex<HashMap<Key, (u64, u32)>> {
+    fn shard(&self, key: &Key) -> &Mutex<HashMap<Key, u64>> {
         let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
         &self.shards[index]
     }
 
-    /// Takes one from `key`'s budget unless it is spent; returns the count before.
-    fn try_take(&self, key: &Key, limit: u32, window: u64) -> Result<u32, ()> {
+    /// Takes one from `key`'s budget of `limit` a minute at `now` (µs) unless it is spent:
+    /// the remaining count and the µs until the budget is full, or the µs until one fits.
+    fn try_take(&self, key: &Key, limit: u32, now: u64) -> Result<(u32, u64), u64> {
+        let interval = PERIOD_US / u64::from(limit.max(1));
         let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
         if shard.len() >= SHARD_SWEEP_AT {
-            shard.retain(|_, (w, _)| *w == window);
+            shard.retain(|_, tat| *tat > now);
         }
-        let slot = shard.entry(key.clone()).or_insert((window, 0));
-        if slot.0 != window {
-            *slot = (window, 0);
+        let tat = shard.get(key).copied().unwrap_or(now).max(now);
+        let next = tat + interval;
+        if next - now > PERIOD_US {
+            return Err(next - now - PERIOD_US);
         }
-        if slot.1 >= limit {
-            return Err(());
-        }
-        slot.1 += 1;
-        Ok(slot.1 - 1)
+        shard.insert(key.clone(), next);
+        let remaining = (PERIOD_US - (next - now)) / interval;
+        Ok((u32::try_from(remaining).unwrap_or(u32::MAX), next - now))
     }
 
-    /// Gives back what a request took from budgets before another budget refused it.
-    fn give_back(&self, key: &Key, window: u64) {
+    /// Gives back what a request took from `key` (a budget of `limit`) before another budget
+    /// refused it.
+    fn give_back(&self, key: &Key, limit: u32) {
+        let interval = PERIOD_US / u64::from(limit.max(1));
         let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(slot) = shard.get_mut(key)
-            && slot.0 == window
-        {
-            slot.1 = slot.1.saturating_sub(1);
+        if let Some(tat) = shard.get_mut(key) {
+            *tat = tat.saturating_sub(interval);
         }
     }
 
-    /// Counts one request of `caller` (a token subject) from `ip` at `now` (seconds since
+    /// Counts one request of `caller` (a token subject) from `ip` at `now` (milliseconds since
     /// the epoch) against each of its budgets; when one is spent, nothing is counted.
     pub fn check(&self, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
         self.check_budgets(caller, ip, strict, now, true)
@@ -163,8 +172,8 @@ impl Limiter {
     }
 
     /// Returns what [`Limiter::check_ip`] took, for a token that turned out to be exempt.
-    pub fn refund_ip(&self, ip: IpAddr, now: u64) {
-        self.give_back(&Key::Ip(ip), now / WINDOW_SECS);
+    pub fn refund_ip(&self, ip: IpAddr) {
+        self.give_back(&Key::Ip(ip), self.settings.per_ip_per_minute);
     }
 
     /// [`Limiter::check`] for a request whose IP budget [`Limiter::check_ip`] already took.
@@ -186,8 +195,8 @@ impl Limiter {
         now: u64,
         count_ip: bool,
     ) -> Verdict {
-        let window = now / WINDOW_SECS;
-        let reset = WINDOW_SECS - now % WINDOW_SECS;
+        let now = now.saturating_mul(1000);
+        let secs = |us: u64| us.div_ceil(1_000_000);
         let s = &self.settings;
         let mut keys = Vec::with_capacity(3);
         if count_ip {
@@ -204,25 +213,24 @@ impl Limiter {
         }
         let mut tightest: Option<Budget> = None;
         for (i, (key, limit)) in keys.iter().enumerate() {
-            match self.try_take(key, *limit, window) {
-                Ok(used) => {
-                    let remaining = limit.saturating_sub(used + 1);
+            match self.try_take(key, *limit, now) {
+                Ok((remaining, full_in)) => {
                     if tightest.is_none_or(|t| remaining < t.remaining) {
                         tightest = Some(Budget {
                             limit: *limit,
                             remaining,
-                            reset,
+                            reset: secs(full_in),
                         });
                     }
                 }
-                Err(()) => {
-                    for (taken, _) in &keys[..i] {
-                        self.give_back(taken, window);
+                Err(fits_in) => {
+                    for (taken, limit) in &keys[..i] {
+                        self.give_back(taken, *limit);
                     }
                     return Verdict::Limited(Budget {
                         limit: *limit,
                         remaining: 0,
-                        reset,
+                        reset: secs(fits_in).max(1),
                     });
                 }
             }
@@ -230,7 +238,7 @@ impl Limiter {
         Verdict::Allowed(tightest.unwrap_or(Budget {
             limit: s.per_ip_per_minute,
             remaining: s.per_ip_per_minute,
-            reset,
+            reset: 0,
         }))
     }
 }
@@ -253,9 +261,9 @@ mod tests {
     const OTHER_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9));
 
     #[test]
-    fn a_caller_gets_its_budget_per_window_and_the_next_window_starts_afresh() {
+    fn a_caller_spends_its_budget_at_once_and_it_refills_one_request_at_a_time() {
         let l = limiter(3, 100, 100);
-        let t = 6_000; // the start of a window
+        let t = 6_000_000; // ms
         let remaining: Vec<_> = (0..3)
             .map(|_| match l.check(Some("a"), IP, false, t) {
                 Verdict::Allowed(b) => b.remaining,
@@ -263,22 +271,55 @@ mod tests {
             })
             .collect();
         assert_eq!(remaining, vec![2, 1, 0]);
+        // Three a minute: one more fits 20 s after the first.
         assert_eq!(
-            l.check(Some("a"), IP, false, t + 59),
+            l.check(Some("a"), IP, false, t + 5_000),
             Verdict::Limited(Budget {
                 limit: 3,
                 remaining: 0,
-                reset: 1
+                reset: 15
             })
         );
-        // Another caller from the same IP is not affected; the next window is fresh.
+        // Another caller from the same IP is not affected.
         assert!(matches!(
             l.check(Some("b"), IP, false, t + 1),
             Verdict::Allowed(_)
         ));
         assert!(
-            matches!(l.check(Some("a"), IP, false, t + 60), Verdict::Allowed(b) if b.remaining == 2)
+            matches!(l.check(Some("a"), IP, false, t + 20_000), Verdict::Allowed(b) if b.remaining == 0)
         );
+        assert!(matches!(
+            l.check(Some("a"), IP, false, t + 20_001),
+            Verdict::Limited(_)
+        ));
+        // A minute after the last, the whole budget again.
+        assert!(
+            matches!(l.check(Some("a"), IP, false, t + 80_000), Verdict::Allowed(b) if b.remaining == 2)
+        );
+    }
+
+    #[test]
+    fn no_moment_gives_a_caller_twice_its_budget() {
+        // Fixed windows let 60 through at 0:59.9 and 60 more at 1:00.1; here the second
+        // burst gets only what refilled in between.
+        let l = limiter(60, 10_000, 100);
+        let t = 59_900;
+        let first = (0..100)
+            .filter(|_| matches!(l.check(Some("a"), IP, false, t), Verdict::Allowed(_)))
+            .count();
+        let second = (0..100)
+            .filter(|_| matches!(l.check(Some("a"), IP, false, t + 200), Verdict::Allowed(_)))
+            .count();
+        assert_eq!((first, second), (60, 0));
+        let later = (0..100)
+            .filter(|_| {
+                matches!(
+                    l.check(Some("a"), IP, false, t + 10_000),
+                    Verdict::Allowed(_)
+                )
+            })
+            .count();
+        assert_eq!(later, 10, "one a second refilled");
     }
 
     #[test]

@@ -222,9 +222,13 @@ pub async fn deliver_due(
     // A target that failed once this round is not tried again until the next: a slow or
     // dead service costs one timeout per round, not one per message, and the messages for
     // the other targets go on.
-    let mut failing = std::collections::HashSet::new();
+    let mut failing = std::collections::HashMap::new();
+    // Claimed but not tried (their target failed this round): due again with that target's
+    // retry, not a whole claim later.
+    let mut untried: Vec<(i64, NaiveDateTime)> = Vec::new();
     for row in rows {
-        if failing.contains(&row.target) {
+        if let Some(retry) = failing.get(&row.target) {
+            untried.push((row.id, *retry));
             continue;
         }
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);
@@ -258,7 +262,7 @@ pub async fn deliver_due(
                 delivered += 1;
             }
             Err(e) => {
-                failing.insert(row.target.clone());
+                failing.insert(row.target.clone(), at + backoff_with_jitter(attempts, id));
                 let error = e.to_string();
                 let give_up = attempts >= MAX_ATTEMPTS;
                 if give_up {
@@ -280,6 +284,17 @@ pub async fn deliver_due(
                 .await?;
             }
         }
+    }
+    if !untried.is_empty() {
+        db.write(move |c| {
+            for (id, retry) in untried {
+                diesel::update(outbox::table.find(id))
+                    .set(outbox::next_attempt_at.eq(retry))
+                    .execute(c)?;
+            }
+            Ok::<_, ApiError>(())
+        })
+        .await?;
     }
     Ok(delivered)
 }

@@ -86,8 +86,9 @@ async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
     );
     assert_eq!(points(&loyalty, &out1).await, (500, 1));
 
-    // An acknowledgement lost after loyalty applied the credit: the message goes again and
-    // loyalty replays instead of crediting twice.
+    // An acknowledgement lost after loyalty applied the credit (the sender died before
+    // marking it): once its claim lapses the message goes again, and loyalty replays instead
+    // of crediting twice.
     db.write(|c| {
         diesel::update(outbox::outbox::table)
             .set(outbox::outbox::delivered_at.eq(None::<chrono::NaiveDateTime>))
@@ -98,11 +99,17 @@ async fn an_outbox_credit_survives_loyalty_being_down_and_lands_exactly_once() {
     .unwrap();
     assert_eq!(
         outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        0,
+        "still claimed by the sender that died"
+    );
+    let lapsed = later + chrono::Duration::minutes(2);
+    assert_eq!(
+        outbox::deliver_due(&db, &client, lapsed, 10).await.unwrap(),
         1
     );
     assert_eq!(points(&loyalty, &out1).await, (500, 1));
     assert_eq!(
-        outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        outbox::deliver_due(&db, &client, lapsed, 10).await.unwrap(),
         0,
         "nothing left"
     );
