@@ -2370,6 +2370,28 @@ export interface components {
             en: string;
         };
         /**
+         * @description What `POST /notifications/webhooks` takes, for the document: a [`WebhookRequest`] with
+         *     `url` and `eventTypes` required.
+         * @example {
+         *       "active": true,
+         *       "eventTypes": [
+         *         "loyalty.points_earned",
+         *         "loyalty.tier_changed"
+         *       ],
+         *       "url": "https://crm.marketplace.example/hooks/cid"
+         *     }
+         */
+        NewWebhookRequest: {
+            /** @description Default true: inactive subscriptions are sent nothing. */
+            active?: boolean | null;
+            /** @description Event types (`loyalty.points_earned`, …) or `["*"]` for all. */
+            eventTypes: string[];
+            /** @description 16 to 256 characters; generated (and shown once) when left out. */
+            secret?: string | null;
+            /** @description http(s); loopback and private addresses only where configured. */
+            url: string;
+        };
+        /**
          * @description What a message is about: the category switch it obeys. Security ignores category
          *     switches, quiet hours and digests.
          * @enum {string}
@@ -2408,7 +2430,7 @@ export interface components {
             budget?: components["schemas"]["BudgetRequest"] | null;
             /** @description Compared with analytics' categories: trimmed, lowercase. */
             category: string;
-            description: components["schemas"]["Bilingual"];
+            description: components["schemas"]["OfferText"];
             discountType: components["schemas"]["DiscountType"];
             /**
              * Format: double
@@ -2422,7 +2444,7 @@ export interface components {
             perCustomerLimit?: number | null;
             targeting?: components["schemas"]["TargetingRequest"] | null;
             terms?: components["schemas"]["Bilingual"] | null;
-            title: components["schemas"]["Bilingual"];
+            title: components["schemas"]["OfferText"];
             /**
              * Format: date-time
              * @description RFC 3339.
@@ -2445,6 +2467,14 @@ export interface components {
          * @enum {string}
          */
         OfferStatus: "scheduled" | "active" | "expired" | "exhausted";
+        /**
+         * @description A text an offer must have in both languages (its title, its description): what the
+         *     document says of them; the terms may be left empty.
+         */
+        OfferText: {
+            ar: string;
+            en: string;
+        };
         /**
          * @description An offer as customers and the public see it: in the request's language, without the
          *     names of targeted customers.
@@ -9642,7 +9672,7 @@ export interface operations {
                  *       "url": "https://crm.marketplace.example/hooks/cid"
                  *     }
                  */
-                "application/json": components["schemas"]["WebhookRequest"];
+                "application/json": components["schemas"]["NewWebhookRequest"];
             };
         };
         responses: {
@@ -27144,14 +27174,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
                  *       "agentId": "agent-17"
                  *     }
                  */
-                "application/json": components["schemas"]["AssignRequest"];
+                "application/json": components["schemas"]["AssignRequest"] | null;
             };
         };
         responses: {

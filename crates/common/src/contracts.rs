@@ -376,6 +376,10 @@ pub mod events {
             {
                 errors.push(FieldError::new("customerId", FieldIssue::InvalidFormat));
             }
+            if !self.data.is_object() {
+                let expected = "object".to_owned();
+                errors.push(FieldError::new("data", FieldIssue::WrongType { expected }));
+            }
             errors
         }
     }

@@ -2,6 +2,8 @@
 //! strictly (after the handler has authorized the caller) with every problem reported per
 //! field. The raw bytes stay available for idempotency hashing.
 
+mod strict;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -170,7 +172,7 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     if !controls.is_empty() {
         return Err(ApiError::validation(controls));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(strict::Strict(&value)).map_err(|e| {
         let path = e.path().to_string();
         ApiError::validation(vec![field_error(&path, &e.into_inner().to_string())])
     })

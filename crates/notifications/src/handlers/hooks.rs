@@ -10,7 +10,9 @@ use cid_kit::roles::ADMIN;
 use cid_kit::{ApiError, Caller, Db, JsonBody, Paging, RequestContext, audit};
 use rand::RngCore;
 
-use super::dto::{EventAccepted, HookDeliveryResponse, WebhookRequest, WebhookResponse};
+use super::dto::{
+    EventAccepted, HookDeliveryResponse, NewWebhookRequest, WebhookRequest, WebhookResponse,
+};
 use crate::NotificationsState;
 use crate::domain::Language;
 use crate::domain::events::check_url;
@@ -115,7 +117,7 @@ fn checked_url(state: &NotificationsState, url: &str) -> Result<String, ApiError
 /// Subscribes a URL to event types (admin). The secret (given, or generated) is in this
 /// answer only.
 #[utoipa::path(post, path = "/api/customer-id/notifications/webhooks", tag = "notifications",
-    request_body = WebhookRequest, security(("bearer" = [])),
+    request_body = NewWebhookRequest, security(("bearer" = [])),
     responses((status = 201, body = inline(Envelope<WebhookResponse>))))]
 pub async fn create_webhook(
     caller: Caller,

@@ -123,6 +123,7 @@ async fn bad_events_are_refused_and_only_services_send_them() {
         (json!({"type": "Loyalty Points"}), "type"),
         (json!({"id": ""}), "id"),
         (json!({"occurredAt": "yesterday"}), "occurredAt"),
+        (json!({"data": "points"}), "data"),
     ] {
         let mut body = good.clone();
         for (k, v) in mutate.as_object().unwrap() {

@@ -294,7 +294,7 @@ pub async fn rate(
 
 /// Assigns a ticket to an agent (staff): `agentId`, or the caller.
 #[utoipa::path(put, path = "/api/customer-id/support/ticket/{ticketId}/assign", tag = "support",
-    params(("ticketId" = String, Path)), request_body = AssignRequest, security(("bearer" = [])),
+    params(("ticketId" = String, Path)), request_body = Option<AssignRequest>, security(("bearer" = [])),
     responses((status = 200, body = inline(Envelope<TicketResponse>)),
         (status = 404, description = "TICKET_NOT_FOUND", body = cid_common::Problem)))]
 pub async fn assign(

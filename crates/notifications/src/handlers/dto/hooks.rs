@@ -23,6 +23,25 @@ pub struct EventAccepted {
     pub webhooks: usize,
 }
 
+/// What `POST /notifications/webhooks` takes, for the document: a [`WebhookRequest`] with
+/// `url` and `eventTypes` required.
+#[derive(ToSchema)]
+#[schema(example = json!({"url": "https://crm.marketplace.example/hooks/cid", "eventTypes": ["loyalty.points_earned", "loyalty.tier_changed"], "active": true}))]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // a schema only: the handler reads a `WebhookRequest`
+pub struct NewWebhookRequest {
+    /// http(s); loopback and private addresses only where configured.
+    url: String,
+    /// Event types (`loyalty.points_earned`, …) or `["*"]` for all.
+    #[schema(min_items = 1)]
+    event_types: Vec<String>,
+    /// 16 to 256 characters; generated (and shown once) when left out.
+    #[schema(min_length = 16, max_length = 256)]
+    secret: Option<String>,
+    /// Default true: inactive subscriptions are sent nothing.
+    active: Option<bool>,
+}
+
 /// `POST /notifications/webhooks` (url and eventTypes required) and
 /// `PATCH /notifications/webhooks/{webhookId}` (any subset).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -32,6 +51,7 @@ pub struct WebhookRequest {
     /// http(s); loopback and private addresses only where configured.
     pub url: Option<String>,
     /// Event types (`loyalty.points_earned`, …) or `["*"]` for all.
+    #[schema(min_items = 1)]
     pub event_types: Option<Vec<String>>,
     /// 16 to 256 characters; generated (and shown once) when a new subscription has none.
     #[schema(min_length = 16, max_length = 256)]

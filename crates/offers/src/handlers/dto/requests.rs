@@ -76,12 +76,25 @@ pub struct BudgetRequest {
     pub amount: Option<f64>,
 }
 
+/// A text an offer must have in both languages (its title, its description): what the
+/// document says of them; the terms may be left empty.
+#[derive(ToSchema)]
+#[allow(dead_code)] // a schema only: the wire form is `Bilingual`
+pub struct OfferText {
+    #[schema(min_length = 1)]
+    en: String,
+    #[schema(min_length = 1)]
+    ar: String,
+}
+
 /// `POST /offers` and `PUT /offers/{offerId}` (a full replacement of the definition).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"title": {"en": "Double points weekend", "ar": "نقاط مضاعفة في عطلة نهاية الأسبوع"}, "description": {"en": "Earn double loyalty points on electronics.", "ar": "اكسب نقاط ولاء مضاعفة على الإلكترونيات."}, "category": "electronics", "discountType": "points_multiplier", "value": 2, "minPurchase": 100, "validFrom": "2026-12-03T21:00:00Z", "validUntil": "2026-12-05T21:00:00Z", "targeting": {"tiers": ["gold", "platinum"]}, "perCustomerLimit": 1, "budget": {"redemptions": 5000}}))]
 pub struct OfferRequest {
+    #[schema(value_type = OfferText)]
     pub title: Bilingual,
+    #[schema(value_type = OfferText)]
     pub description: Bilingual,
     pub terms: Option<Bilingual>,
     /// Compared with analytics' categories: trimmed, lowercase.
