@@ -244,6 +244,21 @@ async fn subscriptions_are_validated_changed_deleted_and_audited_without_secrets
         (changed["active"].as_bool(), changed["eventTypes"].clone()),
         (Some(false), json!([types::POINTS_EARNED]))
     );
+    // A change naming nothing is refused as such, not as a missing url.
+    let res = app
+        .client
+        .patch(url(&app, &format!("/webhooks/{id}")))
+        .bearer_auth(admin(&app))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, 400, "VALIDATION_FAILED").await;
+    let message = p["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("give at least one of: url, eventTypes"),
+        "{p}"
+    );
     let res = app
         .client
         .delete(url(&app, &format!("/webhooks/{id}")))

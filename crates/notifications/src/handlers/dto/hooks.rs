@@ -46,6 +46,7 @@ pub struct NewWebhookRequest {
 /// `PATCH /notifications/webhooks/{webhookId}` (any subset).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(min_properties = 1)]
 #[schema(example = json!({"url": "https://crm.marketplace.example/hooks/cid", "eventTypes": ["loyalty.points_earned", "loyalty.tier_changed"], "active": true}))]
 pub struct WebhookRequest {
     /// http(s); loopback and private addresses only where configured.
@@ -87,7 +88,9 @@ impl Validate for WebhookRequest {
             && self.secret.is_none()
             && self.active.is_none()
         {
-            errors.push(FieldError::new("url", FieldIssue::Required));
+            let fields = ["url", "eventTypes", "secret", "active"];
+            let fields = fields.iter().map(|f| (*f).to_owned()).collect();
+            errors.push(FieldError::new("url", FieldIssue::AtLeastOne { fields }));
         }
         errors
     }
