@@ -68,6 +68,7 @@ struct Metrics {
     /// Upstreams whose circuit breaker is open, per group.
     breakers_open: prometheus::IntGaugeVec,
     rate_limited: prometheus::IntCounter,
+    rate_limit_fallbacks: prometheus::IntCounter,
     /// One slot per group (the last is the gateway's own routes) and status code.
     counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
     duration: Vec<prometheus::Histogram>,
@@ -108,8 +109,14 @@ impl Metrics {
             "Requests refused with 429 by the gateway's rate limits",
         ))
         .expect("static metric definition");
+        let rate_limit_fallbacks = prometheus::IntCounter::with_opts(Opts::new(
+            "rate_limit_fallbacks_total",
+            "Rate-limit checks made in-process because the shared Redis did not answer",
+        ))
+        .expect("static metric definition");
         let _ = registry.register(Box::new(breakers_open.clone()));
         let _ = registry.register(Box::new(rate_limited.clone()));
+        let _ = registry.register(Box::new(rate_limit_fallbacks.clone()));
         let names: Vec<String> = groups
             .iter()
             .map(|g| g.name.clone())
@@ -128,6 +135,7 @@ impl Metrics {
             requests,
             breakers_open,
             rate_limited,
+            rate_limit_fallbacks,
             names,
         }
     }
@@ -180,7 +188,7 @@ impl Gateway {
             access_log: settings.log.access_log,
             cors: cors::Cors::new(&gw.cors)?,
             public_metrics: true,
-            limiter: ratelimit::Limiter::new(gw.rate_limit),
+            limiter: ratelimit::Limiter::new(gw.rate_limit)?,
             metrics,
             docs: docs::DocsCache::default(),
             swagger: docs::swagger_config(),
@@ -325,6 +333,11 @@ impl Gateway {
             self.metrics
                 .rate_limited
                 .inc_by(refused.saturating_sub(counted));
+            let fallbacks = l.fallbacks();
+            let counted = self.metrics.rate_limit_fallbacks.get();
+            self.metrics
+                .rate_limit_fallbacks
+                .inc_by(fallbacks.saturating_sub(counted));
         }
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.metrics.registry.gather(), &mut buf);

@@ -161,7 +161,7 @@ impl Gateway {
                 &ctx.request_id,
             );
         }
-        let budget = match self.admit(&req, peer, ctx) {
+        let budget = match self.admit(&req, peer, ctx).await {
             Ok(budget) => budget,
             Err(refusal) => return *refusal,
         };
@@ -260,9 +260,9 @@ impl Gateway {
     }
 
     /// Phase: request filter for who is calling — the token (401 when invalid) and the
-    /// caller's and the client IP's rate limits (429 when spent). Synchronous, so nothing of
-    /// the token cache is held across the send.
-    fn admit(
+    /// caller's and the client IP's rate limits (429 when spent). Nothing of the token cache
+    /// is held across a wait (the shared budgets are a call to Redis): only who the caller is.
+    async fn admit(
         &self,
         req: &Request<Incoming>,
         peer: SocketAddr,
@@ -278,10 +278,19 @@ impl Gateway {
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes())
             .or(from_query.as_deref().map(str::as_bytes));
+        // The subject, and whether its role is exempt from the limits.
+        let who = |c: &crate::auth::TokenCaller| {
+            let exempt = self
+                .limiter
+                .as_ref()
+                .is_some_and(|l| c.roles.iter().any(|r| l.exempts(r.as_str())));
+            (c.subject.clone(), exempt)
+        };
         // One look in the verified-token cache per request; a miss is verified below.
-        let known = auth.and_then(crate::auth::cached);
+        let known = auth.and_then(crate::auth::cached).map(|c| who(&c));
         let verify = |auth: &[u8]| {
             crate::auth::check(&self.verifier, auth, self.leeway)
+                .map(|c| c.map(|c| who(&c)))
                 .map_err(|e| Box::new(ctx.fail(e.code, None)))
         };
         let Some(limiter) = &self.limiter else {
@@ -317,7 +326,7 @@ impl Gateway {
         // A token not seen before pays the IP's budget before its signature is checked;
         // a known good one is counted below with its caller.
         let ip_charged = auth.is_some() && known.is_none();
-        if ip_charged && let Verdict::Limited(budget) = limiter.check_ip(ip, now) {
+        if ip_charged && let Verdict::Limited(budget) = limiter.check_ip(ip, now).await {
             return Err(limited(budget));
         }
         let caller = match (known, auth) {
@@ -325,21 +334,18 @@ impl Gateway {
             (None, Some(auth)) => verify(auth)?,
             (None, None) => None,
         };
-        if caller
-            .as_ref()
-            .is_some_and(|c| c.roles.iter().any(|r| limiter.exempts(r.as_str())))
-        {
+        if caller.as_ref().is_some_and(|(_, exempt)| *exempt) {
             if ip_charged {
-                limiter.refund_ip(ip);
+                limiter.refund_ip(ip).await;
             }
             return Ok(None);
         }
         let strict = ratelimit::is_strict(req.method(), req.uri().path());
-        let subject = caller.as_ref().map(|c| c.subject.as_str());
+        let subject = caller.as_ref().map(|(subject, _)| subject.as_str());
         let verdict = if ip_charged {
-            limiter.check_after_ip(subject, ip, strict, now)
+            limiter.check_after_ip(subject, ip, strict, now).await
         } else {
-            limiter.check(subject, ip, strict, now)
+            limiter.check(subject, ip, strict, now).await
         };
         match verdict {
             Verdict::Allowed(budget) => Ok(Some(budget)),

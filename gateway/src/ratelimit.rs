@@ -16,6 +16,8 @@ use std::sync::Mutex;
 use http::Method;
 use serde::Deserialize;
 
+mod shared;
+
 /// The period every budget is given for, in microseconds (a minute).
 const PERIOD_US: u64 = 60_000_000;
 const SHARDS: usize = 16;
@@ -40,6 +42,10 @@ pub struct RateLimitSettings {
     /// load balancer that sets it); otherwise the TCP peer.
     #[serde(default)]
     pub trust_forwarded_for: bool,
+    /// Share the budgets with every gateway replica through this Redis
+    /// (`redis://host:6379/0`); empty: each gateway counts on its own.
+    #[serde(default)]
+    pub redis_url: String,
 }
 
 impl Default for RateLimitSettings {
@@ -51,6 +57,7 @@ impl Default for RateLimitSettings {
             strict_per_minute: 20,
             exempt_roles: vec!["service".into()],
             trust_forwarded_for: false,
+            redis_url: String::new(),
         }
     }
 }
@@ -81,6 +88,23 @@ enum Key {
     StrictIp(IpAddr),
 }
 
+/// Whole seconds (rounded up) in `micros`.
+fn secs(micros: u64) -> u64 {
+    micros.div_ceil(1_000_000)
+}
+
+impl Key {
+    /// Its name in the shared Redis.
+    fn shared_name(&self) -> String {
+        match self {
+            Self::Caller(c) => format!("cid:rl:caller:{c}"),
+            Self::Ip(ip) => format!("cid:rl:ip:{ip}"),
+            Self::StrictCaller(c) => format!("cid:rl:strict-caller:{c}"),
+            Self::StrictIp(ip) => format!("cid:rl:strict-ip:{ip}"),
+        }
+    }
+}
+
 /// The most restrictive budget that applied, for the response headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -105,15 +129,34 @@ pub struct Limiter {
     shards: Vec<Mutex<HashMap<Key, u64>>>,
     /// Requests refused with 429 (for `/metrics`).
     pub refused: std::sync::atomic::AtomicU64,
+    /// The budgets every replica shares, when Redis is configured.
+    shared: Option<shared::Shared>,
 }
 
 impl Limiter {
-    pub fn new(settings: RateLimitSettings) -> Option<Self> {
-        settings.enabled.then(|| Self {
+    /// The limiter `settings` ask for (none when disabled); an unreadable Redis URL is an
+    /// error, not a silent fall back to counting per replica.
+    pub fn new(settings: RateLimitSettings) -> Result<Option<Self>, redis::RedisError> {
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let shared = match settings.redis_url.trim() {
+            "" => None,
+            url => Some(shared::Shared::new(url)?),
+        };
+        Ok(Some(Self {
             settings,
             hasher: std::collections::hash_map::RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             refused: std::sync::atomic::AtomicU64::new(0),
+            shared,
+        }))
+    }
+
+    /// Requests counted in-process because the shared Redis did not answer (for `/metrics`).
+    pub fn fallbacks(&self) -> u64 {
+        self.shared.as_ref().map_or(0, |s| {
+            s.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
         })
     }
 
@@ -160,34 +203,41 @@ impl Limiter {
 
     /// Counts one request of `caller` (a token subject) from `ip` at `now` (milliseconds since
     /// the epoch) against each of its budgets; when one is spent, nothing is counted.
-    pub fn check(&self, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
-        self.check_budgets(caller, ip, strict, now, true)
+    pub async fn check(&self, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
+        self.check_budgets(caller, ip, strict, now, true).await
     }
 
     /// Counts one request against the client IP's budget alone: a token not verified yet is
     /// charged here before its signature costs anything, so a flood of bad tokens spends
     /// the IP's budget like any other traffic.
-    pub fn check_ip(&self, ip: IpAddr, now: u64) -> Verdict {
-        self.check_budgets(None, ip, false, now, true)
+    pub async fn check_ip(&self, ip: IpAddr, now: u64) -> Verdict {
+        self.check_budgets(None, ip, false, now, true).await
     }
 
     /// Returns what [`Limiter::check_ip`] took, for a token that turned out to be exempt.
-    pub fn refund_ip(&self, ip: IpAddr) {
-        self.give_back(&Key::Ip(ip), self.settings.per_ip_per_minute);
+    pub async fn refund_ip(&self, ip: IpAddr) {
+        let key = Key::Ip(ip);
+        let limit = self.settings.per_ip_per_minute;
+        if let Some(shared) = &self.shared
+            && shared.give_back(&key.shared_name(), limit).await
+        {
+            return;
+        }
+        self.give_back(&key, limit);
     }
 
     /// [`Limiter::check`] for a request whose IP budget [`Limiter::check_ip`] already took.
-    pub fn check_after_ip(
+    pub async fn check_after_ip(
         &self,
         caller: Option<&str>,
         ip: IpAddr,
         strict: bool,
         now: u64,
     ) -> Verdict {
-        self.check_budgets(caller, ip, strict, now, false)
+        self.check_budgets(caller, ip, strict, now, false).await
     }
 
-    fn check_budgets(
+    async fn check_budgets(
         &self,
         caller: Option<&str>,
         ip: IpAddr,
@@ -195,8 +245,31 @@ impl Limiter {
         now: u64,
         count_ip: bool,
     ) -> Verdict {
-        let now = now.saturating_mul(1000);
-        let secs = |us: u64| us.div_ceil(1_000_000);
+        let keys = self.budgets(caller, ip, strict, count_ip);
+        if let Some(shared) = &self.shared {
+            let named: Vec<(String, u32)> =
+                keys.iter().map(|(k, l)| (k.shared_name(), *l)).collect();
+            if named.is_empty() {
+                return self.take_local(&keys, now);
+            }
+            if let Some(verdict) = shared.take(&named).await {
+                return verdict;
+            }
+            shared
+                .fallbacks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.take_local(&keys, now)
+    }
+
+    /// The budgets a request spends from, with their limits.
+    fn budgets(
+        &self,
+        caller: Option<&str>,
+        ip: IpAddr,
+        strict: bool,
+        count_ip: bool,
+    ) -> Vec<(Key, u32)> {
         let s = &self.settings;
         let mut keys = Vec::with_capacity(3);
         if count_ip {
@@ -211,6 +284,13 @@ impl Limiter {
                 None => (Key::StrictIp(ip), s.strict_per_minute),
             });
         }
+        keys
+    }
+
+    /// Counts in-process (`now` in ms).
+    fn take_local(&self, keys: &[(Key, u32)], now: u64) -> Verdict {
+        let now = now.saturating_mul(1000);
+        let s = &self.settings;
         let mut tightest: Option<Budget> = None;
         for (i, (key, limit)) in keys.iter().enumerate() {
             match self.try_take(key, *limit, now) {
@@ -255,6 +335,12 @@ mod tests {
             ..RateLimitSettings::default()
         })
         .unwrap()
+        .unwrap()
+    }
+
+    /// The in-process count of one request (`now` in ms).
+    fn check(l: &Limiter, caller: Option<&str>, ip: IpAddr, strict: bool, now: u64) -> Verdict {
+        l.take_local(&l.budgets(caller, ip, strict, true), now)
     }
 
     const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
@@ -265,7 +351,7 @@ mod tests {
         let l = limiter(3, 100, 100);
         let t = 6_000_000; // ms
         let remaining: Vec<_> = (0..3)
-            .map(|_| match l.check(Some("a"), IP, false, t) {
+            .map(|_| match check(&l, Some("a"), IP, false, t) {
                 Verdict::Allowed(b) => b.remaining,
                 Verdict::Limited(_) => panic!("limited too early"),
             })
@@ -273,7 +359,7 @@ mod tests {
         assert_eq!(remaining, vec![2, 1, 0]);
         // Three a minute: one more fits 20 s after the first.
         assert_eq!(
-            l.check(Some("a"), IP, false, t + 5_000),
+            check(&l, Some("a"), IP, false, t + 5_000),
             Verdict::Limited(Budget {
                 limit: 3,
                 remaining: 0,
@@ -282,19 +368,19 @@ mod tests {
         );
         // Another caller from the same IP is not affected.
         assert!(matches!(
-            l.check(Some("b"), IP, false, t + 1),
+            check(&l, Some("b"), IP, false, t + 1),
             Verdict::Allowed(_)
         ));
         assert!(
-            matches!(l.check(Some("a"), IP, false, t + 20_000), Verdict::Allowed(b) if b.remaining == 0)
+            matches!(check(&l, Some("a"), IP, false, t + 20_000), Verdict::Allowed(b) if b.remaining == 0)
         );
         assert!(matches!(
-            l.check(Some("a"), IP, false, t + 20_001),
+            check(&l, Some("a"), IP, false, t + 20_001),
             Verdict::Limited(_)
         ));
         // A minute after the last, the whole budget again.
         assert!(
-            matches!(l.check(Some("a"), IP, false, t + 80_000), Verdict::Allowed(b) if b.remaining == 2)
+            matches!(check(&l, Some("a"), IP, false, t + 80_000), Verdict::Allowed(b) if b.remaining == 2)
         );
     }
 
@@ -305,16 +391,21 @@ mod tests {
         let l = limiter(60, 10_000, 100);
         let t = 59_900;
         let first = (0..100)
-            .filter(|_| matches!(l.check(Some("a"), IP, false, t), Verdict::Allowed(_)))
+            .filter(|_| matches!(check(&l, Some("a"), IP, false, t), Verdict::Allowed(_)))
             .count();
         let second = (0..100)
-            .filter(|_| matches!(l.check(Some("a"), IP, false, t + 200), Verdict::Allowed(_)))
+            .filter(|_| {
+                matches!(
+                    check(&l, Some("a"), IP, false, t + 200),
+                    Verdict::Allowed(_)
+                )
+            })
             .count();
         assert_eq!((first, second), (60, 0));
         let later = (0..100)
             .filter(|_| {
                 matches!(
-                    l.check(Some("a"), IP, false, t + 10_000),
+                    check(&l, Some("a"), IP, false, t + 10_000),
                     Verdict::Allowed(_)
                 )
             })
@@ -325,14 +416,14 @@ mod tests {
     #[test]
     fn the_ip_budget_covers_every_caller_and_anonymous_requests() {
         let l = limiter(100, 2, 100);
-        assert!(matches!(l.check(None, IP, false, 0), Verdict::Allowed(_)));
+        assert!(matches!(check(&l, None, IP, false, 0), Verdict::Allowed(_)));
         assert!(matches!(
-            l.check(Some("a"), IP, false, 0),
+            check(&l, Some("a"), IP, false, 0),
             Verdict::Allowed(_)
         ));
-        assert!(matches!(l.check(Some("b"), IP, false, 0), Verdict::Limited(b) if b.limit == 2));
+        assert!(matches!(check(&l, Some("b"), IP, false, 0), Verdict::Limited(b) if b.limit == 2));
         assert!(matches!(
-            l.check(None, OTHER_IP, false, 0),
+            check(&l, None, OTHER_IP, false, 0),
             Verdict::Allowed(_)
         ));
     }
@@ -341,12 +432,12 @@ mod tests {
     fn strict_endpoints_have_their_own_smaller_budget_and_refusals_count_nothing() {
         let l = limiter(10, 100, 1);
         assert!(
-            matches!(l.check(Some("a"), IP, true, 0), Verdict::Allowed(b) if b.remaining == 0 && b.limit == 1)
+            matches!(check(&l, Some("a"), IP, true, 0), Verdict::Allowed(b) if b.remaining == 0 && b.limit == 1)
         );
-        assert!(matches!(l.check(Some("a"), IP, true, 0), Verdict::Limited(b) if b.limit == 1));
+        assert!(matches!(check(&l, Some("a"), IP, true, 0), Verdict::Limited(b) if b.limit == 1));
         // The refused strict request did not use the caller's general budget.
         assert!(
-            matches!(l.check(Some("a"), IP, false, 0), Verdict::Allowed(b) if b.remaining == 8)
+            matches!(check(&l, Some("a"), IP, false, 0), Verdict::Allowed(b) if b.remaining == 8)
         );
     }
 
@@ -384,7 +475,16 @@ mod tests {
                 enabled: false,
                 ..RateLimitSettings::default()
             })
+            .unwrap()
             .is_none()
+        );
+        let bad = RateLimitSettings {
+            redis_url: "not a url".into(),
+            ..RateLimitSettings::default()
+        };
+        assert!(
+            Limiter::new(bad).is_err(),
+            "a Redis URL that cannot be read is refused"
         );
     }
 }

@@ -10,8 +10,8 @@ use cid_kit::settings::{Settings, config_dir};
 use diesel::connection::SimpleConnection;
 
 pub mod fault;
-pub mod nats;
 pub mod receivers;
+pub mod servers;
 
 /// The environment variable that switches the tests to PostgreSQL.
 pub const PG_ENV: &str = "CID_TEST_DATABASE_URL";

@@ -782,3 +782,73 @@ async fn the_container_health_check_is_the_binary_asking_its_own_health() {
         .unwrap();
     assert!(checked.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_share_a_callers_budget_through_redis_and_count_alone_without_it() {
+    let Some(mut redis) = cid_testkit::servers::LocalServer::redis().await else {
+        panic!("redis-server is installed (.ci/run installs Debian's package)");
+    };
+    let echo = echo_server();
+    let settings = || {
+        gateway_settings_for(
+            &[("loyalty", &echo)],
+            json!({"rate_limit": {"enabled": true, "per_caller_per_minute": 60,
+                "per_ip_per_minute": 100_000, "strict_per_minute": 20, "exempt_roles": [],
+                "redis_url": redis.url()}}),
+        )
+    };
+    let (a, b) = (
+        start_gateway(settings(), None).await,
+        start_gateway(settings(), None).await,
+    );
+    let token = a.token("CID-7", &[Role::Customer]);
+    let get = |s: &Stack| {
+        s.client
+            .get(s.url("/api/customer-id/loyalty/CID-7"))
+            .bearer_auth(&token)
+            .send()
+    };
+    // 150 requests in a few hundred milliseconds, alternating: 60 a minute between both.
+    let mut allowed = 0;
+    for n in 0..150 {
+        let res = get(if n % 2 == 0 { &a } else { &b }).await.unwrap();
+        match res.status().as_u16() {
+            200 => allowed += 1,
+            429 => assert!(res.headers().contains_key("retry-after")),
+            other => panic!("{other}"),
+        }
+    }
+    assert!(
+        (60..=62).contains(&allowed),
+        "{allowed} allowed of a budget of 60 (at most what refilled meanwhile)"
+    );
+
+    // Redis gone: each gateway counts on its own (the same budget per gateway), the
+    // requests are neither refused for it nor slowed much, and the metrics say so.
+    redis.stop();
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = futures_util::future::join_all((0..10).map(|_| get(&a)))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(statuses, vec![200; 10]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let metrics = a
+        .client
+        .get(a.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // One count per budget check: a token a thread has not verified yet is checked twice
+    // (its IP first, then its caller).
+    let fallbacks: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("cid_gateway_rate_limit_fallbacks_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!((10..=14).contains(&fallbacks), "{metrics}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cid_common::Role;
 use cid_testkit::TestApp;
-use cid_testkit::nats::NatsServer;
+use cid_testkit::servers::LocalServer;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -15,7 +15,7 @@ use crate::helpers::*;
 struct Pair {
     a: TestApp,
     b: TestApp,
-    nats: NatsServer,
+    nats: LocalServer,
     session: String,
     customer: String,
     agent: String,
@@ -29,7 +29,7 @@ async fn pair() -> Option<Pair> {
         eprintln!("skipped: two instances share PostgreSQL (set CID_TEST_DATABASE_URL)");
         return None;
     }
-    let nats = NatsServer::start()
+    let nats = LocalServer::nats()
         .await
         .expect("nats-server is installed (.ci/run installs Debian's package)");
     let mut settings = cid_testkit::settings();
