@@ -1406,6 +1406,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customer-id/segmentation/domain-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a domain event that can move a customer's segment (a purchase or a refund; services
+         *     only): the segment is computed again from analytics' figures at once. Analytics unreachable
+         *     → 503 and the sender tries again; a repeat computes the same segment and changes nothing.
+         */
+        post: operations["segmentation_take_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customer-id/segmentation/{customerId}": {
         parameters: {
             query?: never;
@@ -22213,6 +22234,231 @@ export interface operations {
                      *       "success": false,
                      *       "title": "URI too long",
                      *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RATE_LIMITED (at the gateway), with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RATE_LIMITED",
+                     *       "detail": "Too many requests; retry later.",
+                     *       "error": "Too many requests; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 429,
+                     *       "success": false,
+                     *       "title": "Too many requests",
+                     *       "type": "/api/customer-id/docs/errors#RATE_LIMITED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE or SERVICE_UNAVAILABLE (a service it needs), with Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "DATABASE_UNAVAILABLE",
+                     *       "detail": "The database is unavailable; retry later.",
+                     *       "error": "The database is unavailable; retry later.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 503,
+                     *       "success": false,
+                     *       "title": "Database unavailable",
+                     *       "type": "/api/customer-id/docs/errors#DATABASE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    segmentation_take_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "customerId": "CID-2026-000042",
+                 *       "data": {
+                 *         "balance": 750,
+                 *         "entryId": 1234,
+                 *         "points": 500,
+                 *         "rewardId": "voucher-50-sar"
+                 *       },
+                 *       "id": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                 *       "occurredAt": "2026-11-30T09:15:00Z",
+                 *       "requestId": "0193a5e2-7c40-7aa0-8e11-5d2f9b3c7a10",
+                 *       "type": "loyalty.points_redeemed"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DomainEvent"];
+            };
+        };
+        responses: {
+            /** @description See the problem code */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": {
+                     *         "segment": "vip"
+                     *       },
+                     *       "page": {
+                     *         "limit": 20,
+                     *         "nextCursor": "20"
+                     *       },
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": {
+                        data: {
+                            segment?: components["schemas"]["Segment"] | null;
+                        };
+                        page?: components["schemas"]["PageInfo"] | null;
+                        success: boolean;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED or MALFORMED_JSON, naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "VALIDATION_FAILED",
+                     *       "detail": "The request has invalid fields.",
+                     *       "error": "The request has invalid fields.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 400,
+                     *       "success": false,
+                     *       "title": "Invalid request",
+                     *       "type": "/api/customer-id/docs/errors#VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNAUTHORIZED",
+                     *       "detail": "A valid bearer token is required.",
+                     *       "error": "A valid bearer token is required.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 401,
+                     *       "success": false,
+                     *       "title": "Authentication required",
+                     *       "type": "/api/customer-id/docs/errors#UNAUTHORIZED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the token's role or subject may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "FORBIDDEN",
+                     *       "detail": "You are not allowed to access this resource.",
+                     *       "error": "You are not allowed to access this resource.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 403,
+                     *       "success": false,
+                     *       "title": "Forbidden",
+                     *       "type": "/api/customer-id/docs/errors#FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "detail": "Payload too large",
+                     *       "error": "Payload too large",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 413,
+                     *       "success": false,
+                     *       "title": "Payload too large",
+                     *       "type": "/api/customer-id/docs/errors#PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description URI_TOO_LONG: the request target is over 8 KiB */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "URI_TOO_LONG",
+                     *       "detail": "URI too long",
+                     *       "error": "URI too long",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 414,
+                     *       "success": false,
+                     *       "title": "URI too long",
+                     *       "type": "/api/customer-id/docs/errors#URI_TOO_LONG"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "detail": "Send the request body as application/json.",
+                     *       "error": "Send the request body as application/json.",
+                     *       "requestId": "0193a5e2-7c4b-7d1e-9f3a-2b6c8d0e4f51",
+                     *       "status": 415,
+                     *       "success": false,
+                     *       "title": "Unsupported media type",
+                     *       "type": "/api/customer-id/docs/errors#UNSUPPORTED_MEDIA_TYPE"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -403,12 +403,21 @@ pub mod events {
         pub types: &'static [&'static str],
     }
 
-    pub const SUBSCRIBERS: &[Subscriber] = &[Subscriber {
-        // Redemptions feed security's redemption-velocity rule.
-        service: "security",
-        path: "/api/customer-id/security/domain-events",
-        types: &[types::POINTS_REDEEMED],
-    }];
+    pub const SUBSCRIBERS: &[Subscriber] = &[
+        Subscriber {
+            // Redemptions feed security's redemption-velocity rule.
+            service: "security",
+            path: "/api/customer-id/security/domain-events",
+            types: &[types::POINTS_REDEEMED],
+        },
+        Subscriber {
+            // A purchase or refund can move the customer's segment: recomputed at once, so
+            // `segmentation.segment_changed` follows the purchase, not the next read.
+            service: "segmentation",
+            path: "/api/customer-id/segmentation/domain-events",
+            types: &[types::PURCHASE_RECORDED, types::PURCHASE_REFUNDED],
+        },
+    ];
 }
 
 pub mod support {

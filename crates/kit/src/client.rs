@@ -59,6 +59,8 @@ pub struct ServiceClient {
     caller: String,
     token: Arc<Mutex<Option<(String, Instant)>>>,
     timeout: Duration,
+    /// Where domain events go when `[events] bus = "jetstream"`.
+    bus: Option<Arc<crate::bus::Publisher>>,
 }
 
 impl ServiceClient {
@@ -75,7 +77,13 @@ impl ServiceClient {
             caller: caller.to_owned(),
             token: Arc::new(Mutex::new(None)),
             timeout: Duration::from_secs(5),
+            bus: crate::bus::Publisher::from_settings(settings, caller),
         })
+    }
+
+    /// The event bus's publisher, when events go over the bus rather than HTTP.
+    pub fn bus(&self) -> Option<&crate::bus::Publisher> {
+        self.bus.as_deref()
     }
 
     pub fn with_timeout(mut self, timeout: Duration) -> Self {

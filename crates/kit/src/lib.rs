@@ -4,6 +4,7 @@
 pub mod allow;
 pub mod audit;
 pub mod auth;
+pub mod bus;
 pub mod cache;
 pub mod client;
 pub mod context;

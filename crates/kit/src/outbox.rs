@@ -15,6 +15,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::Value;
 
+use cid_common::contracts::events::DomainEvent;
+
+use crate::bus::EVENTS_TARGET;
 use crate::client::{CallContext, ServiceClient};
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
@@ -166,30 +169,95 @@ const CLAIM_SECS: i64 = 60;
 /// so no other replica (nor another round of this one) sends them meanwhile. PostgreSQL skips
 /// rows another replica is claiming (`FOR UPDATE SKIP LOCKED`: no waiting, no deadlock);
 /// SQLite has one writer at a time.
-fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Row>> {
-    use diesel::sql_types::{BigInt, Timestamp};
+fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+    exclude: &str,
+) -> QueryResult<Vec<Row>> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
     let until = now + chrono::Duration::seconds(CLAIM_SECS);
     // Raw SQL: diesel's update cannot take a subselect of its own table as its target.
     const PG: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
-        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 AND target <> $4 \
         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *";
     const SQLITE: &str = "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM outbox \
-        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? \
+        WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND target <> ? \
         ORDER BY next_attempt_at LIMIT ?) RETURNING *";
     let mut rows: Vec<Row> = match conn {
         DbConnection::Pg(c) => diesel::sql_query(PG)
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(exclude)
             .load(c)?,
         DbConnection::Sqlite(c) => diesel::sql_query(SQLITE)
             .bind::<Timestamp, _>(until)
             .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(exclude)
             .bind::<BigInt, _>(limit)
             .load(c)?,
     };
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Over HTTP, each due domain event becomes one message per consumer (notifications, the
+/// subscribers of its type; `events::http_routes`), delivered and retried on its own so that
+/// one consumer being down holds up no other. The consumers' messages keep the event's time
+/// and trace. PostgreSQL replicas skip events another is expanding; a repeat expansion would
+/// add nothing (the keys are unique).
+fn expand_events(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    let due = || {
+        outbox::table
+            .filter(outbox::target.eq(EVENTS_TARGET))
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::failed_at.is_null())
+            .filter(outbox::next_attempt_at.le(now))
+            .order(outbox::id)
+            .limit(limit)
+    };
+    let rows: Vec<Row> = match conn {
+        DbConnection::Pg(c) => due()
+            .select(Row::as_select())
+            .for_update()
+            .skip_locked()
+            .load(c)?,
+        DbConnection::Sqlite(c) => due().select(Row::as_select()).load(c)?,
+    };
+    for row in &rows {
+        let event = serde_json::from_str::<DomainEvent>(&row.body);
+        let Ok(event) = event else {
+            diesel::update(outbox::table.find(row.id))
+                .set((
+                    outbox::failed_at.eq(Some(now)),
+                    outbox::last_error.eq(Some("not a domain event")),
+                ))
+                .execute(conn)?;
+            continue;
+        };
+        for route in crate::events::http_routes(&event.id, &event.kind) {
+            let message = NewRow {
+                target: route.service,
+                method: Method::POST.as_str(),
+                path: route.path,
+                body: row.body.clone(),
+                idempotency_key: &route.idempotency_key,
+                attempts: 0,
+                next_attempt_at: now,
+                created_at: row.created_at,
+                traceparent: row.traceparent.clone(),
+            };
+            with_backend!(conn, |c| diesel::insert_into(outbox::table)
+                .values(&message)
+                .on_conflict_do_nothing()
+                .execute(c))?;
+        }
+        diesel::update(outbox::table.find(row.id))
+            .set(outbox::delivered_at.eq(Some(now)))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
 }
 
 /// Exponential backoff: 1 s, 2 s, 4 s, … capped at ten minutes.
@@ -208,6 +276,64 @@ pub fn backoff_with_jitter(attempts: i32, id: i64) -> chrono::Duration {
     chrono::Duration::milliseconds(base + base * spread / 4096)
 }
 
+/// How a message goes: a call on its target, or a domain event's one publish to the bus.
+enum Send {
+    Http(Value),
+    Bus(DomainEvent),
+    /// A row that cannot be sent as it is (kept, retried, set aside after the last attempt).
+    Broken(String),
+}
+
+impl Send {
+    /// How `row` is sent. Events are claimed only when the bus carries them (over HTTP they
+    /// were expanded into one message per consumer).
+    fn of(row: &Row) -> Self {
+        let parsed = if row.target == EVENTS_TARGET {
+            serde_json::from_str(&row.body).map(Self::Bus)
+        } else {
+            serde_json::from_str(&row.body).map(Self::Http)
+        };
+        parsed.unwrap_or_else(|e| Self::Broken(format!("body: {e}")))
+    }
+
+    /// Whom it is for: a target that failed this round is not tried again until the next.
+    fn target<'a>(&self, row: &'a Row) -> Option<&'a str> {
+        match self {
+            Self::Broken(_) => None,
+            _ => Some(&row.target),
+        }
+    }
+
+    async fn run(&self, client: &ServiceClient, row: &Row) -> Result<(), String> {
+        match self {
+            Self::Http(body) => {
+                let ctx = CallContext {
+                    idempotency_key: Some(row.idempotency_key.clone()),
+                    trace: row
+                        .traceparent
+                        .as_deref()
+                        .and_then(crate::trace::TraceContext::parse),
+                    ..Default::default()
+                };
+                let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);
+                client
+                    .call::<Value, Value>(&row.target, method, &row.path, Some(body), &ctx)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+            Self::Bus(event) => match client.bus() {
+                Some(bus) => {
+                    bus.publish(event, &row.body, row.traceparent.as_deref())
+                        .await
+                }
+                None => Err("no event bus".into()),
+            },
+            Self::Broken(e) => Err(e.clone()),
+        }
+    }
+}
+
 /// Sends every message due at `now`; returns how many were acknowledged.
 pub async fn deliver_due(
     db: &Db,
@@ -215,8 +341,16 @@ pub async fn deliver_due(
     now: NaiveDateTime,
     batch: i64,
 ) -> Result<usize, ApiError> {
+    let exclude = match client.bus() {
+        Some(_) => "",
+        None => {
+            db.write(move |c| expand_events(c, now, batch).map_err(ApiError::from))
+                .await?;
+            EVENTS_TARGET
+        }
+    };
     let rows = db
-        .write(move |c| claim_due(c, now, batch).map_err(ApiError::from))
+        .write(move |c| claim_due(c, now, batch, exclude).map_err(ApiError::from))
         .await?;
     let mut delivered = 0;
     // A target that failed once this round is not tried again until the next: a slow or
@@ -227,23 +361,15 @@ pub async fn deliver_due(
     // retry, not a whole claim later.
     let mut untried: Vec<(i64, NaiveDateTime)> = Vec::new();
     for row in rows {
-        if let Some(retry) = failing.get(&row.target) {
+        let send = Send::of(&row);
+        if let Some(retry) = send.target(&row).and_then(|t| failing.get(t)) {
             untried.push((row.id, *retry));
             continue;
         }
-        let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::POST);
-        let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
-        let ctx = CallContext {
-            idempotency_key: Some(row.idempotency_key.clone()),
-            trace: row
-                .traceparent
-                .as_deref()
-                .and_then(crate::trace::TraceContext::parse),
-            ..Default::default()
-        };
-        let outcome = client
-            .call::<Value, Value>(&row.target, method, &row.path, Some(&body), &ctx)
-            .await;
+        let outcome = send
+            .run(client, &row)
+            .await
+            .map_err(|e| (send.target(&row).map(str::to_owned), e));
         let id = row.id;
         let attempts = row.attempts + 1;
         let at = Utc::now().naive_utc();
@@ -261,14 +387,16 @@ pub async fn deliver_due(
                 .await?;
                 delivered += 1;
             }
-            Err(e) => {
-                failing.insert(row.target.clone(), at + backoff_with_jitter(attempts, id));
-                let error = e.to_string();
+            Err((failed, error)) => {
+                let target = failed.clone().unwrap_or_else(|| row.target.clone());
                 let give_up = attempts >= MAX_ATTEMPTS;
                 if give_up {
-                    tracing::error!(outbox_id = id, target = %row.target, error = %error, "outbox message set aside");
+                    tracing::error!(outbox_id = id, target = %target, error = %error, "outbox message set aside");
                 } else {
-                    tracing::warn!(outbox_id = id, target = %row.target, attempts, error = %error, "outbox delivery failed; will retry");
+                    tracing::warn!(outbox_id = id, target = %target, attempts, error = %error, "outbox delivery failed; will retry");
+                }
+                if let Some(failed) = failed {
+                    failing.insert(failed, at + backoff_with_jitter(attempts, id));
                 }
                 db.write(move |c| {
                     diesel::update(outbox::table.find(id))

@@ -125,6 +125,20 @@ impl AppSpec {
         self.tasks.push(task);
         self
     }
+
+    /// Reads the domain events this service reacts to (`events::subscribed_types`) from the
+    /// bus with `handler`, when `[events] bus = "jetstream"`; over HTTP they arrive at the
+    /// service's own endpoint, which runs the same use case.
+    pub fn with_event_consumer(
+        mut self,
+        settings: &crate::Settings,
+        handler: crate::bus::Handler,
+    ) -> Self {
+        let types = crate::events::subscribed_types(self.service);
+        self.tasks
+            .extend(crate::bus::consumer(settings, self.service, types, handler));
+        self
+    }
 }
 
 /// A started server: where it listens and how to stop it.

@@ -69,6 +69,8 @@ pub struct Settings {
     pub server: ServerSettings,
     #[serde(default)]
     pub registry: RegistrySettings,
+    #[serde(default)]
+    pub events: EventsSettings,
     /// Per group: where its service listens and where others reach it.
     pub services: BTreeMap<String, ServiceEndpoint>,
     /// Sections owned by one crate (`gateway`, `loyalty`, …), read with [`Settings::section`].
@@ -168,6 +170,48 @@ impl Default for RegistrySettings {
         Self {
             cache_secs: default_registry_cache(),
             timeout_ms: default_registry_timeout(),
+        }
+    }
+}
+
+/// How domain events travel from the emitting service's outbox to the services that react.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBus {
+    /// POSTed to each consumer (notifications, and the subscribers of the type).
+    #[default]
+    Http,
+    /// Published once to a NATS JetStream stream; each consumer group reads it through a
+    /// durable consumer shared by its replicas.
+    Jetstream,
+}
+
+/// `[events]`: the event bus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSettings {
+    pub bus: EventBus,
+    pub nats_url: String,
+    /// The stream holding every event, on subjects `<subject_prefix>.<type>`.
+    pub stream: String,
+    pub subject_prefix: String,
+    /// How long the stream keeps an event, in hours (a consumer group that was down longer
+    /// misses what expired).
+    pub max_age_hours: u64,
+    /// How long a consumer has to acknowledge an event before it is handed out again, in
+    /// seconds.
+    pub ack_wait_secs: u64,
+}
+
+impl Default for EventsSettings {
+    fn default() -> Self {
+        Self {
+            bus: EventBus::Http,
+            nats_url: "nats://127.0.0.1:4222".into(),
+            stream: "CID_EVENTS".into(),
+            subject_prefix: "cid.events".into(),
+            max_age_hours: 24 * 7,
+            ack_wait_secs: 30,
         }
     }
 }

@@ -241,10 +241,23 @@ pub fn app_spec(
             heartbeat: Duration::from_secs(config.stream_heartbeat_secs.max(1)),
         },
     });
+    let (taker, taker_db) = (state.clone(), db.clone());
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    Ok(AppSpec::new(SERVICE, settings, db, openapi(), configure)?.with_jobs(vec![job, hooks_job]))
+    Ok(AppSpec::new(SERVICE, settings, db, openapi(), configure)?
+        .with_jobs(vec![job, hooks_job])
+        .with_event_consumer(
+            settings,
+            Arc::new(move |event, ctx| {
+                let (state, db) = (taker.clone(), taker_db.clone());
+                Box::pin(async move {
+                    handlers::hooks::take(&state, &db, event, &ctx)
+                        .await
+                        .map(drop)
+                })
+            }),
+        ))
 }

@@ -147,16 +147,25 @@ pub fn app_spec(
         keyring,
         config,
     });
+    let (taker, taker_db) = (state.clone(), db.clone());
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(state.clone());
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec.with_jobs(vec![
-        cid_kit::outbox::events_job(settings, SERVICE)?,
-        purge_failures_job(l),
-    ]))
+    Ok(spec
+        .with_jobs(vec![
+            cid_kit::outbox::events_job(settings, SERVICE)?,
+            purge_failures_job(l),
+        ])
+        .with_event_consumer(
+            settings,
+            Arc::new(move |event, _| {
+                let (state, db) = (taker.clone(), taker_db.clone());
+                Box::pin(async move { handlers::watch::take(&state, &db, event).await.map(drop) })
+            }),
+        ))
 }
 
 /// Forgets wrong codes once they can no longer count toward a lock.

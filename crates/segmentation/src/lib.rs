@@ -194,14 +194,23 @@ pub fn app_spec(
         client: ServiceClient::new(settings, SERVICE)?.with_timeout(Duration::from_secs(2)),
     });
     let data = web::Data::from(state.clone());
+    let (taker, taker_db) = (data.clone(), db.clone());
     let configure: cid_kit::server::Configure = Arc::new(move |cfg| {
         cfg.app_data(data.clone());
         cfg.app_data(data.registry.clone());
         routes::configure(cfg);
     });
     let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
-    Ok(spec.with_jobs(vec![
-        recompute_job(state, config),
-        cid_kit::outbox::events_job(settings, SERVICE)?,
-    ]))
+    Ok(spec
+        .with_jobs(vec![
+            recompute_job(state, config),
+            cid_kit::outbox::events_job(settings, SERVICE)?,
+        ])
+        .with_event_consumer(
+            settings,
+            Arc::new(move |event, ctx| {
+                let (state, db) = (taker.clone(), taker_db.clone());
+                Box::pin(async move { handlers::take(&state, &db, event, &ctx).await.map(drop) })
+            }),
+        ))
 }

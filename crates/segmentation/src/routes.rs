@@ -12,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(BASE)
             .route("/all/segments", web::get().to(handlers::all_segments))
+            .route("/domain-events", web::post().to(handlers::take_in))
             .route("/{segment}/benefits", web::get().to(handlers::benefits))
             .route("/{segment}/stats", web::get().to(handlers::stats))
             .route("/{customerId}", web::get().to(handlers::assignment))
@@ -22,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Customer ID — segmentation", description = "Customer segments from analytics' figures, with history and manual overrides."),
-    paths(handlers::all_segments, handlers::benefits, handlers::stats, handlers::assignment, handlers::update),
+    paths(handlers::all_segments, handlers::benefits, handlers::stats, handlers::assignment, handlers::update, handlers::take_in),
     modifiers(&Bearer),
     tags((name = "segmentation", description = "Customer segments"))
 )]

@@ -12,6 +12,12 @@ pub struct LocalServer {
     binaries: &'static [&'static str],
     args: fn(u16) -> Vec<String>,
     child: Option<Child>,
+    /// What it stores, removed when it is dropped.
+    dir: Option<std::path::PathBuf>,
+}
+
+fn jetstream_dir(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("cid-test-jetstream-{port}"))
 }
 
 impl LocalServer {
@@ -24,6 +30,28 @@ impl LocalServer {
                 .to_vec()
         })
         .await
+    }
+
+    /// A `nats-server` with JetStream, storing in a directory of its own (kept across
+    /// [`LocalServer::restart`], removed when dropped), or `None` when it is not installed.
+    pub async fn jetstream() -> Option<Self> {
+        let mut server = Self::start("nats", &["nats-server", "/usr/sbin/nats-server"], |port| {
+            let dir = jetstream_dir(port);
+            [
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-js",
+                "-sd",
+                &dir.to_string_lossy(),
+            ]
+            .map(String::from)
+            .to_vec()
+        })
+        .await?;
+        server.dir = Some(jetstream_dir(server.port));
+        Some(server)
     }
 
     /// A `redis-server` keeping nothing on disk, or `None` when it is not installed.
@@ -65,6 +93,7 @@ impl LocalServer {
             binaries,
             args,
             child: None,
+            dir: None,
         };
         server.spawn().await.then_some(server)
     }
@@ -114,5 +143,8 @@ impl LocalServer {
 impl Drop for LocalServer {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

@@ -1,4 +1,6 @@
+use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -279,4 +281,34 @@ pub async fn birthday_today(user_id: &str) -> BirthdayToday {
         token,
         reward,
     }
+}
+
+/// A stand-in for another service that counts each Idempotency-Key it is sent.
+pub fn counting_target() -> (String, Arc<Mutex<HashMap<String, usize>>>) {
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let sink = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || {
+        let sink = sink.clone();
+        App::new().default_service(web::to(move |req: HttpRequest| {
+            let sink = sink.clone();
+            async move {
+                let key = req
+                    .headers()
+                    .get("Idempotency-Key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                *sink.lock().unwrap().entry(key).or_default() += 1;
+                HttpResponse::Created().json(json!({"success": true, "data": {}}))
+            }
+        }))
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (url, seen)
 }

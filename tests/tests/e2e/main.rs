@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers fail loudly by design
 
 mod analytics;
+mod bus;
 mod chat;
 mod commerce;
 mod gateway;

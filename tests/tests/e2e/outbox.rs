@@ -166,3 +166,62 @@ async fn the_service_client_signs_calls_and_passes_the_request_id_on() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn over_http_each_consumer_of_an_event_gets_it_on_its_own() {
+    let (segmentation, seen) = crate::helpers::counting_target();
+    let mut settings = cid_testkit::settings();
+    settings.services.get_mut("segmentation").unwrap().url = Some(segmentation);
+    let down = format!("http://127.0.0.1:{}", crate::helpers::closed_port());
+    settings.services.get_mut("notifications").unwrap().url = Some(down);
+    let db_handle = cid_testkit::TestDb::new("emitter");
+    let db = Db::connect(
+        &db_handle.url,
+        &Default::default(),
+        &cid_analytics::MIGRATIONS,
+    )
+    .unwrap();
+    let client = ServiceClient::new(&settings, "analytics")
+        .unwrap()
+        .with_timeout(Duration::from_secs(2));
+    let now = Utc::now().naive_utc();
+    db.write(move |c| {
+        cid_kit::events::record(
+            c,
+            cid_common::contracts::events::types::PURCHASE_RECORDED,
+            "CID-2026-000001",
+            json!({"orderId": "o-1"}),
+            None,
+            now,
+        )
+        .map_err(ApiError::from)
+    })
+    .await
+    .unwrap();
+    let id = db_handle.emitted()[0]["id"].as_str().unwrap().to_owned();
+
+    // Notifications is down: segmentation gets the event anyway, and only notifications'
+    // message waits for its retry.
+    assert_eq!(outbox::deliver_due(&db, &client, now, 10).await.unwrap(), 1);
+    let key = format!("segmentation:event:{id}");
+    assert_eq!(seen.lock().unwrap().get(&key), Some(&1));
+    let waiting = db
+        .read(move |c| {
+            outbox::by_key(c, &format!("notifications:event:{id}")).map_err(ApiError::from)
+        })
+        .await
+        .unwrap()
+        .expect("notifications' own message");
+    assert_eq!((waiting.attempts, waiting.delivered_at), (1, None));
+    let later = now + chrono::Duration::seconds(5);
+    assert_eq!(
+        outbox::deliver_due(&db, &client, later, 10).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "segmentation is not sent it again"
+    );
+    assert_eq!(seen.lock().unwrap().get(&key), Some(&1));
+}

@@ -1,12 +1,10 @@
 //! Two replicas of one service on one PostgreSQL database: they migrate together, send each
 //! outbox message once between them, and run each periodic job once per period.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use cid_kit::client::ServiceClient;
 use cid_kit::outbox::{self, Message};
@@ -14,35 +12,7 @@ use cid_kit::server::Job;
 use cid_kit::{ApiError, Db};
 use serde_json::json;
 
-/// A stand-in for loyalty that counts each Idempotency-Key it is sent.
-fn counting_target() -> (String, Arc<Mutex<HashMap<String, usize>>>) {
-    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let sink = seen.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = HttpServer::new(move || {
-        let sink = sink.clone();
-        App::new().default_service(web::to(move |req: HttpRequest| {
-            let sink = sink.clone();
-            async move {
-                let key = req
-                    .headers()
-                    .get("Idempotency-Key")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                *sink.lock().unwrap().entry(key).or_default() += 1;
-                HttpResponse::Created().json(json!({"success": true, "data": {}}))
-            }
-        }))
-    })
-    .workers(2)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    (url, seen)
-}
+use crate::helpers::counting_target;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_migrate_together_send_each_message_once_and_run_each_job_once_a_period() {

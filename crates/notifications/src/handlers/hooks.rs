@@ -40,9 +40,20 @@ pub async fn receive_event(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let accepted = take(&state, &db, event, &ctx).await?;
+    Ok(HttpResponse::Accepted().json(Envelope::ok(accepted)))
+}
+
+/// Takes one domain event, arrived over HTTP or from the event bus.
+pub async fn take(
+    state: &NotificationsState,
+    db: &Db,
+    event: DomainEvent,
+    ctx: &RequestContext,
+) -> Result<EventAccepted, ApiError> {
     let to = match &event.customer_id {
         None => None,
-        Some(id) => match state.registry.lookup(id, &ctx).await {
+        Some(id) => match state.registry.lookup(id, ctx).await {
             // A deactivated customer is told nothing more; subscribers still hear of it.
             Lookup::Known(c) if !c.active => None,
             Lookup::Known(c) => Some(Recipient {
@@ -99,7 +110,7 @@ pub async fn receive_event(
             }
         }
     };
-    Ok(HttpResponse::Accepted().json(Envelope::ok(body)))
+    Ok(body)
 }
 
 fn secret() -> String {

@@ -323,11 +323,15 @@ pub async fn take_in(
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
-    let (rules, now) = (state.config.rules, Utc::now().naive_utc());
-    let new = db
-        .write(move |c| ops::take_in(c, &event, &rules, now).map_err(ApiError::from))
-        .await?;
+    let new = take(&state, &db, event).await?;
     Ok(HttpResponse::Accepted().json(Envelope::ok(TakenIn { duplicate: !new })))
+}
+
+/// Takes one domain event, arrived over HTTP or from the event bus; false for a repeat.
+pub async fn take(state: &SecurityState, db: &Db, event: DomainEvent) -> Result<bool, ApiError> {
+    let (rules, now) = (state.config.rules, Utc::now().naive_utc());
+    db.write(move |c| ops::take_in(c, &event, &rules, now).map_err(ApiError::from))
+        .await
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

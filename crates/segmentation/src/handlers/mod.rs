@@ -4,7 +4,8 @@ pub mod dto;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use cid_common::Envelope;
+use cid_common::contracts::events::DomainEvent;
+use cid_common::{Envelope, Role};
 use cid_kit::roles::{ADMIN, STAFF};
 use cid_kit::{
     ApiError, Caller, CustomerPath, Db, JsonBody, ReadableCustomer, RequestContext, audit,
@@ -183,6 +184,61 @@ pub async fn update(
         }
     };
     Ok(cid_kit::ok(AssignmentResponse::new(&a, false, ctx.locale)))
+}
+
+/// Takes a domain event that can move a customer's segment (a purchase or a refund; services
+/// only): the segment is computed again from analytics' figures at once. Analytics unreachable
+/// → 503 and the sender tries again; a repeat computes the same segment and changes nothing.
+#[utoipa::path(post, path = "/api/customer-id/segmentation/domain-events", tag = "segmentation",
+    request_body = DomainEvent, security(("bearer" = [])),
+    responses((status = 202, body = inline(Envelope<SegmentationTakenIn>))))]
+pub async fn take_in(
+    caller: Caller,
+    ctx: RequestContext,
+    body: JsonBody,
+    db: web::Data<Db>,
+    state: web::Data<SegmentationState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_any(&[Role::Service])?;
+    let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
+    let problems = event.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let segment = take(&state, &db, event, &ctx).await?;
+    Ok(HttpResponse::Accepted().json(Envelope::ok(SegmentationTakenIn { segment })))
+}
+
+/// Takes one domain event, arrived over HTTP or from the event bus: the customer's segment
+/// after it (none for an event about no customer, or of a type that moves no segment).
+pub async fn take(
+    state: &SegmentationState,
+    db: &Db,
+    event: DomainEvent,
+    ctx: &RequestContext,
+) -> Result<Option<Segment>, ApiError> {
+    let wanted = cid_kit::events::subscribed_types(crate::SERVICE)
+        .is_some_and(|t| t.contains(&event.kind.as_str()));
+    let Some(id) = event.customer_id.filter(|_| wanted) else {
+        return Ok(None);
+    };
+    let activity = state.activity(&id, Some(ctx)).await.ok_or_else(|| {
+        ApiError::new(cid_common::ErrorCode::ServiceUnavailable)
+            .arg("service", "analytics")
+            .retry_after(2)
+    })?;
+    let now = Utc::now().naive_utc();
+    let segment = classify(&activity, &state.thresholds, now);
+    let a = db
+        .transact(move |c| ops::record_computed(c, &id, segment, &activity, now))
+        .await?;
+    Ok(Some(a.segment))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SegmentationTakenIn {
+    /// The customer's segment after the event.
+    pub segment: Option<Segment>,
 }
 
 /// Records an admin's change of a customer's segment in the audit log, in its transaction.

@@ -4,6 +4,8 @@
 use cid_common::Role;
 use serde_json::{Value, json};
 
+use cid_testkit::TestApp;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -246,4 +248,55 @@ async fn the_job_recomputes_customers_nobody_reads() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(members(&app, "occasional").await, 0);
+}
+
+/// A purchase event as analytics' outbox sends it.
+fn purchase_event(n: usize, customer: &str, kind: &str) -> Value {
+    json!({"id": format!("0193-e-{n}"), "type": kind, "occurredAt": "2026-11-30T10:00:00Z",
+        "customerId": customer, "data": {"orderId": format!("o-{n}")}, "requestId": null})
+}
+
+async fn take_event(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client
+        .post(url(app, "/domain-events"))
+        .bearer_auth(app.token("analytics", &[Role::Service]))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_purchase_event_moves_the_segment_at_once_without_a_read() {
+    let mut app = spawn_app().await;
+    let id = app.register_customer().await;
+    buy(&app, &id, 0, 10, 50.0, 3).await;
+    // Nobody read the segment; analytics' event computes it and the move is an event.
+    let res = take_event(&app, purchase_event(1, &id, "analytics.purchase_recorded")).await;
+    assert_eq!(res.status(), 202);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["segment"], "frequent");
+    assert_eq!(app.db.emitted_types(), ["segmentation.segment_changed"]);
+    assert_eq!(members(&app, "frequent").await, 1);
+    // A repeat (or a refund that moves nothing) computes the same segment: no new event.
+    let res = take_event(&app, purchase_event(1, &id, "analytics.purchase_recorded")).await;
+    assert_eq!(res.status(), 202);
+    let res = take_event(&app, purchase_event(2, &id, "analytics.purchase_refunded")).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(app.db.emitted_types().len(), 1);
+    // Types it does not react to, and events about nobody, are taken and change nothing.
+    let res = take_event(&app, purchase_event(3, &id, "loyalty.points_earned")).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["data"]["segment"],
+        Value::Null
+    );
+    // Malformed events are refused; analytics unreachable is a 503, so the sender retries.
+    let res = take_event(&app, json!({"id": "x", "type": "nodot"})).await;
+    assert_eq!(res.status(), 400);
+    let mut bad = purchase_event(4, &id, "analytics.purchase_recorded");
+    bad["data"] = json!([1]);
+    cid_testkit::problem(take_event(&app, bad).await, 400, "VALIDATION_FAILED").await;
+    app.peer_mut("analytics").stop().await;
+    let res = take_event(&app, purchase_event(5, &id, "analytics.purchase_recorded")).await;
+    cid_testkit::problem(res, 503, "SERVICE_UNAVAILABLE").await;
 }

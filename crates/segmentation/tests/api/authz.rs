@@ -38,6 +38,15 @@ async fn every_protected_route_admits_exactly_its_roles() {
             false,
         )
         .body(json!({"recompute": true})),
+        // Events come from other services' outboxes.
+        Route::new(
+            Method::POST,
+            "/api/customer-id/segmentation/domain-events",
+            &[cid_common::Role::Service],
+            false,
+        )
+        .body(json!({"id": "e-1", "type": "analytics.purchase_recorded",
+            "occurredAt": "2026-01-01T00:00:00Z", "customerId": null, "data": {}, "requestId": null})),
     ];
     assert_matrix(&app, app.peer("customers"), &routes).await;
 }
