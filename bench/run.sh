@@ -18,7 +18,7 @@ DURATION=${BENCH_DURATION:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
-SCENARIOS=${BENCH_SCENARIOS:-account catalog analytics offers}
+SCENARIOS=${BENCH_SCENARIOS:-account catalog earn segment analytics offers}
 SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084 ANALYTICS_PORT=18085
 SEGMENTATION_PORT=18086 OFFERS_PORT=18087 NOTIFICATIONS_PORT=18088 HOOK_PORT=18089
 # Events in the burst of the events scenario.
@@ -69,18 +69,39 @@ export CID__SERVICES__NOTIFICATIONS__PORT=$NOTIFICATIONS_PORT
 
 wait_for() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 
-# Loyalty resolves the customer of every write through the registry.
-target/release/cid-customers & pids+=($!)
-wait_for "http://127.0.0.1:$REGISTRY_PORT/health"
-target/release/cid-analytics & pids+=($!)
-ANALYTICS_PID=$!
-wait_for "http://127.0.0.1:$ANALYTICS_PORT/health"
-target/release/cid-loyalty & pids+=($!)
-SVC_PID=$!
-wait_for "http://127.0.0.1:$SVC_PORT/health"
-target/release/cid-gateway & pids+=($!)
-GW_PID=$!
-wait_for "http://127.0.0.1:$GW_PORT/health"
+# Resident memory (MiB) of processes and their children (nginx's workers).
+rss_mib() {
+  local kb=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    [ -r /proc/"$pid"/status ] && kb=$((kb + $(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status)))
+  done
+  awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+declare -A IDLE_RSS=() PROC_PID=()
+# Starts a release binary and records its memory once it answers, before any load.
+start() { # name binary port
+  target/release/"$2" & pids+=($!)
+  PROC_PID[$1]=$!
+  wait_for "http://127.0.0.1:$3/health"
+  sleep 0.5
+  IDLE_RSS[$1]=$(rss_mib "${PROC_PID[$1]}")
+}
+
+# Loyalty resolves the customer of every write through the registry; segmentation asks
+# analytics on every read (the cross-service scenario).
+start customers cid-customers "$REGISTRY_PORT"
+start analytics cid-analytics "$ANALYTICS_PORT"
+ANALYTICS_PID=${PROC_PID[analytics]}
+start loyalty cid-loyalty "$SVC_PORT"
+SVC_PID=${PROC_PID[loyalty]}
+start segmentation cid-segmentation "$SEGMENTATION_PORT"
+SEGMENTATION_PID=${PROC_PID[segmentation]}
+# Every write emits a domain event: notifications takes them (the events scenario adds
+# webhook subscribers on this machine).
+export CID__NOTIFICATIONS__ALLOW_PRIVATE_WEBHOOKS=true
+start notifications cid-notifications "$NOTIFICATIONS_PORT"
+start gateway cid-gateway "$GW_PORT"
+GW_PID=${PROC_PID[gateway]}
 
 cat > "$work/nginx.conf" <<NGINX
 worker_processes 2;
@@ -90,22 +111,24 @@ events { worker_connections 4096; }
 http {
   access_log off;
   upstream loyalty { server 127.0.0.1:$SVC_PORT; keepalive 128; }
+  upstream segmentation { server 127.0.0.1:$SEGMENTATION_PORT; keepalive 128; }
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host \$host;
+  proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+  proxy_set_header X-Request-Id \$request_id;
   server {
     listen 127.0.0.1:$NGINX_PORT;
-    location / {
-      proxy_pass http://loyalty;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Request-Id \$request_id;
-    }
+    location / { proxy_pass http://loyalty; }
+    location /api/customer-id/segmentation/ { proxy_pass http://segmentation; }
   }
 }
 NGINX
 nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' & pids+=($!)
 NGINX_PID=$!
+PROC_PID[nginx]=$NGINX_PID
 wait_for "http://127.0.0.1:$NGINX_PORT/health"
+IDLE_RSS[nginx]=$(rss_mib "$NGINX_PID")
 
 TOKEN=$(target/release/cid token --sub bench-service --role service --ttl 86400)
 EXPRESS=""
@@ -132,6 +155,17 @@ for i in 1 2 3 4 5; do
     "http://127.0.0.1:$SVC_PORT/api/customer-id/loyalty/$BENCH_ID/points" >/dev/null
 done
 
+# The earn scenario's customers: writes for one customer queue on that customer's account
+# row, so the load is spread as a shop's would be.
+WRITERS=()
+if [[ " $SCENARIOS " == *" earn "* ]]; then
+  for i in $(seq 1 "${BENCH_WRITERS:-64}"); do
+    WRITERS+=("$(curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"userId\": \"bench-$$-w$i\", \"userType\": \"buyer\"}" \
+      "http://127.0.0.1:$REGISTRY_PORT/api/customer-id/customers" | sed 's/.*"customerId":"\([^"]*\)".*/\1/')")
+  done
+fi
+
 # wrk latency → milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
@@ -146,11 +180,14 @@ ticks() {
   echo "$total"
 }
 
-run_wrk() { # url pid → "rps p50 p99 cpu_us_per_request"
-  local out before after requests
-  before=$(ticks "$2")
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$1")
-  after=$(ticks "$2")
+run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per_request"
+  local url=$1 pid=$2 out before after requests
+  shift 2
+  local args=("$url")
+  [ $# -gt 0 ] && args=(-s "$1" "$url" -- "${@:2}")
+  before=$(ticks "$pid")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "${args[@]}")
+  after=$(ticks "$pid")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -158,26 +195,34 @@ run_wrk() { # url pid → "rps p50 p99 cpu_us_per_request"
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   local non2xx
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  if [ -n "$non2xx" ]; then echo "warning: $non2xx non-2xx answers from $1" >&2; fi
+  if [ -n "$non2xx" ]; then echo "warning: $non2xx non-2xx answers from $url" >&2; fi
   echo "$rps $p50 $p99 $(awk -v t=$((after - before)) -v r="$requests" -v hz="$HZ" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')"
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${CID__DATABASE__URL%%:*}"
-declare -A PATHS=([account]=/api/customer-id/loyalty/$BENCH_ID [catalog]=/api/customer-id/loyalty/tiers/all)
+# earn: a purchase's points with an Idempotency-Key (a new key and order each request, the
+# customers taking turns);
+# segment: segmentation's read, which asks analytics for the customer's figures every time.
+declare -A PATHS=([account]=/api/customer-id/loyalty/$BENCH_ID [catalog]=/api/customer-id/loyalty/tiers/all
+  [earn]=/api/customer-id/loyalty/$BENCH_ID/points [segment]=/api/customer-id/segmentation/$BENCH_ID)
 for name in $SCENARIOS; do
   [ -n "${PATHS[$name]:-}" ] || continue
   path=${PATHS[$name]}
   declare -A rps=() p50=() p99=() cpu=()
-  targets="direct:$SVC_PORT:$SVC_PID gateway:$GW_PORT:$GW_PID nginx:$NGINX_PORT:$NGINX_PID"
+  direct="direct:$SVC_PORT:$SVC_PID"
+  [ "$name" = segment ] && direct="direct:$SEGMENTATION_PORT:$SEGMENTATION_PID"
+  targets="$direct gateway:$GW_PORT:$GW_PID nginx:$NGINX_PORT:$NGINX_PID"
   if [ "$name" = account ] && [ -n "$EXPRESS" ]; then targets="$targets $EXPRESS"; fi
   # Rounds interleave the targets so that drift on this shared machine hits all alike.
   declare -A runs=()
-  for _ in $(seq 1 "$ROUNDS"); do
+  for round in $(seq 1 "$ROUNDS"); do
     for target in $targets; do
       IFS=: read -r t port pid <<<"$target"
-      runs[$t]+="$(run_wrk "http://127.0.0.1:$port$path" "$pid")"$'\n'
+      script=()
+      [ "$name" = earn ] && script=(bench/earn.lua "$$-$t-$round" "${WRITERS[@]}")
+      runs[$t]+="$(run_wrk "http://127.0.0.1:$port$path" "$pid" "${script[@]}")"$'\n'
     done
   done
   for target in $targets; do
@@ -258,11 +303,8 @@ fi
 # customer with $OFFERS_HISTORY redemptions and one with none. The use counts are one row per
 # offer and customer, so the two must read alike (bar: ratio <= 1.5).
 if [[ " $SCENARIOS " == *" offers "* ]]; then
-  target/release/cid-segmentation & pids+=($!)
-  wait_for "http://127.0.0.1:$SEGMENTATION_PORT/health"
-  target/release/cid-offers & pids+=($!)
-  OFFERS_PID=$!
-  wait_for "http://127.0.0.1:$OFFERS_PORT/health"
+  start offers cid-offers "$OFFERS_PORT"
+  OFFERS_PID=${PROC_PID[offers]}
   ADMIN=$(target/release/cid token --sub bench-admin --role admin --ttl 86400)
   register() {
     curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -316,8 +358,6 @@ fi
 # was accepted, until every customer message is in the feed, and until both subscribers hold
 # every event; then posts the first 100 again and checks nothing is notified or forwarded twice.
 if [[ " $SCENARIOS " == *" events "* ]]; then
-  CID__NOTIFICATIONS__ALLOW_PRIVATE_WEBHOOKS=true target/release/cid-notifications & pids+=($!)
-  wait_for "http://127.0.0.1:$NOTIFICATIONS_PORT/health"
   ADMIN=$(target/release/cid token --sub bench-admin --role admin --ttl 86400)
   CUSTOMER=$(curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
       -d "{\"userId\": \"bench-$$-events\", \"userType\": \"buyer\", \"locale\": \"ar\"}" \
@@ -387,3 +427,11 @@ print(f"                  all {2 * n} webhook deliveries after {hooks_at:.2f} s"
 print(f"                  after 100 repeats: feed {unread()} (bar: {n}), lost {lost}, doubled {doubled} (bar: 0, 0)")
 PY
 fi
+
+# Memory: each process once it answered (idle) and after the scenarios above (loaded). The
+# bar for a service is 15 MiB idle.
+printf '\nmemory (resident MiB)  %-14s %8s %8s\n' process idle loaded
+for name in customers loyalty analytics segmentation offers notifications gateway nginx; do
+  [ -n "${PROC_PID[$name]:-}" ] || continue
+  printf '                       %-14s %8s %8s\n' "$name" "${IDLE_RSS[$name]}" "$(rss_mib "${PROC_PID[$name]}")"
+done

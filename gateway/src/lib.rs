@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod cors;
 pub mod docs;
+pub mod h1;
 pub mod pool;
 pub mod proxy;
 pub mod ratelimit;

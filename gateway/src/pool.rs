@@ -18,7 +18,7 @@ use crate::upstream::Upstream;
 
 type Sender = SendRequest<UpstreamBody>;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 thread_local! {
     static POOL: RefCell<HashMap<String, Vec<Sender>>> = RefCell::new(HashMap::new());
@@ -30,6 +30,8 @@ pub enum SendError {
     Connect(String),
     /// The exchange failed after the request was (possibly) written.
     Exchange(hyper::Error),
+    /// As `Exchange`, on the gateway's own HTTP/1.1 path (`h1.rs`).
+    Io(std::io::Error),
 }
 
 /// Sends `req` (origin-form URI) to `upstream`, reusing an idle connection when one is

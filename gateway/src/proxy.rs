@@ -11,7 +11,7 @@ use cid_common::{ErrorCode, Locale};
 use cid_kit::trace::{TraceContext, request_id};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response};
-use http_body_util::{Either, Empty, Limited};
+use http_body_util::{BodyExt, Either, Empty, Limited};
 use hyper::body::Incoming;
 
 use crate::Gateway;
@@ -169,6 +169,9 @@ impl Gateway {
         // Phase: build the upstream request (a WebSocket upgrade keeps hold of the client's
         // side of the switch).
         let websocket = crate::upgrade::is_websocket(req.headers());
+        // Upgrades and bodies of undeclared length go through hyper's client; everything
+        // else through the gateway's own exchange on this task (`h1.rs`).
+        let own = !websocket && crate::h1::accepts(&req);
         let client_side = websocket.then(|| hyper::upgrade::on(&mut req));
         let (mut parts, body) = req.into_parts();
         let bodiless = !has_body(&parts.headers);
@@ -201,8 +204,35 @@ impl Gateway {
             parts.headers.insert(TRACEPARENT.clone(), v);
         }
         // Only a bodiless idempotent request can be sent again, and only elsewhere.
-        let retry =
-            (bodiless && idempotent(&parts.method) && group.upstreams.len() > 1).then(|| {
+        let again = bodiless && idempotent(&parts.method) && group.upstreams.len() > 1;
+        let limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
+
+        // Phase: send.
+        let outcome = if own {
+            let body = if bodiless {
+                Bytes::new()
+            } else {
+                match Limited::new(body, limit).collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(e) if is_body_limit(e.as_ref()) => {
+                        return problem(
+                            ErrorCode::PayloadTooLarge,
+                            &[("limit".into(), self.body_limit.to_string())],
+                            ctx.locale,
+                            &ctx.request_id,
+                        );
+                    }
+                    // The client stopped sending: nothing to forward, nobody to answer.
+                    Err(_) => return ctx.fail(ErrorCode::ValidationFailed, None),
+                }
+            };
+            let mut outcome = self.send_own(group, &parts, &body, ctx).await;
+            if again && matches!(outcome, Err(ErrorCode::ServiceUnavailable)) {
+                outcome = self.send_own(group, &parts, &body, ctx).await;
+            }
+            outcome.map(|res| res.map(Either::Right))
+        } else {
+            let retry = again.then(|| {
                 (
                     parts.method.clone(),
                     parts.uri.clone(),
@@ -210,29 +240,26 @@ impl Gateway {
                     parts.headers.clone(),
                 )
             });
-        let body: UpstreamBody = if bodiless {
-            Either::Left(Empty::new())
-        } else {
-            Either::Right(Limited::new(
-                body,
-                usize::try_from(self.body_limit).unwrap_or(usize::MAX),
-            ))
+            let body: UpstreamBody = if bodiless {
+                Either::Left(Empty::new())
+            } else {
+                Either::Right(Limited::new(body, limit))
+            };
+            let mut outcome = self
+                .send(group, Request::from_parts(parts, body), ctx, client_side)
+                .await;
+            if let (Err(ErrorCode::ServiceUnavailable), Some((method, uri, version, headers))) =
+                (&outcome, retry)
+            {
+                let mut again = Request::new(Either::Left(Empty::new()));
+                *again.method_mut() = method;
+                *again.uri_mut() = uri;
+                *again.version_mut() = version;
+                *again.headers_mut() = headers;
+                outcome = self.send(group, again, ctx, None).await;
+            }
+            outcome.map(|res| res.map(Either::Left))
         };
-
-        // Phase: send.
-        let mut outcome = self
-            .send(group, Request::from_parts(parts, body), ctx, client_side)
-            .await;
-        if let (Err(ErrorCode::ServiceUnavailable), Some((method, uri, version, headers))) =
-            (&outcome, retry)
-        {
-            let mut again = Request::new(Either::Left(Empty::new()));
-            *again.method_mut() = method;
-            *again.uri_mut() = uri;
-            *again.version_mut() = version;
-            *again.headers_mut() = headers;
-            outcome = self.send(group, again, ctx, None).await;
-        }
 
         // Phase: response filter.
         let mut res = match outcome {
@@ -369,23 +396,57 @@ impl Gateway {
                 None => pool::send(upstream, req).await,
             }
         };
-        match tokio::time::timeout(group.timeout, exchange).await {
-            Ok(Ok(res)) => {
+        let outcome = tokio::time::timeout(group.timeout, exchange).await;
+        self.settle(upstream, outcome.ok(), ctx)
+    }
+
+    /// [`Gateway::send`] on the gateway's own exchange.
+    async fn send_own(
+        &self,
+        group: &Group,
+        parts: &http::request::Parts,
+        body: &Bytes,
+        ctx: &Ctx,
+    ) -> Result<Response<crate::h1::UpstreamBody>, ErrorCode> {
+        let Some(upstream) = group.pick(&self.breaker) else {
+            return Err(ErrorCode::ServiceUnavailable);
+        };
+        let exchange = crate::h1::send(upstream, parts, body);
+        let outcome = tokio::time::timeout(group.timeout, exchange).await;
+        self.settle(upstream, outcome.ok(), ctx)
+    }
+
+    /// An exchange's outcome (`None`: timed out) for the breaker, the log and the client.
+    fn settle<B>(
+        &self,
+        upstream: &crate::upstream::Upstream,
+        outcome: Option<Result<Response<B>, SendError>>,
+        ctx: &Ctx,
+    ) -> Result<Response<B>, ErrorCode> {
+        match outcome {
+            Some(Ok(res)) => {
                 self.breaker.success(upstream);
                 Ok(res)
             }
-            Ok(Err(SendError::Connect(e))) => {
+            Some(Err(SendError::Connect(e))) => {
                 self.breaker.failure(upstream);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream unreachable");
                 Err(ErrorCode::ServiceUnavailable)
             }
-            Ok(Err(SendError::Exchange(e))) if is_body_limit(&e) => Err(ErrorCode::PayloadTooLarge),
-            Ok(Err(SendError::Exchange(e))) => {
+            Some(Err(SendError::Exchange(e))) if is_body_limit(&e) => {
+                Err(ErrorCode::PayloadTooLarge)
+            }
+            Some(Err(SendError::Exchange(e))) => {
                 self.breaker.failure(upstream);
                 tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream failed");
                 Err(ErrorCode::BadGateway)
             }
-            Err(_) => {
+            Some(Err(SendError::Io(e))) => {
+                self.breaker.failure(upstream);
+                tracing::warn!(request_id = %ctx.request_id, upstream = %upstream.base, error = %e, "upstream failed");
+                Err(ErrorCode::BadGateway)
+            }
+            None => {
                 // Dropping the exchange closes that connection, so no late answer can be
                 // mistaken for the next request's.
                 self.breaker.failure(upstream);

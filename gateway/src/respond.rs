@@ -6,8 +6,11 @@ use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
+/// An upstream's body, read by hyper's client or by the gateway's own (`h1.rs`).
+pub type UpstreamBody = Either<Incoming, crate::h1::UpstreamBody>;
+
 /// Upstream bodies stream through untouched; the gateway's own are small and whole.
-pub type Body = Either<Incoming, Full<Bytes>>;
+pub type Body = Either<UpstreamBody, Full<Bytes>>;
 
 pub fn full(
     status: StatusCode,

@@ -99,6 +99,33 @@ pub fn record(
     emit(conn, &new(kind, Some(customer), data, request_id, now), now)
 }
 
+/// A domain event POSTed by an emitter's outbox to a consumer's endpoint: the caller must be
+/// a service (401/403 otherwise) and the body a well-formed event (400 otherwise).
+pub struct Delivered(pub DomainEvent);
+
+impl actix_web::FromRequest for Delivered {
+    type Error = crate::ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let caller =
+            <crate::Caller as actix_web::FromRequest>::from_request(req, payload).into_inner();
+        let body = <crate::JsonBody as actix_web::FromRequest>::from_request(req, payload);
+        Box::pin(async move {
+            caller?.require_any(&[cid_common::Role::Service])?;
+            let event: DomainEvent = crate::json::parse(&body.await?.raw)?;
+            let problems = event.problems();
+            if !problems.is_empty() {
+                return Err(crate::ApiError::validation(problems));
+            }
+            Ok(Self(event))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,30 +125,8 @@ async fn events_over_jetstream_reach_each_service_once_across_replicas_and_outli
     );
 
     // Security heard of the redemptions: its velocity rule raised an alert.
-    let mut rules = Vec::new();
-    for _ in 0..100 {
-        let alerts: Value = security
-            .client
-            .get(security.url(&format!("/api/customer-id/security/{id}/alerts")))
-            .bearer_auth(&me)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        rules = alerts["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["rule"].clone())
-            .collect();
-        if !rules.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(rules, [json!("redemption_velocity")]);
+    let rules = crate::helpers::alert_rules(&security, &id, &me).await;
+    assert_eq!(rules, ["redemption_velocity"]);
 
     // What JetStream saw: each event (the registry's too) stored once, handed to one replica
     // of notifications once (every type) and to security once (redemptions only), all

@@ -852,3 +852,113 @@ async fn two_gateways_share_a_callers_budget_through_redis_and_count_alone_witho
         .unwrap_or(0);
     assert!((10..=14).contains(&fallbacks), "{metrics}");
 }
+
+/// An upstream written by hand, answering by path with bytes chosen to exercise each way an
+/// HTTP/1.1 response can be framed; `/bye/…` closes the connection after answering without
+/// saying so (an upstream's idle timeout, as the gateway sees it).
+async fn raw_upstream() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while buf.len() < head_end + length {
+                        let mut chunk = [0u8; 4096];
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body =
+                        String::from_utf8_lossy(&buf[head_end..head_end + length]).into_owned();
+                    buf.drain(..head_end + length);
+                    let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let answer = match path.rsplit('/').next().unwrap_or_default() {
+                        "length" => "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello".to_owned(),
+                        "chunked" => "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+                            5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: t\r\n\r\n"
+                            .to_owned(),
+                        "close" => {
+                            "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end".to_owned()
+                        }
+                        "interim" => "HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n\
+                            HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                            .to_owned(),
+                        "empty" => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
+                        _ => format!(
+                            "HTTP/1.1 201 Created\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        ),
+                    };
+                    if conn.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    if path.contains("/bye/") || path.ends_with("close") {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn every_framing_of_an_upstream_answer_passes_through_and_closed_connections_are_replaced() {
+    let upstream = raw_upstream().await;
+    let s = start_gateway(gateway_settings(&upstream, json!({})), None).await;
+    let at = |p: &str| s.url(&format!("/api/customer-id/loyalty/{p}"));
+    for _ in 0..2 {
+        for (path, body) in [
+            ("length", "hello"),
+            ("chunked", "hello world"),
+            ("close", "until the end"),
+            ("interim", "ok"),
+            ("empty", ""),
+        ] {
+            let res = s.client.get(at(path)).send().await.unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            assert_eq!(res.text().await.unwrap(), body, "{path}");
+        }
+    }
+    // The upstream closes each connection after answering: every next request, a write too,
+    // goes out on a fresh one instead of failing on the closed one.
+    for n in 0..5 {
+        let res = s.client.get(at("bye/length")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "read {n}");
+        let res = s
+            .client
+            .post(at(&format!("bye/write-{n}")))
+            .body(format!("{{\"n\":{n}}}"))
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "write {n}");
+        assert_eq!(res.text().await.unwrap(), format!("{{\"n\":{n}}}"));
+    }
+    let res = s.client.head(at("length")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}

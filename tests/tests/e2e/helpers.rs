@@ -312,3 +312,30 @@ pub fn counting_target() -> (String, Arc<Mutex<HashMap<String, usize>>>) {
     tokio::spawn(server);
     (url, seen)
 }
+
+/// The rules of a customer's security alerts, once there is one (within 10 s; empty if none).
+pub async fn alert_rules(security: &TestApp, customer: &str, token: &str) -> Vec<String> {
+    for _ in 0..100 {
+        let alerts: Value = security
+            .client
+            .get(security.url(&format!("/api/customer-id/security/{customer}/alerts")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rules: Vec<String> = alerts["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap().to_owned())
+            .collect();
+        if !rules.is_empty() {
+            return rules;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Vec::new()
+}

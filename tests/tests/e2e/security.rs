@@ -160,28 +160,6 @@ async fn redemptions_in_loyalty_reach_the_security_rules_as_domain_events() {
             .unwrap();
         assert_eq!(res.status(), 201, "redeem {n}");
     }
-    let mut rules = Vec::new();
-    for _ in 0..100 {
-        let alerts: Value = security
-            .client
-            .get(security.url(&format!("/api/customer-id/security/{id}/alerts")))
-            .bearer_auth(&me)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        rules = alerts["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["rule"].as_str().unwrap().to_owned())
-            .collect();
-        if !rules.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let rules = crate::helpers::alert_rules(&security, &id, &me).await;
     assert_eq!(rules, ["redemption_velocity"]);
 }

@@ -4,7 +4,8 @@
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::contracts::events::DomainEvent;
-use cid_common::{Envelope, FieldError, Role};
+use cid_common::{Envelope, FieldError};
+use cid_kit::events::Delivered;
 use cid_kit::registry::Lookup;
 use cid_kit::roles::ADMIN;
 use cid_kit::{ApiError, Caller, Db, JsonBody, Paging, RequestContext, audit};
@@ -28,18 +29,11 @@ use crate::store::hooks::{self, NewWebhook, WebhookChangeset};
     request_body = DomainEvent, security(("bearer" = [])),
     responses((status = 202, body = inline(Envelope<EventAccepted>))))]
 pub async fn receive_event(
-    caller: Caller,
+    Delivered(event): Delivered,
     ctx: RequestContext,
-    body: JsonBody,
     db: web::Data<Db>,
     state: web::Data<NotificationsState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Service])?;
-    let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
-    let errors = event.problems();
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
     let accepted = take(&state, &db, event, &ctx).await?;
     Ok(HttpResponse::Accepted().json(Envelope::ok(accepted)))
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::contracts::events::DomainEvent;
 use cid_common::{Envelope, FieldIssue, Role};
+use cid_kit::events::Delivered;
 use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::STAFF;
 use cid_kit::{
@@ -312,17 +313,10 @@ pub async fn history(
     request_body = DomainEvent, security(("bearer" = [])),
     responses((status = 202, body = inline(Envelope<TakenIn>))))]
 pub async fn take_in(
-    caller: Caller,
-    body: JsonBody,
+    Delivered(event): Delivered,
     db: web::Data<Db>,
     state: web::Data<SecurityState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Service])?;
-    let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
-    let problems = event.problems();
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
     let new = take(&state, &db, event).await?;
     Ok(HttpResponse::Accepted().json(Envelope::ok(TakenIn { duplicate: !new })))
 }

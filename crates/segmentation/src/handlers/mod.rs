@@ -4,8 +4,9 @@ pub mod dto;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
+use cid_common::Envelope;
 use cid_common::contracts::events::DomainEvent;
-use cid_common::{Envelope, Role};
+use cid_kit::events::Delivered;
 use cid_kit::roles::{ADMIN, STAFF};
 use cid_kit::{
     ApiError, Caller, CustomerPath, Db, JsonBody, ReadableCustomer, RequestContext, audit,
@@ -193,18 +194,11 @@ pub async fn update(
     request_body = DomainEvent, security(("bearer" = [])),
     responses((status = 202, body = inline(Envelope<SegmentationTakenIn>))))]
 pub async fn take_in(
-    caller: Caller,
+    Delivered(event): Delivered,
     ctx: RequestContext,
-    body: JsonBody,
     db: web::Data<Db>,
     state: web::Data<SegmentationState>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_any(&[Role::Service])?;
-    let event: DomainEvent = cid_kit::json::parse(&body.raw)?;
-    let problems = event.problems();
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
     let segment = take(&state, &db, event, &ctx).await?;
     Ok(HttpResponse::Accepted().json(Envelope::ok(SegmentationTakenIn { segment })))
 }

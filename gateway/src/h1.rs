@@ -1,0 +1,506 @@
+//! The upstream exchange on the serving task itself: the request written with one `write`,
+//! the response head parsed with httparse, and the body read from the socket while the
+//! client's side polls it — no connection task, no channel between tasks, no wake-ups in
+//! between (hyper's client costs two tasks and four wake-ups per request). hyper's client
+//! (`pool.rs`) still carries what this does not: WebSocket upgrades and request bodies
+//! without a declared length.
+//!
+//! Connections are kept per serving thread and upstream, like `pool.rs`'s. One whose upstream
+//! closed it while idle (a FIN already read by the reactor) is dropped when taken.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::pool::SendError;
+use crate::upstream::Upstream;
+
+const MAX_HEADERS: usize = 128;
+/// A response head larger than this is refused (as hyper's default).
+const MAX_HEAD: usize = 64 * 1024;
+/// A chunk-size line longer than this is refused.
+const MAX_LINE: usize = 4096;
+const READ_AHEAD: usize = 16 * 1024;
+/// Idle connections kept per thread and upstream.
+const MAX_IDLE: usize = 256;
+
+thread_local! {
+    static IDLE: RefCell<HashMap<usize, Vec<Conn>>> = RefCell::new(HashMap::new());
+}
+
+struct Conn {
+    io: TcpStream,
+    buf: BytesMut,
+}
+
+/// An upstream's key in the idle map: its address in the gateway's table, which lives as
+/// long as the process.
+fn key(upstream: &Upstream) -> usize {
+    std::ptr::from_ref(upstream) as usize
+}
+
+fn take_idle(key: usize) -> Option<Conn> {
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let conns = idle.get_mut(&key)?;
+        while let Some(conn) = conns.pop() {
+            // Idle means nothing to read: a readable socket was closed (or sent junk).
+            let mut probe = [0u8; 1];
+            if matches!(conn.io.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            {
+                return Some(conn);
+            }
+        }
+        None
+    })
+}
+
+fn put_idle(key: usize, conn: Conn) {
+    if !conn.buf.is_empty() {
+        return;
+    }
+    IDLE.with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let conns = idle.entry(key).or_default();
+        if conns.len() < MAX_IDLE {
+            conns.push(conn);
+        }
+    });
+}
+
+async fn connect(upstream: &Upstream) -> Result<Conn, SendError> {
+    let addr = upstream.authority.as_str();
+    let io = tokio::time::timeout(crate::pool::CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| SendError::Connect(format!("connect to {addr} timed out")))?
+        .map_err(|e| SendError::Connect(format!("connect to {addr}: {e}")))?;
+    let _ = io.set_nodelay(true);
+    Ok(Conn {
+        io,
+        buf: BytesMut::with_capacity(READ_AHEAD),
+    })
+}
+
+/// The request's head and body as bytes on the wire.
+fn encode(parts: &http::request::Parts, authority: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512 + body.len());
+    out.extend_from_slice(parts.method.as_str().as_bytes());
+    out.push(b' ');
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(authority.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut declared = false;
+    for (name, value) in &parts.headers {
+        // The body is sent at once, so an `Expect: 100-continue` has nothing to wait for.
+        if name == header::EXPECT {
+            continue;
+        }
+        if name == header::HOST || name == header::CONTENT_LENGTH {
+            declared |= name == header::CONTENT_LENGTH;
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if declared || !body.is_empty() {
+        out.extend_from_slice(b"content-length: ");
+        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// Waits for the first bytes of the answer: an end of stream before any is an error of
+/// its own kind (`UnexpectedEof`).
+async fn first_bytes(conn: &mut Conn) -> io::Result<()> {
+    if conn.buf.is_empty() && conn.io.read_buf(&mut conn.buf).await? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "upstream closed before answering",
+        ));
+    }
+    Ok(())
+}
+
+/// How the response body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    /// Until the upstream closes the connection.
+    Close,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+fn bad(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// Sends `parts` with `body` to `upstream` and reads the response head; the body follows as
+/// the returned response's body is polled.
+pub async fn send(
+    upstream: &Upstream,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Response<UpstreamBody>, SendError> {
+    let wire = encode(parts, upstream.authority.as_str(), body);
+    let key = key(upstream);
+    // A reused connection the upstream closed while idle fails the write, or ends before
+    // the first byte of an answer. The upstream then read nothing (a failed write) or
+    // most likely nothing (closing an idle connection): a failed write goes again on a
+    // fresh connection for any method, an early end only for methods safe to repeat.
+    let safe = matches!(
+        parts.method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    );
+    let reused = match take_idle(key) {
+        Some(mut conn) => match conn.io.write_all(&wire).await {
+            Ok(()) => match first_bytes(&mut conn).await {
+                Ok(()) => Some(conn),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && safe => None,
+                Err(e) => return Err(SendError::Io(e)),
+            },
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let mut conn = match reused {
+        Some(conn) => conn,
+        None => {
+            let mut fresh = connect(upstream).await?;
+            fresh.io.write_all(&wire).await.map_err(SendError::Io)?;
+            fresh
+        }
+    };
+    let head_request = parts.method == Method::HEAD;
+    loop {
+        let (status, version, headers, used) = {
+            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut res = httparse::Response::new(&mut slots);
+            match res.parse(&conn.buf) {
+                Ok(httparse::Status::Complete(used)) => {
+                    let status = StatusCode::from_u16(res.code.unwrap_or(0))
+                        .map_err(|_| SendError::Io(bad("status")))?;
+                    let version = if res.version == Some(0) {
+                        Version::HTTP_10
+                    } else {
+                        Version::HTTP_11
+                    };
+                    let mut headers = http::HeaderMap::with_capacity(res.headers.len());
+                    for h in res.headers.iter() {
+                        let name = HeaderName::from_bytes(h.name.as_bytes())
+                            .map_err(|_| SendError::Io(bad("header name")))?;
+                        let value = HeaderValue::from_bytes(h.value)
+                            .map_err(|_| SendError::Io(bad("header value")))?;
+                        headers.append(name, value);
+                    }
+                    (status, version, headers, used)
+                }
+                Ok(httparse::Status::Partial) => {
+                    if conn.buf.len() > MAX_HEAD {
+                        return Err(SendError::Io(bad("response head too large")));
+                    }
+                    let n = conn
+                        .io
+                        .read_buf(&mut conn.buf)
+                        .await
+                        .map_err(SendError::Io)?;
+                    if n == 0 {
+                        return Err(SendError::Io(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "upstream closed before answering",
+                        )));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(SendError::Io(bad(e.to_string()))),
+            }
+        };
+        conn.buf.advance(used);
+        // An interim answer (100 Continue, 103 Early Hints) precedes the real one.
+        if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
+            continue;
+        }
+        let framing = framing(head_request, status, &headers).map_err(SendError::Io)?;
+        let reuse = version == Version::HTTP_11
+            && framing != Framing::Close
+            && !headers
+                .get_all(header::CONNECTION)
+                .iter()
+                .any(|v| has_token(v, "close"));
+        let mut res = Response::new(UpstreamBody {
+            conn: Some(conn),
+            key,
+            framing,
+            reuse,
+        });
+        *res.status_mut() = status;
+        *res.version_mut() = version;
+        *res.headers_mut() = headers;
+        if framing == Framing::Done {
+            res.body_mut().finish();
+        }
+        return Ok(res);
+    }
+}
+
+fn has_token(value: &HeaderValue, token: &str) -> bool {
+    value
+        .to_str()
+        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+}
+
+fn framing(
+    head_request: bool,
+    status: StatusCode,
+    headers: &http::HeaderMap,
+) -> io::Result<Framing> {
+    if head_request
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return Ok(Framing::Done);
+    }
+    if let Some(te) = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+    {
+        // Chunked must be the last coding; anything else is read until close.
+        let last = te.to_str().ok().and_then(|v| v.rsplit(',').next());
+        return Ok(match last {
+            Some(c) if c.trim().eq_ignore_ascii_case("chunked") => Framing::Chunked(Chunk::Size),
+            _ => Framing::Close,
+        });
+    }
+    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
+    match lengths.next() {
+        None => Ok(Framing::Close),
+        Some(first) => {
+            if lengths.any(|other| other != first) {
+                return Err(bad("conflicting content-length"));
+            }
+            let n: u64 = first
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| bad("content-length"))?;
+            Ok(if n == 0 {
+                Framing::Done
+            } else {
+                Framing::Length(n)
+            })
+        }
+    }
+}
+
+/// A response body read from the upstream connection as it is polled; the connection goes
+/// back to the thread's idle list once the body ended cleanly.
+pub struct UpstreamBody {
+    conn: Option<Conn>,
+    key: usize,
+    framing: Framing,
+    reuse: bool,
+}
+
+impl UpstreamBody {
+    fn finish(&mut self) {
+        self.framing = Framing::Done;
+        if let Some(conn) = self.conn.take()
+            && self.reuse
+        {
+            put_idle(self.key, conn);
+        }
+    }
+}
+
+/// Reads more of the connection into its buffer: 0 at the end of the stream.
+fn poll_fill(conn: &mut Conn, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    conn.buf.reserve(READ_AHEAD);
+    loop {
+        match conn.io.try_read_buf(&mut conn.buf) {
+            Ok(n) => return Poll::Ready(Ok(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                ready!(conn.io.poll_read_ready(cx))?;
+            }
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+}
+
+fn eof() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "upstream closed mid-body")
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = &mut *self;
+        loop {
+            let framing = this.framing;
+            if framing == Framing::Done {
+                this.finish();
+                return Poll::Ready(None);
+            }
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match framing {
+                Framing::Done => unreachable!("handled above"),
+                Framing::Length(left) | Framing::Chunked(Chunk::Data(left)) => {
+                    if conn.buf.is_empty() && ready!(poll_fill(conn, cx))? == 0 {
+                        return Poll::Ready(Some(Err(eof())));
+                    }
+                    let take = conn
+                        .buf
+                        .len()
+                        .min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let data = conn.buf.split_to(take).freeze();
+                    let left = left - take as u64;
+                    this.framing = match (framing, left) {
+                        (Framing::Length(_), 0) => Framing::Done,
+                        (Framing::Length(_), n) => Framing::Length(n),
+                        (_, 0) => Framing::Chunked(Chunk::DataEnd),
+                        (_, n) => Framing::Chunked(Chunk::Data(n)),
+                    };
+                    if this.framing == Framing::Done {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Framing::Close => {
+                    if conn.buf.is_empty() && ready!(poll_fill(conn, cx))? == 0 {
+                        this.reuse = false;
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                    let data = conn.buf.split().freeze();
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Framing::Chunked(Chunk::DataEnd) => {
+                    if conn.buf.len() < 2 {
+                        if ready!(poll_fill(conn, cx))? == 0 {
+                            return Poll::Ready(Some(Err(eof())));
+                        }
+                        continue;
+                    }
+                    if &conn.buf[..2] != b"\r\n" {
+                        return Poll::Ready(Some(Err(bad("chunk not followed by CRLF"))));
+                    }
+                    conn.buf.advance(2);
+                    this.framing = Framing::Chunked(Chunk::Size);
+                }
+                Framing::Chunked(state @ (Chunk::Size | Chunk::Trailers)) => {
+                    let Some(end) = conn.buf.windows(2).position(|w| w == b"\r\n") else {
+                        if conn.buf.len() > MAX_LINE {
+                            return Poll::Ready(Some(Err(bad("chunk line too long"))));
+                        }
+                        if ready!(poll_fill(conn, cx))? == 0 {
+                            return Poll::Ready(Some(Err(eof())));
+                        }
+                        continue;
+                    };
+                    let line = conn.buf.split_to(end + 2);
+                    let line = &line[..end];
+                    this.framing = if state == Chunk::Trailers {
+                        // Trailers are not passed on; the empty line ends the body.
+                        if line.is_empty() {
+                            Framing::Done
+                        } else {
+                            Framing::Chunked(Chunk::Trailers)
+                        }
+                    } else {
+                        let digits = line.split(|b| *b == b';').next().unwrap_or_default();
+                        let size = std::str::from_utf8(digits)
+                            .ok()
+                            .and_then(|d| u64::from_str_radix(d.trim(), 16).ok())
+                            .ok_or_else(|| bad("chunk size"))?;
+                        if size == 0 {
+                            Framing::Chunked(Chunk::Trailers)
+                        } else {
+                            Framing::Chunked(Chunk::Data(size))
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.framing == Framing::Done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.framing {
+            Framing::Length(n) => SizeHint::with_exact(n),
+            Framing::Done => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+/// Whether a request can take this path: not an upgrade, and a body of declared length
+/// (or none), which is read whole first (it is under the body limit).
+pub fn accepts(req: &Request<hyper::body::Incoming>) -> bool {
+    !req.headers().contains_key(header::TRANSFER_ENCODING)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(framing(false, StatusCode::OK, &h).unwrap(), Framing::Close);
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("12"));
+        assert_eq!(
+            framing(false, StatusCode::OK, &h).unwrap(),
+            Framing::Length(12)
+        );
+        assert_eq!(framing(true, StatusCode::OK, &h).unwrap(), Framing::Done);
+        assert_eq!(
+            framing(false, StatusCode::NO_CONTENT, &h).unwrap(),
+            Framing::Done
+        );
+        h.append(header::CONTENT_LENGTH, HeaderValue::from_static("13"));
+        assert!(framing(false, StatusCode::OK, &h).is_err());
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("gzip, chunked"),
+        );
+        assert_eq!(
+            framing(false, StatusCode::OK, &h).unwrap(),
+            Framing::Chunked(Chunk::Size)
+        );
+    }
+}
