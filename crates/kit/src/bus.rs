@@ -218,12 +218,13 @@ impl Consuming {
             .await
             .map_err(|e| format!("stream {}: {e}", self.events.stream))?;
         let durable = self.service.to_owned();
+        let filter = self.filter();
         let consumer = stream
             .get_or_create_consumer(
                 &durable,
                 pull::Config {
                     durable_name: Some(durable.clone()),
-                    filter_subject: self.filter(),
+                    filter_subject: filter.clone(),
                     ack_policy: jetstream::consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(self.events.ack_wait_secs.max(1)),
                     ..Default::default()
@@ -231,6 +232,13 @@ impl Consuming {
             )
             .await
             .map_err(|e| format!("consumer {durable}: {e}"))?;
+        let has = &consumer.cached_info().config.filter_subject;
+        if *has != filter {
+            // An existing consumer keeps its position and its filter: a service whose types
+            // changed must have its consumer removed (it then starts from the stream's start).
+            tracing::warn!(service = self.service, has = %has, wants = %filter,
+                "domain events: the durable consumer filters other subjects; remove it to take the new ones");
+        }
         let mut messages = consumer
             .messages()
             .await

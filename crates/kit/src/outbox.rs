@@ -149,6 +149,16 @@ pub fn by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Row>> {
         .optional()
 }
 
+/// How long a delivered message is kept (to look into what was sent) before it is purged.
+pub const KEEP_DELIVERED_DAYS: i64 = 7;
+
+/// Forgets messages delivered more than [`KEEP_DELIVERED_DAYS`] before `now`, so the table
+/// holds a week of traffic rather than all of it; messages set aside stay until someone looks.
+pub fn purge_delivered(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    let before = now - chrono::Duration::days(KEEP_DELIVERED_DAYS);
+    diesel::delete(outbox::table.filter(outbox::delivered_at.lt(before))).execute(conn)
+}
+
 /// Messages not yet delivered (nor set aside), and when the oldest was written.
 pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
     outbox::table

@@ -35,6 +35,21 @@ pub struct Job {
 }
 
 impl Job {
+    /// Forgets outbox messages delivered a week ago; every service runs it.
+    pub fn purge_delivered_outbox() -> Self {
+        Self {
+            name: "purge delivered outbox messages",
+            every: std::time::Duration::from_secs(3600),
+            run: Arc::new(|db: Db| {
+                Box::pin(async move {
+                    let now = chrono::Utc::now().naive_utc();
+                    db.transact(move |c| crate::outbox::purge_delivered(c, now))
+                        .await
+                })
+            }),
+        }
+    }
+
     /// Forgets expired idempotency keys; every service runs it.
     pub fn purge_idempotency_keys() -> Self {
         Self {
@@ -69,7 +84,7 @@ pub struct AppSpec {
     pub configure: Configure,
     pub workers: usize,
     pub body_limit: usize,
-    /// The service's own periodic chores (the kit adds the idempotency purge).
+    /// The service's own periodic chores (the kit adds the idempotency and outbox purges).
     pub jobs: Vec<Job>,
     /// Its long-lived tasks.
     pub tasks: Vec<Task>,
@@ -293,7 +308,7 @@ pub fn start_with_metrics(
         .jobs
         .iter()
         .cloned()
-        .chain([Job::purge_idempotency_keys()])
+        .chain([Job::purge_idempotency_keys(), Job::purge_delivered_outbox()])
         .map(|job| tokio::spawn(run_job(job, spec.db.clone(), stop.clone())))
         .chain(spec.tasks.iter().map(|task| {
             tracing::debug!(task = task.name, "task started");

@@ -225,3 +225,63 @@ async fn over_http_each_consumer_of_an_event_gets_it_on_its_own() {
     );
     assert_eq!(seen.lock().unwrap().get(&key), Some(&1));
 }
+
+#[tokio::test]
+async fn delivered_messages_are_purged_after_a_week_and_set_aside_ones_kept() {
+    let db_handle = cid_testkit::TestDb::new("purge");
+    let db = Db::connect(
+        &db_handle.url,
+        &Default::default(),
+        &cid_customers::MIGRATIONS,
+    )
+    .unwrap();
+    let now = Utc::now().naive_utc();
+    let week = chrono::Duration::days(outbox::KEEP_DELIVERED_DAYS);
+    db.write(move |c| {
+        for (key, delivered, failed) in [
+            ("old", Some(now - week - chrono::Duration::hours(1)), None),
+            (
+                "recent",
+                Some(now - week + chrono::Duration::hours(1)),
+                None,
+            ),
+            ("pending", None, None),
+            ("set-aside", None, Some(now - week * 4)),
+        ] {
+            let message = Message {
+                target: "loyalty".into(),
+                method: reqwest::Method::POST,
+                path: "/x".into(),
+                body: json!({}),
+                idempotency_key: key.into(),
+            };
+            outbox::enqueue(c, &message, now - week * 5)?;
+            diesel::update(outbox::outbox::table.filter(outbox::outbox::idempotency_key.eq(key)))
+                .set((
+                    outbox::outbox::delivered_at.eq(delivered),
+                    outbox::outbox::failed_at.eq(failed),
+                ))
+                .execute(c)?;
+        }
+        Ok::<_, ApiError>(())
+    })
+    .await
+    .unwrap();
+    let purged = db
+        .write(move |c| outbox::purge_delivered(c, now).map_err(ApiError::from))
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    for (key, kept) in [
+        ("old", false),
+        ("recent", true),
+        ("pending", true),
+        ("set-aside", true),
+    ] {
+        let row = db
+            .read(move |c| outbox::by_key(c, key).map_err(ApiError::from))
+            .await
+            .unwrap();
+        assert_eq!(row.is_some(), kept, "{key}");
+    }
+}
