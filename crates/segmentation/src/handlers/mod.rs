@@ -13,6 +13,8 @@ use cid_kit::{
 };
 use serde_json::json;
 
+use cid_kit::registry::Lookup;
+
 use crate::domain::{CATALOG, Segment, SegmentEntry, classify};
 use crate::error::SegmentationError;
 use crate::{SegmentationState, ops, store};
@@ -213,8 +215,19 @@ pub async fn take(
 ) -> Result<Option<Segment>, ApiError> {
     let wanted = cid_kit::events::subscribed_types(crate::SERVICE)
         .is_some_and(|t| t.contains(&event.kind.as_str()));
-    let Some(id) = event.customer_id.filter(|_| wanted) else {
+    let Some(named) = event.customer_id.filter(|_| wanted) else {
         return Ok(None);
+    };
+    // Only customers the registry issued get an assignment (as on a first read), stored
+    // under their standard ID.
+    let id = match state.registry.lookup(&named, ctx).await {
+        Lookup::Known(c) => c.customer_id,
+        Lookup::Unknown => return Ok(None),
+        Lookup::Unavailable => {
+            return Err(ApiError::new(cid_common::ErrorCode::ServiceUnavailable)
+                .arg("service", cid_kit::registry::REGISTRY)
+                .retry_after(2));
+        }
     };
     let activity = state.activity(&id, Some(ctx)).await.ok_or_else(|| {
         ApiError::new(cid_common::ErrorCode::ServiceUnavailable)

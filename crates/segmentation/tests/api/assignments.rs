@@ -284,12 +284,20 @@ async fn a_purchase_event_moves_the_segment_at_once_without_a_read() {
     let res = take_event(&app, purchase_event(2, &id, "analytics.purchase_refunded")).await;
     assert_eq!(res.status(), 202);
     assert_eq!(app.db.emitted_types().len(), 1);
-    // Types it does not react to, and events about nobody, are taken and change nothing.
+    // Types it does not react to, and events about nobody the registry issued, are taken
+    // and change nothing.
     let res = take_event(&app, purchase_event(3, &id, "loyalty.points_earned")).await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["data"]["segment"],
         Value::Null
     );
+    let unknown = purchase_event(6, "CID-2020-999999", "analytics.purchase_recorded");
+    let res = take_event(&app, unknown).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["data"]["segment"],
+        Value::Null
+    );
+    assert_eq!(members(&app, "occasional").await, 0);
     // Malformed events are refused; analytics unreachable is a 503, so the sender retries.
     let res = take_event(&app, json!({"id": "x", "type": "nodot"})).await;
     assert_eq!(res.status(), 400);
