@@ -191,10 +191,15 @@ impl Consuming {
     async fn run(self: Arc<Self>, mut stopping: Stopping) {
         let mut failures = 0u32;
         loop {
+            let began = std::time::Instant::now();
             let outcome = tokio::select! {
                 _ = stopping.wait() => return,
                 outcome = self.consume() => outcome,
             };
+            // A link that held for a while was a success: the next outage starts counting anew.
+            if began.elapsed() > Duration::from_secs(60) {
+                failures = 0;
+            }
             if let Err(e) = outcome {
                 failures = failures.saturating_add(1);
                 if failures == 1 || failures.is_power_of_two() {
