@@ -6,7 +6,6 @@
 //! admit a token that verification would refuse.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use cid_common::Role;
@@ -21,11 +20,12 @@ pub struct TokenCaller {
     pub roles: Vec<Role>,
 }
 
-/// Header value → (valid until, whose).
-type Verified = HashMap<Box<[u8]>, (i64, Rc<TokenCaller>)>;
+/// Header value → (valid until, whose). Only verified tokens are keys, so a fast hash
+/// without a random seed cannot be flooded.
+type Verified = rustc_hash::FxHashMap<Box<[u8]>, (i64, Rc<TokenCaller>)>;
 
 thread_local! {
-    static VERIFIED: RefCell<Verified> = RefCell::new(HashMap::new());
+    static VERIFIED: RefCell<Verified> = RefCell::new(Verified::default());
 }
 
 fn now() -> i64 {

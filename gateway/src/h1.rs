@@ -9,7 +9,6 @@
 //! closed it while idle (a FIN already read by the reactor) is dropped when taken.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -34,7 +33,8 @@ const READ_AHEAD: usize = 16 * 1024;
 const MAX_IDLE: usize = 256;
 
 thread_local! {
-    static IDLE: RefCell<HashMap<usize, Vec<Conn>>> = RefCell::new(HashMap::new());
+    static IDLE: RefCell<rustc_hash::FxHashMap<usize, Vec<Conn>>> =
+        RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 struct Conn {
@@ -159,6 +159,35 @@ fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
+/// A response head: status, version, headers and the bytes it took; `None` while incomplete.
+fn parse_head(
+    buf: &[u8],
+) -> Result<Option<(StatusCode, Version, http::HeaderMap, usize)>, SendError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut slots);
+    let used = match res.parse(buf) {
+        Ok(httparse::Status::Complete(used)) => used,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(SendError::Io(bad(e.to_string()))),
+    };
+    let status =
+        StatusCode::from_u16(res.code.unwrap_or(0)).map_err(|_| SendError::Io(bad("status")))?;
+    let version = if res.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let mut headers = http::HeaderMap::with_capacity(res.headers.len());
+    for h in res.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| SendError::Io(bad("header name")))?;
+        let value =
+            HeaderValue::from_bytes(h.value).map_err(|_| SendError::Io(bad("header value")))?;
+        headers.append(name, value);
+    }
+    Ok(Some((status, version, headers, used)))
+}
+
 /// Sends `parts` with `body` to `upstream` and reads the response head; the body follows as
 /// the returned response's body is polled.
 pub async fn send(
@@ -197,47 +226,24 @@ pub async fn send(
     };
     let head_request = parts.method == Method::HEAD;
     loop {
-        let (status, version, headers, used) = {
-            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut res = httparse::Response::new(&mut slots);
-            match res.parse(&conn.buf) {
-                Ok(httparse::Status::Complete(used)) => {
-                    let status = StatusCode::from_u16(res.code.unwrap_or(0))
-                        .map_err(|_| SendError::Io(bad("status")))?;
-                    let version = if res.version == Some(0) {
-                        Version::HTTP_10
-                    } else {
-                        Version::HTTP_11
-                    };
-                    let mut headers = http::HeaderMap::with_capacity(res.headers.len());
-                    for h in res.headers.iter() {
-                        let name = HeaderName::from_bytes(h.name.as_bytes())
-                            .map_err(|_| SendError::Io(bad("header name")))?;
-                        let value = HeaderValue::from_bytes(h.value)
-                            .map_err(|_| SendError::Io(bad("header value")))?;
-                        headers.append(name, value);
-                    }
-                    (status, version, headers, used)
-                }
-                Ok(httparse::Status::Partial) => {
-                    if conn.buf.len() > MAX_HEAD {
-                        return Err(SendError::Io(bad("response head too large")));
-                    }
-                    let n = conn
-                        .io
-                        .read_buf(&mut conn.buf)
-                        .await
-                        .map_err(SendError::Io)?;
-                    if n == 0 {
-                        return Err(SendError::Io(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "upstream closed before answering",
-                        )));
-                    }
-                    continue;
-                }
-                Err(e) => return Err(SendError::Io(bad(e.to_string()))),
+        // The head is parsed in a plain function: its array of header slots (4 KiB) then
+        // never lives in this future, which is moved (copied) several times per request.
+        let Some((status, version, headers, used)) = parse_head(&conn.buf)? else {
+            if conn.buf.len() > MAX_HEAD {
+                return Err(SendError::Io(bad("response head too large")));
             }
+            let n = conn
+                .io
+                .read_buf(&mut conn.buf)
+                .await
+                .map_err(SendError::Io)?;
+            if n == 0 {
+                return Err(SendError::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "upstream closed before answering",
+                )));
+            }
+            continue;
         };
         conn.buf.advance(used);
         // An interim answer (100 Continue, 103 Early Hints) precedes the real one.

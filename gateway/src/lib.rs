@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cors;
+pub mod deadline;
 pub mod docs;
 pub mod h1;
 pub mod pool;
@@ -206,7 +207,7 @@ impl Gateway {
         self.groups.iter().map(|g| g.name.clone()).collect()
     }
 
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, peer: &proxy::Peer) -> Response<Body> {
         let mut ctx = Ctx::new(req.headers(), self.default_locale);
         let origin = req.headers().get(header::ORIGIN).cloned();
         let method = req.method().clone();
@@ -500,6 +501,8 @@ async fn serve(
     // graceful helper of hyper-util does not take connections that can be upgraded to a
     // WebSocket, so the connections are told to stop here.)
     let (open, mut closed) = tokio::sync::mpsc::channel::<()>(1);
+    // This loop's upstream deadlines (`deadline::within`); it ends with the runtime.
+    tokio::spawn(deadline::sweep());
     let mut http = hyper::server::conn::http1::Builder::new();
     // Small answers go out in one plain write (headers and body copied together) rather
     // than a two-part writev.
@@ -512,9 +515,10 @@ async fn serve(
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let gw = gateway.clone();
+                let peer = Arc::new(proxy::Peer::new(peer));
                 let service = service_fn(move |req| {
-                    let gw = gw.clone();
-                    async move { Ok::<_, Infallible>(gw.handle(req, peer).await) }
+                    let (gw, peer) = (gw.clone(), peer.clone());
+                    async move { Ok::<_, Infallible>(gw.handle(req, &peer).await) }
                 });
                 let io = TokioIo::new(wire::ProblemIo::new(stream));
                 let conn = http.serve_connection(io, service).with_upgrades();

@@ -42,6 +42,23 @@ static HOP_BY_HOP: [HeaderName; 8] = [
     header::UPGRADE,
 ];
 
+/// The client at the other end of a connection.
+pub struct Peer {
+    pub addr: SocketAddr,
+    /// Its IP as a header value, written once per connection rather than per request.
+    pub ip: HeaderValue,
+}
+
+impl Peer {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            ip: HeaderValue::from_str(&addr.ip().to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+            addr,
+        }
+    }
+}
+
 /// What the phases learn about one request.
 pub struct Ctx {
     pub request_id: String,
@@ -135,7 +152,7 @@ impl Gateway {
     pub(crate) async fn forward(
         &self,
         mut req: Request<Incoming>,
-        peer: SocketAddr,
+        peer: &Peer,
         ctx: &mut Ctx,
     ) -> Response<Body> {
         let Some(name) = group_of(req.uri().path()) else {
@@ -161,7 +178,7 @@ impl Gateway {
                 &ctx.request_id,
             );
         }
-        let budget = match self.admit(&req, peer, ctx).await {
+        let budget = match self.admit(&req, peer.addr, ctx).await {
             Ok(budget) => budget,
             Err(refusal) => return *refusal,
         };
@@ -185,10 +202,10 @@ impl Gateway {
             .get(&X_FORWARDED_FOR)
             .and_then(|v| v.to_str().ok())
         {
-            Some(prior) => format!("{prior}, {}", peer.ip()),
-            None => peer.ip().to_string(),
+            Some(prior) => HeaderValue::from_str(&format!("{prior}, {}", peer.addr.ip())).ok(),
+            None => Some(peer.ip.clone()),
         };
-        if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+        if let Some(v) = forwarded_for {
             parts.headers.insert(X_FORWARDED_FOR.clone(), v);
         }
         parts
@@ -396,8 +413,8 @@ impl Gateway {
                 None => pool::send(upstream, req).await,
             }
         };
-        let outcome = tokio::time::timeout(group.timeout, exchange).await;
-        self.settle(upstream, outcome.ok(), ctx)
+        let outcome = crate::deadline::within(group.timeout, exchange).await;
+        self.settle(upstream, outcome, ctx)
     }
 
     /// [`Gateway::send`] on the gateway's own exchange.
@@ -412,8 +429,8 @@ impl Gateway {
             return Err(ErrorCode::ServiceUnavailable);
         };
         let exchange = crate::h1::send(upstream, parts, body);
-        let outcome = tokio::time::timeout(group.timeout, exchange).await;
-        self.settle(upstream, outcome.ok(), ctx)
+        let outcome = crate::deadline::within(group.timeout, exchange).await;
+        self.settle(upstream, outcome, ctx)
     }
 
     /// An exchange's outcome (`None`: timed out) for the breaker, the log and the client.
