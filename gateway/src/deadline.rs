@@ -84,16 +84,19 @@ pub async fn sweep() {
         .await;
         tokio::time::sleep(TICK).await;
         let now = Instant::now();
-        WATCH.with(|w| {
-            for slot in &mut w.borrow_mut().slots {
-                if slot.used && !slot.expired && slot.due <= now {
+        // Woken after the list is let go: a waker is free to look at its own slot.
+        let due: Vec<Waker> = WATCH.with(|w| {
+            w.borrow_mut()
+                .slots
+                .iter_mut()
+                .filter(|slot| slot.used && !slot.expired && slot.due <= now)
+                .filter_map(|slot| {
                     slot.expired = true;
-                    if let Some(waker) = slot.waker.take() {
-                        waker.wake();
-                    }
-                }
-            }
+                    slot.waker.take()
+                })
+                .collect()
         });
+        due.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -102,7 +105,7 @@ struct Registration(usize);
 
 impl Registration {
     fn new(due: Instant) -> Self {
-        WATCH.with(|w| {
+        let (registration, parked) = WATCH.with(|w| {
             let mut w = w.borrow_mut();
             let slot = Slot {
                 due,
@@ -118,11 +121,12 @@ impl Registration {
                 w.slots.len() - 1
             };
             w.live += 1;
-            if let Some(sweeper) = w.parked.take() {
-                sweeper.wake();
-            }
-            Self(index)
-        })
+            (Self(index), w.parked.take())
+        });
+        if let Some(sweeper) = parked {
+            sweeper.wake();
+        }
+        registration
     }
 
     /// Whether the time is up; if not, the task is woken when it is.
