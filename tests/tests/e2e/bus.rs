@@ -128,17 +128,45 @@ async fn events_over_jetstream_reach_each_service_once_across_replicas_and_outli
     let rules = crate::helpers::alert_rules(&security, &id, &me).await;
     assert_eq!(rules, ["redemption_velocity"]);
 
-    // What JetStream saw: each event (the registry's too) stored once, handed to one replica
-    // of notifications once (every type) and to security once (redemptions only), all
-    // acknowledged.
-    let all = (emitted + registry.db.emitted().len()) as u64;
+    // What JetStream saw: each event (the registry's, and security's alert, too) stored once,
+    // handed to one replica of notifications once (every type) and to security once
+    // (redemptions only), all acknowledged.
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-    let stream = js.get_stream("CID_EVENTS").await.unwrap();
-    assert_eq!(stream.get_info().await.unwrap().state.messages, all);
+    let mut stream = js.get_stream("CID_EVENTS").await.unwrap();
+    // Every event in the outboxes, and nothing else, once: the IDs the stream holds are the
+    // IDs the services wrote (read again until the last publish has landed).
+    let mut written = Vec::new();
+    let mut held = Vec::new();
+    for _ in 0..50 {
+        written = [&loyalty, &registry, &security, &notifications]
+            .iter()
+            .flat_map(|app| app.db.emitted())
+            .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>();
+        written.sort();
+        let stored = stream.info().await.unwrap().state.messages;
+        held.clear();
+        for seq in 1..=stored {
+            let msg = stream.get_raw_message(seq).await.unwrap();
+            let id = msg
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default();
+            held.push(id);
+        }
+        held.sort();
+        if held == written {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(held, written, "event IDs in the stream and in the outboxes");
+    let all = written.len() as u64;
     for (consumer, handed) in [("notifications", all), ("security", 11)] {
         let mut info = stream.consumer_info(consumer).await.unwrap();
         for _ in 0..50 {
-            if info.num_ack_pending == 0 {
+            if info.num_ack_pending == 0 && info.delivered.consumer_sequence >= handed {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
