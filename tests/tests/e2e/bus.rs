@@ -200,11 +200,18 @@ async fn events_over_jetstream_reach_each_service_once_across_replicas_and_outli
     nats.restart().await;
     let after = until_taken(&loyalty, &notifications).await;
     assert_eq!(after, emitted + 3);
-    assert_eq!(
-        count(
+    // The row is marked delivered once JetStream has acknowledged the publish, which may be
+    // after notifications has already taken the event: wait for the mark, not only the effect.
+    let mut waiting = 0;
+    for _ in 0..50 {
+        waiting = count(
             &loyalty,
-            "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL"
-        ),
-        0
-    );
+            "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL",
+        );
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 0, "events still undelivered in loyalty's outbox");
 }
