@@ -90,8 +90,50 @@ async fn connect(upstream: &Upstream) -> Result<Conn, SendError> {
     })
 }
 
-/// The request's head and body as bytes on the wire.
-fn encode(parts: &http::request::Parts, authority: &str, body: &[u8]) -> Vec<u8> {
+/// The headers the gateway sets on every forwarded request, in place of any the client sent.
+pub struct Forwarding<'a> {
+    pub forwarded_for: &'a [u8],
+    /// The client's `Host`, passed on as `X-Forwarded-Host`.
+    pub host: Option<&'a [u8]>,
+    pub request_id: &'a str,
+    pub traceparent: &'a str,
+}
+
+/// Whether a request header stays behind: framing and `Host` (written anew), hop-by-hop
+/// headers (RFC 9110 §7.6.1) and those the gateway sets itself. One match on the name
+/// rather than a removal from the map per name.
+fn stays_behind(name: &str) -> bool {
+    matches!(
+        name,
+        "host"
+            | "content-length"
+            | "transfer-encoding"
+            // The body is sent at once, so an `Expect: 100-continue` has nothing to wait for.
+            | "expect"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "x-forwarded-for"
+            | "x-forwarded-proto"
+            | "x-forwarded-host"
+            | "x-request-id"
+            | "traceparent"
+    )
+}
+
+/// The request's head and body as bytes on the wire: the client's end-to-end headers as
+/// they came, then the gateway's.
+fn encode(
+    parts: &http::request::Parts,
+    authority: &str,
+    fwd: &Forwarding<'_>,
+    body: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(512 + body.len());
     out.extend_from_slice(parts.method.as_str().as_bytes());
     out.push(b' ');
@@ -100,29 +142,52 @@ fn encode(parts: &http::request::Parts, authority: &str, body: &[u8]) -> Vec<u8>
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
+    // Headers the client's `Connection` names are hop-by-hop too (rare: looked up once).
+    let named: Vec<&str> = parts
+        .headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
     let mut declared = false;
     for (name, value) in &parts.headers {
-        // The body is sent at once, so an `Expect: 100-continue` has nothing to wait for.
-        if name == header::EXPECT {
+        let name = name.as_str();
+        if stays_behind(name) {
+            declared |= name == "content-length";
             continue;
         }
-        if name == header::HOST || name == header::CONTENT_LENGTH {
-            declared |= name == header::CONTENT_LENGTH;
+        if !named.is_empty() && named.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             continue;
         }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        line(&mut out, name.as_bytes(), value.as_bytes());
     }
+    line(&mut out, b"x-forwarded-for", fwd.forwarded_for);
+    line(&mut out, b"x-forwarded-proto", b"http");
+    if let Some(host) = fwd.host {
+        line(&mut out, b"x-forwarded-host", host);
+    }
+    line(&mut out, b"x-request-id", fwd.request_id.as_bytes());
+    line(&mut out, b"traceparent", fwd.traceparent.as_bytes());
     if declared || !body.is_empty() {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(body.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        line(
+            &mut out,
+            b"content-length",
+            body.len().to_string().as_bytes(),
+        );
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     out
+}
+
+fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Waits for the first bytes of the answer: an end of stream before any is an error of
@@ -159,10 +224,27 @@ fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
-/// A response head: status, version, headers and the bytes it took; `None` while incomplete.
+/// Custom response header names the services send, built once: one of these costs no
+/// allocation (any other custom name is copied).
+static KNOWN: [HeaderName; 4] = [
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("traceresponse"),
+    HeaderName::from_static("x-content-type-options"),
+    HeaderName::from_static("idempotency-replay"),
+];
+
+fn name_of(raw: &[u8]) -> Result<HeaderName, SendError> {
+    match KNOWN.iter().find(|k| k.as_str().as_bytes() == raw) {
+        Some(known) => Ok(known.clone()),
+        None => HeaderName::from_bytes(raw).map_err(|_| SendError::Io(bad("header name"))),
+    }
+}
+
+/// A response head taken off the front of `buf`: status, version and headers whose values
+/// share the head's bytes (no copy per value); `None` while incomplete.
 fn parse_head(
-    buf: &[u8],
-) -> Result<Option<(StatusCode, Version, http::HeaderMap, usize)>, SendError> {
+    buf: &mut BytesMut,
+) -> Result<Option<(StatusCode, Version, http::HeaderMap)>, SendError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut slots);
     let used = match res.parse(buf) {
@@ -177,15 +259,22 @@ fn parse_head(
     } else {
         Version::HTTP_11
     };
-    let mut headers = http::HeaderMap::with_capacity(res.headers.len());
+    // Where each value lies in the head, so that the head can be split off the buffer
+    // (which the parsed headers borrow) and shared by the values.
+    let start = buf.as_ptr() as usize;
+    let mut fields = Vec::with_capacity(res.headers.len());
     for h in res.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| SendError::Io(bad("header name")))?;
-        let value =
-            HeaderValue::from_bytes(h.value).map_err(|_| SendError::Io(bad("header value")))?;
+        let at = h.value.as_ptr() as usize - start;
+        fields.push((name_of(h.name.as_bytes())?, at, at + h.value.len()));
+    }
+    let head = buf.split_to(used).freeze();
+    let mut headers = http::HeaderMap::with_capacity(fields.len());
+    for (name, from, to) in fields {
+        let value = HeaderValue::from_maybe_shared(head.slice(from..to))
+            .map_err(|_| SendError::Io(bad("header value")))?;
         headers.append(name, value);
     }
-    Ok(Some((status, version, headers, used)))
+    Ok(Some((status, version, headers)))
 }
 
 /// Sends `parts` with `body` to `upstream` and reads the response head; the body follows as
@@ -193,9 +282,10 @@ fn parse_head(
 pub async fn send(
     upstream: &Upstream,
     parts: &http::request::Parts,
+    fwd: &Forwarding<'_>,
     body: &[u8],
 ) -> Result<Response<UpstreamBody>, SendError> {
-    let wire = encode(parts, upstream.authority.as_str(), body);
+    let wire = encode(parts, upstream.authority.as_str(), fwd, body);
     let key = key(upstream);
     // A reused connection the upstream closed while idle fails the write, or ends before
     // the first byte of an answer. The upstream then read nothing (a failed write) or
@@ -228,7 +318,7 @@ pub async fn send(
     loop {
         // The head is parsed in a plain function: its array of header slots (4 KiB) then
         // never lives in this future, which is moved (copied) several times per request.
-        let Some((status, version, headers, used)) = parse_head(&conn.buf)? else {
+        let Some((status, version, headers)) = parse_head(&mut conn.buf)? else {
             if conn.buf.len() > MAX_HEAD {
                 return Err(SendError::Io(bad("response head too large")));
             }
@@ -245,7 +335,6 @@ pub async fn send(
             }
             continue;
         };
-        conn.buf.advance(used);
         // An interim answer (100 Continue, 103 Early Hints) precedes the real one.
         if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
             continue;

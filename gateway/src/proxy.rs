@@ -98,9 +98,20 @@ impl Ctx {
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Usually there is nothing to strip: one pass over the names beats ten hashed removals.
-    let any = headers
-        .keys()
-        .any(|k| k == header::TRANSFER_ENCODING || HOP_BY_HOP.iter().any(|h| h == k));
+    let any = headers.keys().any(|k| {
+        matches!(
+            k.as_str(),
+            "transfer-encoding"
+                | "connection"
+                | "keep-alive"
+                | "proxy-connection"
+                | "proxy-authenticate"
+                | "proxy-authorization"
+                | "te"
+                | "trailer"
+                | "upgrade"
+        )
+    });
     if !any {
         return;
     }
@@ -192,33 +203,41 @@ impl Gateway {
         let client_side = websocket.then(|| hyper::upgrade::on(&mut req));
         let (mut parts, body) = req.into_parts();
         let bodiless = !has_body(&parts.headers);
-        let original_host = parts.headers.remove(header::HOST);
-        strip_hop_by_hop(&mut parts.headers);
-        if websocket {
-            crate::upgrade::mark(&mut parts.headers);
-        }
+        // The client's address appended to any `X-Forwarded-For` it came with.
         let forwarded_for = match parts
             .headers
             .get(&X_FORWARDED_FOR)
             .and_then(|v| v.to_str().ok())
         {
-            Some(prior) => HeaderValue::from_str(&format!("{prior}, {}", peer.addr.ip())).ok(),
-            None => Some(peer.ip.clone()),
+            Some(prior) => HeaderValue::from_str(&format!("{prior}, {}", peer.addr.ip()))
+                .unwrap_or_else(|_| peer.ip.clone()),
+            None => peer.ip.clone(),
         };
-        if let Some(v) = forwarded_for {
-            parts.headers.insert(X_FORWARDED_FOR.clone(), v);
-        }
-        parts
-            .headers
-            .insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
-        if let Some(host) = original_host {
-            parts.headers.insert(X_FORWARDED_HOST.clone(), host);
-        }
-        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-            parts.headers.insert(X_REQUEST_ID.clone(), v);
-        }
-        if let Ok(v) = HeaderValue::from_str(&ctx.trace.header()) {
-            parts.headers.insert(TRACEPARENT.clone(), v);
+        let traceparent = ctx.trace.header();
+        if !own {
+            // hyper's client writes the map: the same headers set in it (the own exchange
+            // writes them as it copies the client's, `h1::encode`).
+            let original_host = parts.headers.remove(header::HOST);
+            strip_hop_by_hop(&mut parts.headers);
+            if websocket {
+                crate::upgrade::mark(&mut parts.headers);
+            }
+            parts
+                .headers
+                .insert(X_FORWARDED_FOR.clone(), forwarded_for.clone());
+            parts
+                .headers
+                .insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
+            match original_host {
+                Some(host) => parts.headers.insert(X_FORWARDED_HOST.clone(), host),
+                None => parts.headers.remove(&X_FORWARDED_HOST),
+            };
+            if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+                parts.headers.insert(X_REQUEST_ID.clone(), v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&traceparent) {
+                parts.headers.insert(TRACEPARENT.clone(), v);
+            }
         }
         // Only a bodiless idempotent request can be sent again, and only elsewhere.
         let again = bodiless && idempotent(&parts.method) && group.upstreams.len() > 1;
@@ -243,9 +262,15 @@ impl Gateway {
                     Err(_) => return ctx.fail(ErrorCode::ValidationFailed, None),
                 }
             };
-            let mut outcome = self.send_own(group, &parts, &body, ctx).await;
+            let fwd = crate::h1::Forwarding {
+                forwarded_for: forwarded_for.as_bytes(),
+                host: parts.headers.get(header::HOST).map(HeaderValue::as_bytes),
+                request_id: &ctx.request_id,
+                traceparent: &traceparent,
+            };
+            let mut outcome = self.send_own(group, &parts, &fwd, &body, ctx).await;
             if again && matches!(outcome, Err(ErrorCode::ServiceUnavailable)) {
-                outcome = self.send_own(group, &parts, &body, ctx).await;
+                outcome = self.send_own(group, &parts, &fwd, &body, ctx).await;
             }
             outcome.map(|res| res.map(Either::Right))
         } else {
@@ -422,13 +447,14 @@ impl Gateway {
         &self,
         group: &Group,
         parts: &http::request::Parts,
+        fwd: &crate::h1::Forwarding<'_>,
         body: &Bytes,
         ctx: &Ctx,
     ) -> Result<Response<crate::h1::UpstreamBody>, ErrorCode> {
         let Some(upstream) = group.pick(&self.breaker) else {
             return Err(ErrorCode::ServiceUnavailable);
         };
-        let exchange = crate::h1::send(upstream, parts, body);
+        let exchange = crate::h1::send(upstream, parts, fwd, body);
         let outcome = crate::deadline::within(group.timeout, exchange).await;
         self.settle(upstream, outcome, ctx)
     }
