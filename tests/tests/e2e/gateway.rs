@@ -216,6 +216,41 @@ async fn hop_by_hop_headers_are_dropped_and_forwarding_headers_added() {
     assert_eq!(h["x-forwarded-proto"], "http");
     assert_eq!(h["x-request-id"], "rid-7");
     assert!(h["traceparent"].as_str().unwrap().starts_with("00-"));
+    assert_eq!(body["repeated"], json!([]), "{h}");
+
+    // Forwarding headers a client sends are the gateway's to set: its address is appended
+    // to the chain, the rest replaced; the client's `Host` goes on as `X-Forwarded-Host`.
+    let res = s
+        .client
+        .post(s.url("/api/customer-id/loyalty/echo"))
+        .header("X-Forwarded-For", "10.9.8.7")
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "spoofed.example")
+        .header("Traceparent", "not-a-trace")
+        .header("TE", "trailers")
+        .header("Keep-Alive", "timeout=5")
+        .header("Expect", "100-continue")
+        .body("twelve bytes")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let h = &body["headers"];
+    assert_eq!(h["x-forwarded-for"], "10.9.8.7, 127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(
+        h["x-forwarded-host"],
+        s.url("")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+    );
+    assert!(h["traceparent"].as_str().unwrap().starts_with("00-"), "{h}");
+    for gone in ["te", "keep-alive", "expect"] {
+        assert!(h.get(gone).is_none(), "{gone}: {h}");
+    }
+    assert_eq!(h["content-length"], "12");
+    assert_eq!(body["bodyLength"], 12);
+    assert_eq!(body["repeated"], json!([]), "{h}");
 }
 
 #[tokio::test]

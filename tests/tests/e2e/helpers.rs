@@ -155,10 +155,17 @@ pub fn echo_server() -> String {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or(""))))
             .collect();
+        // Names that came more than once (the map above keeps one value of each).
+        let repeated: Vec<&str> = req
+            .headers()
+            .keys()
+            .filter(|k| req.headers().get_all(*k).count() > 1)
+            .map(|k| k.as_str())
+            .collect();
         HttpResponse::Ok()
             .insert_header(("Proxy-Authenticate", "Basic realm=upstream"))
             .insert_header(("Keep-Alive", "timeout=99"))
-            .json(json!({"headers": headers, "bodyLength": body.len(), "path": req.path()}))
+            .json(json!({"headers": headers, "repeated": repeated, "bodyLength": body.len(), "path": req.path()}))
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
