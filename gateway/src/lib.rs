@@ -6,7 +6,6 @@
 //! document and the docs page. Built directly on hyper so the forwarding path stays lean:
 //! bodies stream in both directions and headers are edited in place.
 
-pub mod auth;
 pub mod cors;
 pub mod deadline;
 pub mod docs;
@@ -46,7 +45,6 @@ pub struct Gateway {
     required: Vec<String>,
     threads: usize,
     verifier: Verifier,
-    leeway: i64,
     breaker: Breaker,
     body_limit: u64,
     default_locale: Locale,
@@ -179,7 +177,6 @@ impl Gateway {
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
             }),
             verifier: Verifier::from_settings(&settings.auth)?,
-            leeway: i64::try_from(settings.auth.leeway_secs).unwrap_or(0),
             breaker: Breaker {
                 failures: gw.breaker_failures.max(1),
                 open_for: Duration::from_millis(gw.breaker_open_ms),

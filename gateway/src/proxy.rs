@@ -348,7 +348,7 @@ impl Gateway {
             .map(|v| v.as_bytes())
             .or(from_query.as_deref().map(str::as_bytes));
         // The subject, and whether its role is exempt from the limits.
-        let who = |c: &crate::auth::TokenCaller| {
+        let who = |c: &cid_kit::Caller| {
             let exempt = self
                 .limiter
                 .as_ref()
@@ -356,9 +356,10 @@ impl Gateway {
             (c.subject.clone(), exempt)
         };
         // One look in the verified-token cache per request; a miss is verified below.
-        let known = auth.and_then(crate::auth::cached).map(|c| who(&c));
+        let known = auth.and_then(|a| self.verifier.cached(a)).map(|c| who(&c));
         let verify = |auth: &[u8]| {
-            crate::auth::check(&self.verifier, auth, self.leeway)
+            self.verifier
+                .caller(Some(auth))
                 .map(|c| c.map(|c| who(&c)))
                 .map_err(|e| Box::new(ctx.fail(e.code, None)))
         };

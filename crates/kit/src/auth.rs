@@ -1,6 +1,9 @@
 //! JWT verification and the `Caller` extractor (SPEC §2).
 
+use std::cell::RefCell;
 use std::future::{Ready, ready};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use cid_common::{Claims, CustomerId, ErrorCode, Role};
@@ -12,6 +15,8 @@ use crate::settings::AuthSettings;
 /// Verifies bearer tokens with the configured key, issuer and audience.
 #[derive(Clone)]
 pub struct Verifier {
+    /// Which verifier a cached token passed (a process may hold several, with other keys).
+    id: u64,
     key: DecodingKey,
     validation: Validation,
     leeway: i64,
@@ -59,7 +64,9 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = s.leeway_secs;
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         Ok(Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
             key,
             validation,
             leeway: i64::try_from(s.leeway_secs).unwrap_or(i64::MAX),
@@ -105,6 +112,65 @@ impl Verifier {
         }
         self.verify(token.trim()).map(Some)
     }
+
+    /// Whose a header value is, if this verifier passed it before and it is still valid.
+    pub fn cached(&self, header: &[u8]) -> Option<Rc<Caller>> {
+        let now = chrono::Utc::now().timestamp();
+        VERIFIED.with(|m| {
+            m.borrow()
+                .get(&self.id)?
+                .get(header)
+                .filter(|(valid_until, _)| now < *valid_until)
+                .map(|(_, caller)| caller.clone())
+        })
+    }
+
+    /// [`Verifier::verify_header`] through a per-thread cache of header values already
+    /// verified. Clients send the same token for many requests, and checking its signature
+    /// again is most of what a cheap request costs. Only tokens that passed full
+    /// verification are kept, each until its own expiry (plus the leeway), so the cache
+    /// never admits a token verification would refuse.
+    pub fn caller(&self, header: Option<&[u8]>) -> Result<Option<Rc<Caller>>, ApiError> {
+        let Some(raw) = header else { return Ok(None) };
+        if let Some(hit) = self.cached(raw) {
+            return Ok(Some(hit));
+        }
+        let Some(claims) = self.verify_header(Some(raw))? else {
+            return Ok(None);
+        };
+        let caller = Rc::new(Caller {
+            subject: claims.sub,
+            roles: claims.roles,
+        });
+        let now = chrono::Utc::now().timestamp();
+        VERIFIED.with(|m| {
+            let mut m = m.borrow_mut();
+            let tokens = m.entry(self.id).or_default();
+            if tokens.len() >= VERIFIED_CAPACITY {
+                tokens.retain(|_, (until, _)| *until > now);
+                if tokens.len() >= VERIFIED_CAPACITY {
+                    tokens.clear();
+                }
+            }
+            tokens.insert(
+                raw.into(),
+                (claims.exp.saturating_add(self.leeway), caller.clone()),
+            );
+        });
+        Ok(Some(caller))
+    }
+}
+
+/// Verified header values kept per thread and verifier.
+const VERIFIED_CAPACITY: usize = 4096;
+
+/// Header value → (valid until, whose). Only verified tokens are keys, so a fast hash
+/// without a random seed cannot be flooded.
+type Verified = rustc_hash::FxHashMap<Box<[u8]>, (i64, Rc<Caller>)>;
+
+thread_local! {
+    static VERIFIED: RefCell<rustc_hash::FxHashMap<u64, Verified>> =
+        RefCell::new(rustc_hash::FxHashMap::default());
 }
 
 /// Mints tokens (the CLI's `cid token` and the tests). HS256 uses the secret; RS256/EdDSA
@@ -202,11 +268,8 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .map(|h| h.as_bytes());
-    match verifier.verify_header(header)? {
-        Some(claims) => Ok(Caller {
-            subject: claims.sub,
-            roles: claims.roles,
-        }),
+    match verifier.caller(header)? {
+        Some(caller) => Ok(Caller::clone(&caller)),
         None => Err(ApiError::new(ErrorCode::Unauthorized)),
     }
 }
@@ -251,6 +314,35 @@ mod tests {
         assert_eq!(v.verify(&ok).unwrap().sub, "C1");
         let other = signed(&s, claims(serde_json::json!(["web", "admin"]), 0, 600));
         assert!(v.verify(&other).is_err());
+    }
+
+    #[test]
+    fn a_cached_token_holds_for_its_own_verifier_only_and_until_it_expires() {
+        let s = settings(None);
+        let v = Verifier::from_settings(&s).unwrap();
+        let aud = serde_json::json!("customer-id");
+        let header = format!("Bearer {}", signed(&s, claims(aud.clone(), 0, 600)));
+        assert!(v.cached(header.as_bytes()).is_none());
+        let caller = v.caller(Some(header.as_bytes())).unwrap().unwrap();
+        assert_eq!(caller.subject, "C1");
+        assert_eq!(v.cached(header.as_bytes()).unwrap().subject, "C1");
+        // Another key in the same process (and thread) does not take the first one's word.
+        let mut other = settings(None);
+        other.jwt_secret = Secret::new("another-secret-another-secret-another");
+        let w = Verifier::from_settings(&other).unwrap();
+        assert!(w.cached(header.as_bytes()).is_none());
+        assert!(w.caller(Some(header.as_bytes())).is_err());
+        // A refused token is not kept; an expiring one is kept until exp + leeway only.
+        assert!(v.caller(Some(b"Bearer nope")).is_err());
+        assert!(v.cached(b"Bearer nope").is_none());
+        let mut brief = settings(None);
+        brief.leeway_secs = 0;
+        let b = Verifier::from_settings(&brief).unwrap();
+        let expiring = format!("Bearer {}", signed(&brief, claims(aud, 0, 1)));
+        assert!(b.caller(Some(expiring.as_bytes())).unwrap().is_some());
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert!(b.cached(expiring.as_bytes()).is_none());
+        assert!(b.caller(Some(expiring.as_bytes())).is_err());
     }
 
     #[test]
