@@ -103,27 +103,19 @@ pub struct Forwarding<'a> {
 /// headers (RFC 9110 §7.6.1) and those the gateway sets itself. One match on the name
 /// rather than a removal from the map per name.
 fn stays_behind(name: &str) -> bool {
-    matches!(
-        name,
-        "host"
+    crate::proxy::is_hop_by_hop(name)
+        || matches!(
+            name,
+            "host"
             | "content-length"
-            | "transfer-encoding"
             // The body is sent at once, so an `Expect: 100-continue` has nothing to wait for.
             | "expect"
-            | "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "upgrade"
             | "x-forwarded-for"
             | "x-forwarded-proto"
             | "x-forwarded-host"
             | "x-request-id"
             | "traceparent"
-    )
+        )
 }
 
 /// The request's head and body as bytes on the wire: the client's end-to-end headers as

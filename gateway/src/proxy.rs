@@ -95,23 +95,27 @@ impl Ctx {
     }
 }
 
+/// Whether a header belongs to one connection and never crosses a proxy (RFC 9110 §7.6.1),
+/// framing (`Transfer-Encoding`) included: one match on the name.
+pub(crate) fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "upgrade"
+    )
+}
+
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Usually there is nothing to strip: one pass over the names beats ten hashed removals.
-    let any = headers.keys().any(|k| {
-        matches!(
-            k.as_str(),
-            "transfer-encoding"
-                | "connection"
-                | "keep-alive"
-                | "proxy-connection"
-                | "proxy-authenticate"
-                | "proxy-authorization"
-                | "te"
-                | "trailer"
-                | "upgrade"
-        )
-    });
+    let any = headers.keys().any(|k| is_hop_by_hop(k.as_str()));
     if !any {
         return;
     }
