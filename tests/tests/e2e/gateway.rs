@@ -878,14 +878,15 @@ async fn two_gateways_share_a_callers_budget_through_redis_and_count_alone_witho
         .text()
         .await
         .unwrap();
-    // One count per budget check: a token a thread has not verified yet is checked twice
-    // (its IP first, then its caller).
+    // One count per budget check: a request reaching a thread that has not verified the
+    // token yet is checked twice (its IP first, then its caller), and the ten concurrent
+    // requests may all reach such a thread before it has: between one and two counts each.
     let fallbacks: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("cid_gateway_rate_limit_fallbacks_total "))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    assert!((10..=14).contains(&fallbacks), "{metrics}");
+    assert!((10..=20).contains(&fallbacks), "{metrics}");
 }
 
 /// An upstream written by hand, answering by path with bytes chosen to exercise each way an
