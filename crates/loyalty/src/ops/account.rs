@@ -6,7 +6,7 @@ use cid_kit::DbConnection;
 use crate::LoyaltySettings;
 use crate::domain::tier::{self, Standing, Tier};
 use crate::error::LoyaltyError;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::Account;
 use crate::store::entries::{self, Entry};
 
 /// What `GET /loyalty/{customerId}` shows.
@@ -26,7 +26,8 @@ pub fn snapshot(
     customer: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Snapshot>, LoyaltyError> {
-    let Some(account) = accounts::find(conn, customer)? else {
+    let (account, recent) = entries::newest_with_account(conn, customer, 20)?;
+    let Some(account) = account else {
         return Ok(Some(Snapshot {
             account: None,
             standing: Standing {
@@ -55,7 +56,6 @@ pub fn snapshot(
     };
     // A downgrade that fell due since the last write shows at once.
     let standing = tier::evaluate(stored, qualifying, now, policy.tier_grace_months);
-    let recent = entries::page(conn, customer, None, 20)?;
     let next_expiry = account
         .next_expiry_at
         .map(|at| (account.next_expiry_points, at));

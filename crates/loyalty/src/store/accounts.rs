@@ -54,12 +54,15 @@ pub struct AccountChangeset<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// On the backend's own connection, as every read on the account path: through the
+/// multi-backend enum diesel renders the whole SQL string again in each pass over a query,
+/// even for a cached statement.
 pub fn find(conn: &mut DbConnection, customer: &str) -> QueryResult<Option<Account>> {
-    a::loyalty_accounts
+    with_backend!(conn, |c| a::loyalty_accounts
         .find(customer)
         .select(Account::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Creates the account if needed and takes its row lock for the rest of the transaction:

@@ -8,6 +8,8 @@ use diesel::prelude::*;
 use crate::domain::entry::EntryType;
 use crate::domain::lots::Lot;
 use crate::schema::ledger_entries::{self, dsl as e};
+use crate::schema::loyalty_accounts::dsl as a;
+use crate::store::accounts::{self, Account};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ledger_entries)]
@@ -59,23 +61,54 @@ pub fn insert(conn: &mut DbConnection, entry: &NewEntry) -> QueryResult<Entry> {
         .get_result(c))
 }
 
-/// Newest first; `before` is the cursor (an entry ID) of the previous page.
+/// Newest first; `before` is the cursor (an entry ID) of the previous page. Not boxed, and
+/// on the backend's own connection: each shape is a statement cached by its type, not one
+/// rendered to SQL on every call to find it in the cache.
 pub fn page(
     conn: &mut DbConnection,
     customer: &str,
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
-    let mut q = e::ledger_entries
+    with_backend!(conn, |c| {
+        let q = e::ledger_entries
+            .filter(e::customer_id.eq(customer))
+            .select(Entry::as_select())
+            .order(e::id.desc())
+            .limit(limit);
+        match before {
+            Some(before) => q.filter(e::id.lt(before)).load(c),
+            None => q.load(c),
+        }
+    })
+}
+
+/// The account with its `limit` newest entries, in one round trip: each entry row carries
+/// its account's columns (the join walks the customer's entries newest first and stops at
+/// `limit`, so it does not grow with the ledger). An account with no entries yet, or no
+/// account, takes a second read.
+pub fn newest_with_account(
+    conn: &mut DbConnection,
+    customer: &str,
+    limit: i64,
+) -> QueryResult<(Option<Account>, Vec<Entry>)> {
+    let rows: Vec<(Entry, Account)> = with_backend!(conn, |c| e::ledger_entries
+        .inner_join(a::loyalty_accounts)
         .filter(e::customer_id.eq(customer))
-        .select(Entry::as_select())
         .order(e::id.desc())
         .limit(limit)
-        .into_boxed();
-    if let Some(before) = before {
-        q = q.filter(e::id.lt(before));
+        .select((Entry::as_select(), Account::as_select()))
+        .load(c))?;
+    let mut rows = rows.into_iter();
+    match rows.next() {
+        None => Ok((accounts::find(conn, customer)?, Vec::new())),
+        Some((first, account)) => {
+            let mut entries = Vec::with_capacity(rows.len() + 1);
+            entries.push(first);
+            entries.extend(rows.map(|(entry, _)| entry));
+            Ok((Some(account), entries))
+        }
     }
-    q.load(conn)
 }
 
 /// Lots with points left, soonest-expiring first.

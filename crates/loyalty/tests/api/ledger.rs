@@ -359,3 +359,40 @@ async fn the_expiry_sweep_expires_due_points_of_accounts_nobody_touched() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_account_shows_its_twenty_newest_entries_newest_first() {
+    let app = spawn_app().await;
+    let c = app.register_customer().await;
+    let policy = LoyaltySettings::default();
+    let now = Utc::now().naive_utc();
+    let mut conn = app.db.connect();
+    for points in 1..=25 {
+        ops::earn(&mut conn, &policy, &c, &earning(points), &who(), now).unwrap();
+    }
+    drop(conn);
+    let d = account(&app, &c).await["data"].clone();
+    assert_eq!(d["points"], 325);
+    let points: Vec<_> = d["pointsHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["points"].as_i64().unwrap())
+        .collect();
+    assert_eq!(points, (6..=25).rev().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn an_account_with_no_entries_yet_is_shown_with_an_empty_history() {
+    let app = spawn_app().await;
+    let c = app.register_customer().await;
+    let now = Utc::now().naive_utc();
+    let mut conn = app.db.connect();
+    cid_loyalty::store::accounts::lock(&mut conn, &c, now).unwrap();
+    drop(conn);
+    let d = account(&app, &c).await["data"].clone();
+    assert_eq!(d["customerId"], c.as_str());
+    assert_eq!(d["pointsHistory"], json!([]));
+    // The account row is there (the zero account has no join date).
+    assert!(d["joinDate"].as_str().is_some(), "{d}");
+}
