@@ -53,12 +53,13 @@ pub struct NewChange<'a> {
     pub changed_at: NaiveDateTime,
 }
 
+/// On the backend's own connection (`with_backend!`): it is on every read of a segment.
 pub fn find(conn: &mut DbConnection, customer: &str) -> QueryResult<Option<Assignment>> {
-    a::table
+    with_backend!(conn, |c| a::table
         .find(customer)
         .select(Assignment::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Creates the customer's assignment with `first` if they have none (returns whether it did),

@@ -55,12 +55,14 @@ impl From<&Figures> for FiguresChangeset {
     }
 }
 
+/// This and the summary's other reads run on the backend's own connection (`with_backend!`):
+/// they are on every segmentation read too.
 pub fn find(conn: &mut DbConnection, customer: &str) -> QueryResult<Option<Figures>> {
-    f::table
+    with_backend!(conn, |c| f::table
         .find(customer)
         .select(Figures::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Creates the customer's figures if needed and takes their row lock for the rest of the
@@ -166,11 +168,11 @@ pub fn add_to_category(
 
 /// `(name, purchases, spent)` of the categories with completed purchases.
 pub fn categories(conn: &mut DbConnection, customer: &str) -> QueryResult<Vec<(String, i64, i64)>> {
-    cs::table
+    with_backend!(conn, |c| cs::table
         .filter(cs::customer_id.eq(customer))
         .filter(cs::purchases.gt(0))
         .select((cs::category, cs::purchases, cs::spent_minor))
-        .load(conn)
+        .load(c))
 }
 
 /// `(month, purchases, spent)` from `from` (`YYYY-MM`, inclusive) on.
@@ -179,10 +181,10 @@ pub fn months_from(
     customer: &str,
     from: &str,
 ) -> QueryResult<Vec<(String, i64, i64)>> {
-    ms::table
+    with_backend!(conn, |c| ms::table
         .filter(ms::customer_id.eq(customer))
         .filter(ms::month.ge(from))
         .order(ms::month.asc())
         .select((ms::month, ms::purchases, ms::spent_minor))
-        .load(conn)
+        .load(c))
 }

@@ -93,8 +93,10 @@ pub fn by_user(conn: &mut DbConnection, user: &str) -> QueryResult<Option<Custom
         .optional()
 }
 
+/// On the backend's own connection (`with_backend!`): every other service's writes resolve
+/// their customer here.
 pub fn find(conn: &mut DbConnection, lookup: &Lookup) -> QueryResult<Option<Customer>> {
-    match lookup {
+    with_backend!(conn, |conn| match lookup {
         Lookup::Numeric(n) => c::customers
             .find(n)
             .select(Customer::as_select())
@@ -105,7 +107,7 @@ pub fn find(conn: &mut DbConnection, lookup: &Lookup) -> QueryResult<Option<Cust
             .select(Customer::as_select())
             .first(conn)
             .optional(),
-    }
+    })
 }
 
 pub fn update_profile(
