@@ -82,7 +82,7 @@ pub fn app_spec(
         cfg.app_data(state.clone());
         routes::configure(cfg);
     });
-    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    let spec = AppSpec::new(SERVICE, settings, db, openapi, configure)?;
     Ok(spec.with_jobs(vec![cid_kit::outbox::events_job(settings, SERVICE)?]))
 }
 

@@ -2,7 +2,7 @@
 //! `/metrics`, the service's OpenAPI document and problem+json for unmatched routes.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -80,7 +80,7 @@ pub struct AppSpec {
     pub verifier: Verifier,
     pub context: ContextConfig,
     /// The service's OpenAPI 3 document, served at `/api/customer-id/<service>/openapi.json`.
-    pub openapi: Arc<String>,
+    pub openapi: OpenApiDoc,
     pub configure: Configure,
     pub workers: usize,
     pub body_limit: usize,
@@ -92,6 +92,42 @@ pub struct AppSpec {
     pub shutdown_grace: Duration,
     /// Set when the server stops: jobs finish their round, long-lived responses end.
     pub stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+/// A service's OpenAPI document, built on first use (a request for it, or a request with a
+/// method its path does not take): building it runs `utoipa`'s builders for every route, a
+/// large part of the binary's code, which an idle service would otherwise keep resident.
+#[derive(Clone)]
+pub struct OpenApiDoc {
+    build: fn() -> serde_json::Value,
+    built: Arc<OnceLock<(String, MethodTable)>>,
+}
+
+impl OpenApiDoc {
+    pub fn new(build: fn() -> serde_json::Value) -> Self {
+        Self {
+            build,
+            built: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn built(&self) -> &(String, MethodTable) {
+        self.built.get_or_init(|| {
+            let json = (self.build)().to_string();
+            let methods = MethodTable::from_openapi(&json);
+            (json, methods)
+        })
+    }
+
+    /// The document as JSON.
+    pub fn json(&self) -> &str {
+        &self.built().0
+    }
+
+    /// The methods of each path in it.
+    pub fn methods(&self) -> &MethodTable {
+        &self.built().1
+    }
 }
 
 /// The server's stop, as app data: a long-lived response (a live stream) ends when it is set,
@@ -112,7 +148,7 @@ impl AppSpec {
         service: &'static str,
         settings: &crate::Settings,
         db: Db,
-        openapi: serde_json::Value,
+        openapi: fn() -> serde_json::Value,
         configure: Configure,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         Ok(Self {
@@ -120,7 +156,7 @@ impl AppSpec {
             db,
             verifier: Verifier::from_settings(&settings.auth)?,
             context: ContextConfig::from_settings(service, settings),
-            openapi: Arc::new(serde_json::to_string(&openapi)?),
+            openapi: OpenApiDoc::new(openapi),
             configure,
             workers: 2,
             body_limit: 64 * 1024,
@@ -357,7 +393,7 @@ fn build(
     metrics: web::Data<Metrics>,
     serve_metrics: bool,
 ) -> std::io::Result<Server> {
-    let methods = web::Data::new(MethodTable::from_openapi(&spec.openapi));
+    let doc = web::Data::new(spec.openapi.clone());
     let workers = spec.workers.max(1);
     let grace = spec.shutdown_grace.as_secs().max(1);
     let server = HttpServer::new(move || {
@@ -373,7 +409,7 @@ fn build(
             .app_data(web::Data::new(spec.context.clone()))
             .app_data(web::Data::new(BodyLimit(spec.body_limit)))
             .app_data(metrics.clone())
-            .app_data(methods.clone())
+            .app_data(doc.clone())
             .app_data(web::Data::new(Stopping(spec.stop.subscribe())))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 tracing::debug!(error = %e, "bad query string");
@@ -393,11 +429,11 @@ fn build(
             .route(
                 &openapi_path,
                 web::get().to(move || {
-                    let body = openapi.clone();
+                    let body = openapi.json().to_owned();
                     async move {
                         HttpResponse::Ok()
                             .content_type("application/json")
-                            .body(body.to_string())
+                            .body(body)
                     }
                 }),
             )
@@ -418,9 +454,9 @@ fn build(
 /// else 404.
 async fn unmatched(
     req: actix_web::HttpRequest,
-    methods: web::Data<MethodTable>,
+    doc: web::Data<OpenApiDoc>,
 ) -> Result<HttpResponse, ApiError> {
-    match methods.allow(req.path()) {
+    match doc.methods().allow(req.path()) {
         Some(allow) => {
             let mut res = actix_web::ResponseError::error_response(&ApiError::new(
                 ErrorCode::MethodNotAllowed,

@@ -247,7 +247,7 @@ pub fn app_spec(
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    Ok(AppSpec::new(SERVICE, settings, db, openapi(), configure)?
+    Ok(AppSpec::new(SERVICE, settings, db, openapi, configure)?
         .with_jobs(vec![job, hooks_job])
         .with_event_consumer(
             settings,

@@ -95,6 +95,6 @@ pub fn app_spec(
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    let spec = AppSpec::new(SERVICE, settings, db, openapi, configure)?;
     Ok(spec.with_jobs(vec![outbox]))
 }

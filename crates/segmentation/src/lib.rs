@@ -200,7 +200,7 @@ pub fn app_spec(
         cfg.app_data(data.registry.clone());
         routes::configure(cfg);
     });
-    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    let spec = AppSpec::new(SERVICE, settings, db, openapi, configure)?;
     Ok(spec
         .with_jobs(vec![
             recompute_job(state, config),

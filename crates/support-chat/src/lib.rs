@@ -144,7 +144,7 @@ pub fn app_spec(
         cfg.app_data(state.registry.clone());
         routes::configure(cfg);
     });
-    let spec = AppSpec::new(SERVICE, settings, db, openapi(), configure)?;
+    let spec = AppSpec::new(SERVICE, settings, db, openapi, configure)?;
     Ok(match task {
         Some(task) => spec.with_task(task),
         None => spec,
