@@ -10,8 +10,8 @@
 //! idle limits retire them.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -402,8 +402,10 @@ pub struct Db {
     checkout: Checkout,
     backend: Backend,
     /// SQLite allows one writer; queueing in-process writers here is fairer and faster than
-    /// letting them spin on `SQLITE_BUSY`.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// letting them spin on `SQLITE_BUSY`. They queue before they take a connection or a
+    /// blocking thread, so waiting writers leave the pool to readers (and a service's jobs
+    /// starting together open one connection, not one each).
+    write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     /// One permit per pooled connection: requests beyond that wait here, asynchronously,
     /// instead of parking blocking threads on the pool's lock.
     permits: Arc<tokio::sync::Semaphore>,
@@ -490,7 +492,8 @@ impl Db {
             .thread_pool(maintenance_threads())
             .build(manager)
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let write_lock =
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         let permits = Arc::new(tokio::sync::Semaphore::new(opts.pool_size.max(1) as usize));
         Ok(Self {
             checkout: Checkout {
@@ -574,16 +577,24 @@ impl Db {
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
         let checkout = self.checkout.clone();
-        let lock = self.write_lock.clone();
         let span = tracing::Span::current();
+        // Bounded like the wait for a connection: a writer queue longer than that is an
+        // outage to report, not a backlog to keep.
+        let guard = match &self.write_lock {
+            Some(lock) => Some(
+                tokio::time::timeout(self.checkout.timeout, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| {
+                        DbError::Unavailable("timed out waiting for the database's writer".into())
+                    })?,
+            ),
+            None => None,
+        };
         let permit = self.permit().await?;
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let (_guard, _permit) = (guard, permit);
             span.in_scope(|| {
                 let mut conn = checkout.get()?;
-                let _guard = lock
-                    .as_ref()
-                    .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
                 conn.conn.transaction(f)
             })
         })
