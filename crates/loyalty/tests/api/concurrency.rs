@@ -32,3 +32,38 @@ async fn two_hundred_concurrent_redeems_never_overdraw() {
     assert_eq!(sum, 0, "the ledger sums to the balance");
     assert_eq!(history.len(), 101);
 }
+
+/// SQLite has one writer: a writer queued behind a stuck one longer than the pool's acquire
+/// timeout is told the database is unavailable (a 503 upstream) instead of waiting on, and
+/// the queue does not hold the pool's connections meanwhile (a read still gets one).
+#[tokio::test]
+async fn a_sqlite_writer_queued_past_the_acquire_timeout_is_unavailable_and_reads_go_on() {
+    let app = spawn_app().await;
+    if !app.db.url.starts_with("sqlite") {
+        return; // PostgreSQL writers take row locks, not this queue.
+    }
+    let opts = cid_kit::db::DbOptions {
+        pool_size: 2,
+        acquire_timeout: std::time::Duration::from_millis(200),
+    };
+    let db = cid_kit::Db::connect(&app.db.url, &opts, &cid_loyalty::MIGRATIONS).unwrap();
+    let stuck = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(800));
+                Ok::<_, cid_kit::DbError>(())
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let queued = db.write(|_| Ok::<_, cid_kit::DbError>(())).await;
+    assert!(
+        matches!(queued, Err(cid_kit::DbError::Unavailable(_))),
+        "{queued:?}"
+    );
+    let read = db.read(|_| Ok::<_, cid_kit::DbError>(7)).await;
+    assert_eq!(read.unwrap(), 7);
+    stuck.await.unwrap().unwrap();
+}
