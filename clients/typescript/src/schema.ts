@@ -2646,7 +2646,7 @@ export interface components {
             /** @example 22:00 */
             start: string;
             /**
-             * @description An IANA zone name.
+             * @description An IANA zone name, in any case; returned as the tz database spells it.
              * @example Asia/Riyadh
              */
             timeZone: string;

@@ -134,7 +134,7 @@ impl Default for NotificationsSettings {
 impl NotificationsSettings {
     /// The digest clock; a bad zone or hour stops start-up.
     pub fn digest_clock(&self) -> Result<DigestClock, String> {
-        let zone = self.default_time_zone.parse().map_err(|_| {
+        let zone = domain::Zone::parse(&self.default_time_zone).ok_or_else(|| {
             format!(
                 "[notifications] default_time_zone is not an IANA zone: {}",
                 self.default_time_zone

@@ -2,10 +2,9 @@
 //! quiet hours end, bundled into the next digest, or suppressed with the reason. Pure: the
 //! clock and the customer's preferences come in, a plan goes out.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
-use super::{Frequency, Preferences, QuietHours};
+use super::{Frequency, Preferences, QuietHours, Zone};
 
 cid_common::text_enum! {
     /// What a message is about: the category switch it obeys. Security ignores category
@@ -113,9 +112,9 @@ cid_common::text_enum! {
 
 /// When digests go out: at `hour` o'clock (daily; weekly on Sundays, the first day of the
 /// Saudi week) in the customer's quiet-hours zone, or `zone` when they set none.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DigestClock {
-    pub zone: Tz,
+    pub zone: Zone,
     pub hour: u32,
 }
 
@@ -137,7 +136,7 @@ pub fn plan(
     p: &Preferences,
     category: Category,
     has_address: impl Fn(Channel) -> bool,
-    clock: DigestClock,
+    clock: &DigestClock,
     now: NaiveDateTime,
 ) -> Vec<Planned> {
     Channel::ALL
@@ -154,7 +153,7 @@ pub fn plan(
             } else if category == Category::Security {
                 (Status::Queued, None, Some(now), false)
             } else if p.frequency != Frequency::Instant {
-                let zone = p.quiet_hours.as_ref().map_or(clock.zone, |q| q.zone);
+                let zone = p.quiet_hours.as_ref().map_or(&clock.zone, |q| &q.zone);
                 let at = next_digest(p.frequency, zone, clock.hour, now);
                 let at = quiet_end(p.quiet_hours.as_ref(), at).unwrap_or(at);
                 (Status::Scheduled, Some(Reason::Digest), Some(at), true)
@@ -183,7 +182,7 @@ pub fn plan(
 /// window is read on the customer's wall clock, so a daylight-saving change moves it with them.
 pub fn quiet_end(quiet: Option<&QuietHours>, at: NaiveDateTime) -> Option<NaiveDateTime> {
     let q = quiet?;
-    let local = q.zone.from_utc_datetime(&at).naive_local();
+    let local = q.zone.local(at);
     let t = local.time();
     let today = local.date();
     let end_day = if q.start < q.end {
@@ -195,12 +194,17 @@ pub fn quiet_end(quiet: Option<&QuietHours>, at: NaiveDateTime) -> Option<NaiveD
     } else {
         return None;
     };
-    Some(utc_of(q.zone, end_day, q.end))
+    Some(utc_of(&q.zone, end_day, q.end))
 }
 
 /// The next digest time strictly after `now` (UTC), in UTC.
-pub fn next_digest(frequency: Frequency, zone: Tz, hour: u32, now: NaiveDateTime) -> NaiveDateTime {
-    let local = zone.from_utc_datetime(&now).naive_local();
+pub fn next_digest(
+    frequency: Frequency,
+    zone: &Zone,
+    hour: u32,
+    now: NaiveDateTime,
+) -> NaiveDateTime {
+    let local = zone.local(now);
     let at = |day: NaiveDate, h: u32| {
         utc_of(
             zone,
@@ -237,11 +241,11 @@ pub fn next_digest(frequency: Frequency, zone: Tz, hour: u32, now: NaiveDateTime
 /// The UTC instant of a wall-clock time in `zone`: the earlier one when the clock goes back
 /// (the time happens twice), the first valid minute after it when the clock jumps forward
 /// (the time never happens).
-fn utc_of(zone: Tz, day: NaiveDate, time: NaiveTime) -> NaiveDateTime {
+fn utc_of(zone: &Zone, day: NaiveDate, time: NaiveTime) -> NaiveDateTime {
     let mut local = day.and_time(time);
     for _ in 0..=180 {
-        if let Some(t) = zone.from_local_datetime(&local).earliest() {
-            return t.with_timezone(&Utc).naive_utc();
+        if let Some(t) = zone.earliest_utc(local) {
+            return t;
         }
         local += Duration::minutes(1);
     }
@@ -257,10 +261,16 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
 
-    const RIYADH: DigestClock = DigestClock {
-        zone: chrono_tz::Asia::Riyadh,
-        hour: 9,
-    };
+    fn riyadh() -> Zone {
+        Zone::parse("Asia/Riyadh").unwrap()
+    }
+
+    fn digest_clock() -> DigestClock {
+        DigestClock {
+            zone: riyadh(),
+            hour: 9,
+        }
+    }
 
     fn statuses(plan: &[Planned]) -> Vec<(&str, &str, Option<&str>)> {
         plan.iter()
@@ -278,7 +288,7 @@ mod tests {
     fn switched_off_channels_and_categories_are_suppressed_with_the_reason() {
         let p = Preferences::defaults(Language::En);
         let now = utc("2026-06-01 12:00");
-        let plan = plan(&p, Category::Promotional, |_| true, RIYADH, now);
+        let plan = plan(&p, Category::Promotional, |_| true, &digest_clock(), now);
         assert_eq!(
             statuses(&plan),
             vec![
@@ -292,7 +302,7 @@ mod tests {
             &p,
             Category::LoyaltyUpdates,
             |c| c != Channel::Email,
-            RIYADH,
+            &digest_clock(),
             now,
         );
         assert_eq!(
@@ -313,13 +323,13 @@ mod tests {
         p.quiet_hours = Some(QuietHours::parse("22:00", "07:00", "Asia/Riyadh").unwrap());
         // 23:30 in Riyadh (UTC+3): held until 07:00 there, 04:00 UTC.
         let now = utc("2026-06-01 20:30");
-        let plan = plan(&p, Category::OrderUpdates, |_| true, RIYADH, now);
+        let plan = plan(&p, Category::OrderUpdates, |_| true, &digest_clock(), now);
         assert_eq!(plan[0].status, Status::Scheduled);
         assert_eq!(plan[0].reason, Some(Reason::QuietHours));
         assert_eq!(plan[0].due_at, Some(utc("2026-06-02 04:00")));
         assert_eq!(plan[3].status, Status::Sent);
         // Security ignores them.
-        let plan = super::plan(&p, Category::Security, |_| true, RIYADH, now);
+        let plan = super::plan(&p, Category::Security, |_| true, &digest_clock(), now);
         assert_eq!(
             (plan[0].status, plan[0].due_at),
             (Status::Queued, Some(now))
@@ -362,31 +372,26 @@ mod tests {
         p.frequency = Frequency::Daily;
         // 12:00 Riyadh → next 09:00 Riyadh is tomorrow 06:00 UTC.
         let now = utc("2026-06-01 09:00");
-        let plan = plan(&p, Category::LoyaltyUpdates, |_| true, RIYADH, now);
+        let plan = plan(&p, Category::LoyaltyUpdates, |_| true, &digest_clock(), now);
         assert_eq!(plan[0].status, Status::Scheduled);
         assert_eq!(plan[0].reason, Some(Reason::Digest));
         assert!(plan[0].digest);
         assert_eq!(plan[0].due_at, Some(utc("2026-06-02 06:00")));
         assert_eq!(
-            next_digest(
-                Frequency::Hourly,
-                chrono_tz::Asia::Riyadh,
-                9,
-                utc("2026-06-01 09:10")
-            ),
+            next_digest(Frequency::Hourly, &riyadh(), 9, utc("2026-06-01 09:10")),
             utc("2026-06-01 10:00")
         );
         // 2026-06-01 is a Monday: the weekly digest goes out on Sunday the 7th.
         assert_eq!(
-            next_digest(Frequency::Weekly, chrono_tz::Asia::Riyadh, 9, now),
+            next_digest(Frequency::Weekly, &riyadh(), 9, now),
             utc("2026-06-07 06:00")
         );
         // Quiet until 10:00: the 09:00 digest waits for them.
         p.quiet_hours = Some(QuietHours::parse("22:00", "10:00", "Asia/Riyadh").unwrap());
-        let plan = super::plan(&p, Category::LoyaltyUpdates, |_| true, RIYADH, now);
+        let plan = super::plan(&p, Category::LoyaltyUpdates, |_| true, &digest_clock(), now);
         assert_eq!(plan[0].due_at, Some(utc("2026-06-02 07:00")));
         // Security is never bundled.
-        let plan = super::plan(&p, Category::Security, |_| true, RIYADH, now);
+        let plan = super::plan(&p, Category::Security, |_| true, &digest_clock(), now);
         assert!(!plan[0].digest);
     }
 

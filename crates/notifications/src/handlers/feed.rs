@@ -51,9 +51,13 @@ pub async fn send(
         language: found.locale.as_deref().and_then(Language::parse),
     };
     let id = to.customer_id.clone();
-    let (defaults, clock, now) = (state.defaults.clone(), state.clock, Utc::now().naive_utc());
+    let (defaults, clock, now) = (
+        state.defaults.clone(),
+        state.clock.clone(),
+        Utc::now().naive_utc(),
+    );
     let res = idempotency::execute(&db, scope, StatusCode::CREATED, move |c| {
-        let sent = send::send(c, &to, &content, &defaults, clock, None, now)?;
+        let sent = send::send(c, &to, &content, &defaults, &clock, None, now)?;
         Ok(NotificationResponse::new(
             &sent.notification,
             &sent.deliveries,

@@ -65,7 +65,11 @@ pub async fn take(
         },
     };
     let payload = serde_json::to_string(&event).map_err(ApiError::internal)?;
-    let (defaults, clock, now) = (state.defaults.clone(), state.clock, Utc::now().naive_utc());
+    let (defaults, clock, now) = (
+        state.defaults.clone(),
+        state.clock.clone(),
+        Utc::now().naive_utc(),
+    );
     let recipient = to.clone();
     let received = db
         .write(move |c| {
@@ -75,7 +79,7 @@ pub async fn take(
                 &payload,
                 recipient.as_ref(),
                 &defaults,
-                clock,
+                &clock,
                 now,
             )
             .map(|r| (event.id, r))

@@ -33,7 +33,7 @@ pub fn receive(
     payload: &str,
     to: Option<&Recipient>,
     defaults: &Preferences,
-    clock: DigestClock,
+    clock: &DigestClock,
     now: NaiveDateTime,
 ) -> Result<Received, NotificationsError> {
     let new = NewEvent {

@@ -66,7 +66,7 @@ pub fn send(
     to: &Recipient,
     content: &Content,
     defaults: &Preferences,
-    clock: DigestClock,
+    clock: &DigestClock,
     event_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Sent, NotificationsError> {

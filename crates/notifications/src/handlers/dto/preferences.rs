@@ -37,7 +37,7 @@ pub struct QuietHoursBody {
     pub start: String,
     #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$", example = "07:00")]
     pub end: String,
-    /// An IANA zone name.
+    /// An IANA zone name, in any case; returned as the tz database spells it.
     #[schema(example = "Asia/Riyadh")]
     pub time_zone: String,
 }
