@@ -52,9 +52,39 @@ pub struct CallContext {
     pub idempotency_key: Option<String>,
 }
 
+/// A `reqwest::Client` built on its first call, shared by the clones of its owner. Where
+/// reqwest has TLS (in a binary with notifications' https providers and webhooks), building
+/// a client reads and parses every root certificate of the system: an idle service then
+/// holds none of that, and a host without certificates still starts (only an https call
+/// would fail, with the reason).
+#[derive(Clone)]
+pub struct LazyHttp {
+    cell: Arc<std::sync::OnceLock<reqwest::Client>>,
+    configure: fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+}
+
+impl LazyHttp {
+    pub fn new(configure: fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> Self {
+        Self {
+            cell: Arc::default(),
+            configure,
+        }
+    }
+
+    /// The client, built now if this is the first call.
+    pub fn get(&self) -> Result<&reqwest::Client, reqwest::Error> {
+        if let Some(client) = self.cell.get() {
+            return Ok(client);
+        }
+        let built = (self.configure)(reqwest::Client::builder()).build()?;
+        // Two first calls at once build two; one is kept.
+        Ok(self.cell.get_or_init(|| built))
+    }
+}
+
 #[derive(Clone)]
 pub struct ServiceClient {
-    http: reqwest::Client,
+    http: LazyHttp,
     settings: Arc<Settings>,
     caller: String,
     token: Arc<Mutex<Option<(String, Instant)>>>,
@@ -66,11 +96,10 @@ pub struct ServiceClient {
 impl ServiceClient {
     /// A client for `caller` (the calling service's name, the token's subject).
     pub fn new(settings: &Settings, caller: &str) -> Result<Self, CallError> {
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(2))
-            .build()
-            .map_err(|e| CallError::Other(e.to_string()))?;
+        let http = LazyHttp::new(|b| {
+            b.pool_idle_timeout(Duration::from_secs(60))
+                .connect_timeout(Duration::from_secs(2))
+        });
         Ok(Self {
             http,
             settings: Arc::new(settings.clone()),
@@ -156,8 +185,11 @@ impl ServiceClient {
         body: Option<&B>,
         ctx: &CallContext,
     ) -> Result<T, CallError> {
-        let mut req = self
+        let http = self
             .http
+            .get()
+            .map_err(|e| CallError::Other(e.to_string()))?;
+        let mut req = http
             .request(method, format!("{base}{path}"))
             .timeout(self.timeout)
             .bearer_auth(self.token()?);
@@ -193,5 +225,20 @@ impl ServiceClient {
         serde_json::from_slice::<Envelope<T>>(&bytes)
             .map(|e| e.data)
             .map_err(|e| CallError::Other(format!("{service} answered {}: {e}", status)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lazy_client_is_built_on_first_use_once_for_all_its_clones() {
+        let lazy = LazyHttp::new(|b| b.connect_timeout(Duration::from_secs(1)));
+        let copy = lazy.clone();
+        assert!(lazy.cell.get().is_none(), "nothing is built before a call");
+        let first: *const reqwest::Client = lazy.get().unwrap();
+        let second: *const reqwest::Client = copy.get().unwrap();
+        assert_eq!(first, second);
     }
 }

@@ -224,7 +224,7 @@ pub fn app_spec(
         db.clone(),
         Duration::from_millis(config.webhook_timeout_ms.max(1)),
         config.webhook_max_attempts,
-    )?;
+    );
     let hooks_job = hooks
         .clone()
         .job(Duration::from_millis(config.webhook_interval_ms.max(50)));

@@ -20,7 +20,9 @@ const PAGE: i64 = 50;
 #[derive(Clone)]
 pub struct HookDeliverer {
     pub db: Db,
-    pub client: reqwest::Client,
+    /// Built on the first delivery (`LazyHttp`): no TLS set-up in a service nobody subscribed to.
+    client: cid_kit::client::LazyHttp,
+    timeout: Duration,
     pub max_attempts: i32,
     /// Subscribers whose worker is running.
     busy: Arc<Mutex<HashSet<i64>>>,
@@ -28,17 +30,15 @@ pub struct HookDeliverer {
 }
 
 impl HookDeliverer {
-    pub fn new(db: Db, timeout: Duration, max_attempts: i32) -> Result<Self, reqwest::Error> {
-        Ok(Self {
+    pub fn new(db: Db, timeout: Duration, max_attempts: i32) -> Self {
+        Self {
             db,
-            client: reqwest::Client::builder()
-                .timeout(timeout)
-                .user_agent("cid-webhooks/1")
-                .build()?,
+            client: cid_kit::client::LazyHttp::new(|b| b.user_agent("cid-webhooks/1")),
+            timeout,
             max_attempts: max_attempts.max(1),
             busy: Arc::default(),
             kick: super::Kick::default(),
-        })
+        }
     }
 
     /// Starts a worker for every subscriber with deliveries due at `now` that has none;
@@ -125,17 +125,22 @@ impl HookDeliverer {
         let started = Instant::now();
         let body = event.payload.clone().into_bytes();
         let signed = signature::sign(&webhook.secret, Utc::now().timestamp(), &body);
-        let result = self
-            .client
-            .post(&webhook.url)
-            .header("Content-Type", "application/json")
-            .header(signature::HEADER, signed)
-            .header("X-CID-Event-Id", &event.event_id)
-            .header("X-CID-Event-Type", &event.event_type)
-            .header("X-CID-Delivery", delivery.id.to_string())
-            .body(body)
-            .send()
-            .await;
+        let client = self.client.get();
+        let result = match client {
+            Ok(client) => client
+                .post(&webhook.url)
+                .timeout(self.timeout)
+                .header("Content-Type", "application/json")
+                .header(signature::HEADER, signed)
+                .header("X-CID-Event-Id", &event.event_id)
+                .header("X-CID-Event-Type", &event.event_type)
+                .header("X-CID-Delivery", delivery.id.to_string())
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         let duration_ms = started.elapsed().as_millis() as i64;
         let (code, error) = match result {
             Ok(res) if res.status().is_success() => (Some(i32::from(res.status().as_u16())), None),
@@ -150,7 +155,7 @@ impl HookDeliverer {
                     .collect();
                 (Some(i32::from(code)), Some(format!("HTTP {code}: {text}")))
             }
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e)),
         };
         let ok = error.is_none();
         let attempts = delivery.attempts + 1;
