@@ -21,6 +21,9 @@ use diesel::r2d2;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
+mod cutoff;
+use cutoff::Cutoff;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),
@@ -109,11 +112,14 @@ pub fn is_unavailable(e: &diesel::result::Error) -> bool {
 pub struct PoolConn {
     conn: DbConnection,
     lost: Arc<AtomicBool>,
+    /// A PostgreSQL connection whose socket is known: a read on it can be given a deadline.
+    cutoff: Option<Arc<Cutoff>>,
 }
 
 impl PoolConn {
-    fn new(mut conn: DbConnection) -> Self {
+    fn new(mut conn: DbConnection, socket: Option<std::os::fd::RawFd>) -> Self {
         let lost = Arc::new(AtomicBool::new(false));
+        let cutoff = socket.map(|fd| Cutoff::watch(fd, lost.clone()));
         let flag = lost.clone();
         // Every statement diesel runs passes here, including BEGIN/COMMIT/ROLLBACK, so the
         // first connection-class error marks the connection whatever code ran it.
@@ -126,7 +132,23 @@ impl PoolConn {
             }
         };
         conn.set_instrumentation(watch);
-        Self { conn, lost }
+        Self { conn, lost, cutoff }
+    }
+
+    /// Whether a read may run on the caller's own (async) thread: SQLite is in-process and
+    /// its readers never wait for the writer (WAL); a PostgreSQL read only when it can be
+    /// cut at its deadline.
+    fn runs_anywhere(&self) -> bool {
+        match self.conn {
+            DbConnection::Sqlite(_) => true,
+            DbConnection::Pg(_) => self.cutoff.is_some(),
+        }
+    }
+
+    /// Runs `f`, cut at `limit` when the connection has a cutoff.
+    fn within<T>(&mut self, limit: Duration, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let _armed = self.cutoff.as_deref().map(|c| c.arm(limit));
+        f(&mut self.conn)
     }
 
     /// True once a connection-class error was seen on this connection.
@@ -176,25 +198,48 @@ impl Manager {
             Backend::Postgres => PgConnection::establish(&self.url)
                 .map(DbConnection::Pg)
                 .map_err(r2d2::Error::ConnectionError),
-            Backend::Sqlite => {
-                let path = sqlite_path(&self.url);
-                if let Some(dir) = std::path::Path::new(path).parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the single writer; busy_timeout covers writers
-                // from other processes (the in-process ones queue on Db's write lock).
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
+            Backend::Sqlite => self.connect_sqlite(),
         }
+    }
+
+    /// A pool's connection: on PostgreSQL with its socket found (see `cutoff`), so that its
+    /// reads can be given a deadline.
+    fn connect_pooled(&self) -> Result<PoolConn, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => {
+                let port = postgres_addr(&self.url).map(|(_, port)| port);
+                let _serial = cutoff::connect_lock();
+                let before = port.map(|_| cutoff::sockets());
+                let conn =
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                let socket = match (port, before) {
+                    (Some(port), Some(before)) => {
+                        cutoff::new_socket_to(&before, &cutoff::sockets(), port)
+                    }
+                    _ => None,
+                };
+                Ok(PoolConn::new(DbConnection::Pg(conn), socket))
+            }
+            Backend::Sqlite => self.connect_sqlite().map(|c| PoolConn::new(c, None)),
+        }
+    }
+
+    fn connect_sqlite(&self) -> Result<DbConnection, r2d2::Error> {
+        let path = sqlite_path(&self.url);
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+        // WAL lets readers run beside the single writer; busy_timeout covers writers from
+        // other processes (the in-process ones queue on Db's write lock).
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(r2d2::Error::QueryError)?;
+        Ok(DbConnection::Sqlite(conn))
     }
 }
 
@@ -203,7 +248,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<PoolConn, r2d2::Error> {
-        self.connect_now().map(PoolConn::new)
+        self.connect_pooled()
     }
 
     fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
@@ -218,6 +263,17 @@ impl r2d2::ManageConnection for Manager {
             tracing::warn!("discarding a broken database connection");
         }
         broken
+    }
+}
+
+/// The `host:port` a `postgres://` URL connects to (port 5432 when not given).
+pub fn postgres_addr(url: &str) -> Option<(String, u16)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    match host_port.rsplit_once(':') {
+        Some((host, port)) => Some((host.to_owned(), port.parse().ok()?)),
+        None => Some((host_port.to_owned(), 5432)),
     }
 }
 
@@ -396,6 +452,17 @@ impl Checkout {
     }
 }
 
+/// Whether this thread is one of an actix server's workers (each a single-threaded event
+/// loop serving its own connections), where a short read may run in place.
+fn on_worker() -> bool {
+    thread_local! {
+        static WORKER: bool = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("actix-server worker"));
+    }
+    WORKER.with(|w| *w)
+}
+
 /// The database handle every service keeps in its state.
 #[derive(Clone)]
 pub struct Db {
@@ -412,6 +479,7 @@ pub struct Db {
     /// Requests waiting for a permit now (for `/metrics`).
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     size: u32,
+    read_timeout: Duration,
 }
 
 /// What `/metrics` shows of the pool.
@@ -428,6 +496,8 @@ pub struct PoolStats {
 pub struct DbOptions {
     pub pool_size: u32,
     pub acquire_timeout: Duration,
+    /// Longest a read may run on PostgreSQL before its connection is cut.
+    pub read_timeout: Duration,
 }
 
 impl DbOptions {
@@ -435,6 +505,7 @@ impl DbOptions {
         Self {
             pool_size: settings.database.pool_size,
             acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
+            read_timeout: Duration::from_millis(settings.database.read_timeout_ms.max(1)),
         }
     }
 }
@@ -444,6 +515,7 @@ impl Default for DbOptions {
         Self {
             pool_size: 8,
             acquire_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -506,6 +578,7 @@ impl Db {
             permits,
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             size: opts.pool_size.max(1),
+            read_timeout: opts.read_timeout,
         })
     }
 
@@ -526,21 +599,47 @@ impl Db {
         &self.checkout.pool
     }
 
-    /// Runs `f` on a pooled connection off the async executor, in the caller's tracing span.
+    /// Runs `f` on a pooled connection, in the caller's tracing span.
+    ///
+    /// On a server's worker, with a connection idle in the pool at this moment (never a wait
+    /// or a connect here) and a deadline the read can be held to, `f` runs right here: the
+    /// hand-off to a blocking thread and back was half of a short read's CPU and most of its
+    /// tail latency. Otherwise — a job, a busy pool, a database that was just down, a
+    /// connection without a cutoff — it runs on the blocking pool as writes do.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let limit = self.read_timeout;
+        let mut idle = None;
+        if on_worker()
+            && !self.checkout.down.load(Ordering::Relaxed)
+            && let Ok(permit) = self.permits.clone().try_acquire_owned()
+        {
+            match self.checkout.pool.try_get() {
+                Some(mut conn) if conn.runs_anywhere() => {
+                    let _permit = permit;
+                    return conn.within(limit, f);
+                }
+                taken => idle = Some((permit, taken)),
+            }
+        }
         let checkout = self.checkout.clone();
         let span = tracing::Span::current();
-        let permit = self.permit().await?;
+        let (permit, taken) = match idle {
+            Some(held) => held,
+            None => (self.permit().await?, None),
+        };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             span.in_scope(|| {
-                let mut conn = checkout.get()?;
-                f(&mut conn.conn)
+                let mut conn = match taken {
+                    Some(conn) => conn,
+                    None => checkout.get()?,
+                };
+                conn.within(limit, f)
             })
         })
         .await

@@ -114,6 +114,15 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub acquire_timeout_ms: u64,
+    /// Longest a read may take. Past it a PostgreSQL read's connection is cut (the request
+    /// gets 503): reads run on the request's worker, which must not wait on a database that
+    /// stopped answering.
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_ms: u64,
+}
+
+fn default_read_timeout() -> u64 {
+    3000
 }
 
 /// `[server]`: how every binary (a service, the gateway, `cid up`) starts and stops.

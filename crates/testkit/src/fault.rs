@@ -1,18 +1,41 @@
 //! Faults a test can switch on and off without touching shared servers: a TCP proxy in front
 //! of the database (or a peer service) that can be cut — open connections dropped, new ones
-//! closed at once, as when the server restarts — and restored.
+//! closed at once, as when the server restarts — and restored; or frozen — connections stay
+//! open and nothing more is forwarded, as when the server (or the network) stops answering
+//! without closing anything — and thawed.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-#[derive(Default)]
 struct State {
     cut: AtomicBool,
+    frozen: watch::Sender<bool>,
     open: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Forwards one direction; while frozen, what was read is held back.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 /// A proxy on `127.0.0.1:port` forwarding to an upstream address. It runs on its own
@@ -34,18 +57,28 @@ impl TcpFault {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fault proxy");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let port = std_listener.local_addr().expect("proxy address").port();
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            cut: AtomicBool::new(false),
+            frozen: watch::Sender::new(false),
+            open: Mutex::new(Vec::new()),
+        });
         let shared = state.clone();
         runtime.spawn(async move {
             let listener = TcpListener::from_std(std_listener).expect("proxy listener");
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if shared.cut.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
+                let frozen = shared.frozen.subscribe();
                 let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = TcpStream::connect(upstream).await {
+                        let (in_read, in_write) = inbound.into_split();
+                        let (out_read, out_write) = outbound.into_split();
+                        tokio::join!(
+                            pump(in_read, out_write, frozen.clone()),
+                            pump(out_read, in_write, frozen)
+                        );
                     }
                 });
                 let mut open = shared.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -73,6 +106,17 @@ impl TcpFault {
     pub fn restore(&self) {
         self.state.cut.store(false, Ordering::SeqCst);
     }
+
+    /// Stops forwarding anything, in either direction, while keeping every connection open
+    /// and accepting new ones: a server that hangs.
+    pub fn freeze(&self) {
+        self.state.frozen.send_replace(true);
+    }
+
+    /// Forwards again, what was held back first.
+    pub fn thaw(&self) {
+        self.state.frozen.send_replace(false);
+    }
 }
 
 impl Drop for TcpFault {
@@ -84,16 +128,7 @@ impl Drop for TcpFault {
     }
 }
 
-/// The `host:port` a `postgres://` URL connects to (port 5432 when not given).
-pub fn postgres_addr(url: &str) -> Option<(String, u16)> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    match host_port.rsplit_once(':') {
-        Some((host, port)) => Some((host.to_owned(), port.parse().ok()?)),
-        None => Some((host_port.to_owned(), 5432)),
-    }
-}
+pub use cid_kit::db::postgres_addr;
 
 /// `url` with its host and port replaced by `127.0.0.1:port`.
 pub fn postgres_url_via(url: &str, port: u16) -> Option<String> {

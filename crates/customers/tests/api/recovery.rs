@@ -115,3 +115,123 @@ async fn an_outage_answers_503_and_service_resumes_within_seconds_losing_nothing
         assert_eq!(res.status(), 200, "acknowledged {id} lost");
     }
 }
+
+async fn read_status(app: &TestApp, id: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .get(url(app, &format!("/{id}")))
+        .bearer_auth(admin(app))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Reads run on the request's worker: a database that stops answering with its connections
+/// still open (a hung server, a frozen proxy) must cost a read its deadline, not the worker.
+#[tokio::test]
+async fn a_database_that_stops_answering_costs_a_read_its_deadline_and_the_service_goes_on() {
+    let mut settings = cid_testkit::settings();
+    settings.database.acquire_timeout_ms = 1000;
+    settings.database.read_timeout_ms = 400;
+    let Some((app, db_link)) =
+        TestApp::spawn_with_db_fault(cid_customers::SERVICE, cid_customers::app_spec, settings)
+            .await
+    else {
+        eprintln!("skipped: PostgreSQL only (set CID_TEST_DATABASE_URL)");
+        return;
+    };
+    let (status, body, _) = create_status(&app, "before-the-freeze").await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["customerId"].as_str().unwrap().to_owned();
+    assert_eq!(read_status(&app, &id).await.0, 200);
+
+    db_link.freeze();
+    let started = Instant::now();
+    // Bounded so that a read left waiting fails here instead of hanging the test.
+    let stuck = async {
+        tokio::time::timeout(Duration::from_secs(5), read_status(&app, &id))
+            .await
+            .expect("the read on a hung database never ended")
+    };
+    let health = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let res = app.client.get(app.url("/health")).send().await.unwrap();
+        (res.status().as_u16(), started.elapsed())
+    };
+    let ((status, body), (health, answered_after)) = tokio::join!(stuck, health);
+    assert_eq!(status, 503, "a read on a hung database: {body}");
+    assert_eq!(body["code"], "DATABASE_UNAVAILABLE");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the read was held {:?}, past its 400 ms deadline",
+        started.elapsed()
+    );
+    assert_eq!(health, 200);
+    assert!(
+        answered_after < Duration::from_secs(2),
+        "/health waited {answered_after:?} behind the hung read"
+    );
+
+    db_link.thaw();
+    let back = Instant::now();
+    loop {
+        let (status, body) = read_status(&app, &id).await;
+        assert_ne!(status, 500, "{body}");
+        if status == 200 {
+            assert_eq!(body["data"]["customerId"], id.as_str());
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(6),
+            "reads not back 6 s after the database answered again: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body, _) = create_status(&app, "after-the-freeze").await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Where a read runs: in place on a server's worker when a connection is idle (on PostgreSQL
+/// only with the connection's socket known, so that its deadline can be kept), on the
+/// blocking pool anywhere else (jobs, the main runtime).
+#[test]
+fn a_read_on_a_server_worker_runs_in_place_and_elsewhere_on_the_blocking_pool() {
+    let test_db = cid_testkit::TestDb::new(cid_customers::SERVICE);
+    let db = cid_kit::Db::connect(
+        &test_db.url,
+        &cid_kit::db::DbOptions::default(),
+        &cid_customers::MIGRATIONS,
+    )
+    .unwrap();
+    let ran_on = |thread: &str| {
+        let db = db.clone();
+        std::thread::Builder::new()
+            .name(thread.to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    // The first read leaves a connection idle in the pool.
+                    db.read(|_| Ok::<_, cid_kit::DbError>(())).await.unwrap();
+                    db.read(|c| {
+                        diesel::connection::SimpleConnection::batch_execute(c, "SELECT 1")?;
+                        Ok::<_, cid_kit::DbError>(std::thread::current().name().map(str::to_owned))
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    };
+    assert_eq!(
+        ran_on("actix-server worker 0").as_deref(),
+        Some("actix-server worker 0")
+    );
+    assert_ne!(ran_on("a job").as_deref(), Some("a job"));
+}

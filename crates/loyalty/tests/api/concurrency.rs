@@ -45,6 +45,7 @@ async fn a_sqlite_writer_queued_past_the_acquire_timeout_is_unavailable_and_read
     let opts = cid_kit::db::DbOptions {
         pool_size: 2,
         acquire_timeout: std::time::Duration::from_millis(200),
+        ..Default::default()
     };
     let db = cid_kit::Db::connect(&app.db.url, &opts, &cid_loyalty::MIGRATIONS).unwrap();
     let stuck = {
