@@ -195,9 +195,14 @@ impl Manager {
 
     pub fn connect_now(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url)
-                .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                // Serialized with the pools' connects, whose sockets are told apart by being
+                // the only new one (see `cutoff`).
+                let _serial = cutoff::connect_lock();
+                PgConnection::establish(&self.url)
+                    .map(DbConnection::Pg)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
             Backend::Sqlite => self.connect_sqlite(),
         }
     }

@@ -10,10 +10,11 @@
 //! as a lost connection (503), and the pool replaces the connection.
 //!
 //! diesel does not expose libpq's `PQsocket`, so the socket is found when the connection is
-//! made: the process's sockets are listed before and after the connect (PostgreSQL connects
-//! are serialized for it), and the one new socket connected to the server's port is the
-//! connection's. When that is not certain (a Unix socket, another socket opened meanwhile),
-//! the connection simply has no cutoff and its reads go to the blocking pool, as before.
+//! made: the process's sockets are listed before and after the connect (every PostgreSQL
+//! connect the kit makes is serialized for it, so no other new socket to the server's port can
+//! appear meanwhile), and the one new socket connected to the server's port is the
+//! connection's. When that is not certain (a Unix socket, two candidates), the connection
+//! simply has no cutoff and its reads go to the blocking pool, as before.
 
 use std::collections::HashSet;
 use std::os::fd::RawFd;
