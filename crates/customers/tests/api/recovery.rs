@@ -54,15 +54,25 @@ async fn connections_ended_by_the_server_are_replaced_without_a_500() {
     assert_eq!(ready.status(), 200);
 }
 
+/// The service reaching PostgreSQL through a proxy the test can cut or freeze; `None` (and
+/// the test skipped) on SQLite.
+async fn spawn_behind_fault(
+    settings: cid_kit::Settings,
+) -> Option<(TestApp, cid_testkit::fault::TcpFault)> {
+    let spawned =
+        TestApp::spawn_with_db_fault(cid_customers::SERVICE, cid_customers::app_spec, settings)
+            .await;
+    if spawned.is_none() {
+        eprintln!("skipped: PostgreSQL only (set CID_TEST_DATABASE_URL)");
+    }
+    spawned
+}
+
 #[tokio::test]
 async fn an_outage_answers_503_and_service_resumes_within_seconds_losing_nothing() {
     let mut settings = cid_testkit::settings();
     settings.database.acquire_timeout_ms = 1000;
-    let Some((app, db_link)) =
-        TestApp::spawn_with_db_fault(cid_customers::SERVICE, cid_customers::app_spec, settings)
-            .await
-    else {
-        eprintln!("skipped: PostgreSQL only (set CID_TEST_DATABASE_URL)");
+    let Some((app, db_link)) = spawn_behind_fault(settings).await else {
         return;
     };
     let mut acknowledged = Vec::new();
@@ -135,11 +145,7 @@ async fn a_database_that_stops_answering_costs_a_read_its_deadline_and_the_servi
     let mut settings = cid_testkit::settings();
     settings.database.acquire_timeout_ms = 1000;
     settings.database.read_timeout_ms = 400;
-    let Some((app, db_link)) =
-        TestApp::spawn_with_db_fault(cid_customers::SERVICE, cid_customers::app_spec, settings)
-            .await
-    else {
-        eprintln!("skipped: PostgreSQL only (set CID_TEST_DATABASE_URL)");
+    let Some((app, db_link)) = spawn_behind_fault(settings).await else {
         return;
     };
     let (status, body, _) = create_status(&app, "before-the-freeze").await;
