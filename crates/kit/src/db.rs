@@ -485,6 +485,7 @@ pub struct Db {
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     size: u32,
     read_timeout: Duration,
+    write_timeout: Duration,
 }
 
 /// What `/metrics` shows of the pool.
@@ -503,6 +504,8 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
     /// Longest a read may run on PostgreSQL before its connection is cut.
     pub read_timeout: Duration,
+    /// Longest a request's write may run on PostgreSQL before its connection is cut.
+    pub write_timeout: Duration,
 }
 
 impl DbOptions {
@@ -511,6 +514,7 @@ impl DbOptions {
             pool_size: settings.database.pool_size,
             acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
             read_timeout: Duration::from_millis(settings.database.read_timeout_ms.max(1)),
+            write_timeout: Duration::from_millis(settings.database.write_timeout_ms.max(1)),
         }
     }
 }
@@ -521,6 +525,7 @@ impl Default for DbOptions {
             pool_size: 8,
             acquire_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(3),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -584,6 +589,7 @@ impl Db {
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             size: opts.pool_size.max(1),
             read_timeout: opts.read_timeout,
+            write_timeout: opts.write_timeout,
         })
     }
 
@@ -674,6 +680,10 @@ impl Db {
 
     /// Runs `f` in one transaction. On SQLite, in-process writers are serialized; on
     /// PostgreSQL, `f` must take its row lock first (see `store` functions named `lock_*`).
+    ///
+    /// A request's write (called on a server's worker) is held to the write deadline once it
+    /// has its connection, as reads are: a hung server would otherwise keep its blocking
+    /// thread and pool permit for good. A job's write (a batch that may be long) is not.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -695,11 +705,15 @@ impl Db {
             None => None,
         };
         let permit = self.permit().await?;
+        let limit = on_worker().then_some(self.write_timeout);
         tokio::task::spawn_blocking(move || {
             let (_guard, _permit) = (guard, permit);
             span.in_scope(|| {
                 let mut conn = checkout.get()?;
-                conn.conn.transaction(f)
+                match limit {
+                    Some(limit) => conn.within(limit, |c| c.transaction(f)),
+                    None => conn.conn.transaction(f),
+                }
             })
         })
         .await

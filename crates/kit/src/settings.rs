@@ -119,10 +119,19 @@ pub struct DatabaseSettings {
     /// stopped answering.
     #[serde(default = "default_read_timeout")]
     pub read_timeout_ms: u64,
+    /// Longest a request's write transaction may take on PostgreSQL once it has its
+    /// connection; past it the connection is cut (503, the outcome unknown to the caller, who
+    /// retries with the same `Idempotency-Key`). Jobs' writes have no deadline.
+    #[serde(default = "default_write_timeout")]
+    pub write_timeout_ms: u64,
 }
 
 fn default_read_timeout() -> u64 {
     3000
+}
+
+fn default_write_timeout() -> u64 {
+    10_000
 }
 
 /// `[server]`: how every binary (a service, the gateway, `cid up`) starts and stops.

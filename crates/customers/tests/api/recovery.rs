@@ -241,3 +241,54 @@ fn a_read_on_a_server_worker_runs_in_place_and_elsewhere_on_the_blocking_pool() 
     );
     assert_ne!(ran_on("a job").as_deref(), Some("a job"));
 }
+
+/// A request's write on a hung database ends at its deadline with a 503 (its outcome unknown
+/// to the caller); retried once the database answers, it is created once or named as
+/// existing — never twice, never a 500.
+#[tokio::test]
+async fn a_write_on_a_database_that_stops_answering_ends_at_its_deadline_and_a_retry_never_doubles()
+{
+    let mut settings = cid_testkit::settings();
+    settings.database.acquire_timeout_ms = 1000;
+    settings.database.write_timeout_ms = 500;
+    let Some((app, db_link)) = spawn_behind_fault(settings).await else {
+        return;
+    };
+    let (status, body, _) = create_status(&app, "before-the-freeze").await;
+    assert_eq!(status, 201, "{body}");
+
+    db_link.freeze();
+    let started = Instant::now();
+    let (status, body, retry) = tokio::time::timeout(
+        Duration::from_secs(5),
+        create_status(&app, "during-the-freeze"),
+    )
+    .await
+    .expect("the write on a hung database never ended");
+    assert_eq!(status, 503, "a write on a hung database: {body}");
+    assert_eq!(body["code"], "DATABASE_UNAVAILABLE");
+    assert!(retry.is_some(), "503 without Retry-After");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the write was held {:?}, past its 500 ms deadline",
+        started.elapsed()
+    );
+
+    db_link.thaw();
+    let back = Instant::now();
+    let created = loop {
+        let (status, body, _) = create_status(&app, "during-the-freeze").await;
+        assert_ne!(status, 500, "{body}");
+        if status == 201 || status == 409 {
+            break (status, body);
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(6),
+            "writes not back 6 s after the database answered again: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Once more: the customer exists exactly once whichever way the cut write went.
+    let (status, body, _) = create_status(&app, "during-the-freeze").await;
+    assert_eq!(status, 409, "after {created:?}: {body}");
+}

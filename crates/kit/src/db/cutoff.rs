@@ -4,9 +4,9 @@
 //! `statement_timeout` is kept by the server: a server (or a proxy in front of it) that
 //! stops answering while its TCP connection stays open would hold the caller forever. A read
 //! runs on the request's worker (see [`super::Db::read`]), where that would stall every
-//! connection of the worker, `/health` included. So each connection's socket is known, and
-//! one watchdog thread shuts it down (`shutdown(2)`) when a call on it runs past its
-//! deadline: libpq's wait ends at once with "server closed the connection", the call fails
+//! connection of the worker, `/health` included; a request's write would keep its blocking
+//! thread and pool permit. So each connection's socket is known, and one watchdog thread
+//! shuts it down (`shutdown(2)`) when a call on it runs past its deadline: libpq's wait ends at once with "server closed the connection", the call fails
 //! as a lost connection (503), and the pool replaces the connection.
 //!
 //! diesel does not expose libpq's `PQsocket`, so the socket is found when the connection is
@@ -73,7 +73,7 @@ impl Cutoff {
             // the call's end takes); shutting it down closes nothing.
             let _ = nix::sys::socket::shutdown(self.fd, nix::sys::socket::Shutdown::Both);
             tracing::warn!(
-                "a database read ran past its deadline: its connection was cut (the server or \
+                "a database call ran past its deadline: its connection was cut (the server or \
                  the network stopped answering)"
             );
         }
