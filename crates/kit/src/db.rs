@@ -112,7 +112,7 @@ pub fn is_unavailable(e: &diesel::result::Error) -> bool {
 pub struct PoolConn {
     conn: DbConnection,
     lost: Arc<AtomicBool>,
-    /// A PostgreSQL connection whose socket is known: a read on it can be given a deadline.
+    /// A PostgreSQL connection whose socket is known: a call on it can be held to a deadline.
     cutoff: Option<Arc<Cutoff>>,
 }
 
@@ -207,8 +207,8 @@ impl Manager {
         }
     }
 
-    /// A pool's connection: on PostgreSQL with its socket found (see `cutoff`), so that its
-    /// reads can be given a deadline.
+    /// A pool's connection: on PostgreSQL with its socket found (see `cutoff`), so that calls
+    /// on it can be held to a deadline.
     fn connect_pooled(&self) -> Result<PoolConn, r2d2::Error> {
         match self.backend {
             Backend::Postgres => {
