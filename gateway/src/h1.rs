@@ -9,9 +9,11 @@
 //! closed it while idle (a FIN already read by the reactor) is dropped when taken.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
@@ -279,34 +281,66 @@ pub async fn send(
 ) -> Result<Response<UpstreamBody>, SendError> {
     let wire = encode(parts, upstream.authority.as_str(), fwd, body);
     let key = key(upstream);
+    let depth = upstream.pipeline;
+    if depth > 1 && body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD) {
+        match send_piped(upstream, key, &wire, depth, parts.method == Method::HEAD).await {
+            Piped::Answered(outcome) => return *outcome,
+            // The batch's connection failed before this request's answer began: a GET or
+            // HEAD is safe to send again, on its own.
+            Piped::Broken => {}
+        }
+    }
+    send_single(upstream, key, &wire, &parts.method).await
+}
+
+async fn send_single(
+    upstream: &Upstream,
+    key: usize,
+    wire: &[u8],
+    method: &Method,
+) -> Result<Response<UpstreamBody>, SendError> {
     // A reused connection the upstream closed while idle fails the write, or ends before
     // the first byte of an answer. The upstream then read nothing (a failed write) or
     // most likely nothing (closing an idle connection): a failed write goes again on a
     // fresh connection for any method, an early end only for methods safe to repeat.
     let safe = matches!(
-        parts.method,
+        *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
     );
-    let reused = match take_idle(key) {
-        Some(mut conn) => match conn.io.write_all(&wire).await {
-            Ok(()) => match first_bytes(&mut conn).await {
-                Ok(()) => Some(conn),
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && safe => None,
-                Err(e) => return Err(SendError::Io(e)),
-            },
-            Err(_) => None,
-        },
-        None => None,
-    };
-    let mut conn = match reused {
-        Some(conn) => conn,
-        None => {
-            let mut fresh = connect(upstream).await?;
-            fresh.io.write_all(&wire).await.map_err(SendError::Io)?;
-            fresh
+    let conn = write_on_any(upstream, key, wire, safe).await?;
+    read_response(conn, key, *method == Method::HEAD, None).await
+}
+
+/// Writes `wire` on an idle connection, or on a fresh one when the idle one turns out
+/// closed (see [`send_single`]); the connection has the first bytes of the answer, or is
+/// fresh.
+async fn write_on_any(
+    upstream: &Upstream,
+    key: usize,
+    wire: &[u8],
+    safe: bool,
+) -> Result<Conn, SendError> {
+    if let Some(mut conn) = take_idle(key)
+        && conn.io.write_all(wire).await.is_ok()
+    {
+        match first_bytes(&mut conn).await {
+            Ok(()) => return Ok(conn),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && safe => {}
+            Err(e) => return Err(SendError::Io(e)),
         }
-    };
-    let head_request = parts.method == Method::HEAD;
+    }
+    let mut fresh = connect(upstream).await?;
+    fresh.io.write_all(wire).await.map_err(SendError::Io)?;
+    Ok(fresh)
+}
+
+/// Reads a response head off `conn` (the body stays to be read as it is polled).
+async fn read_response(
+    mut conn: Conn,
+    key: usize,
+    head_request: bool,
+    turn: Option<Member>,
+) -> Result<Response<UpstreamBody>, SendError> {
     loop {
         // The head is parsed in a plain function: its array of header slots (4 KiB) then
         // never lives in this future, which is moved (copied) several times per request.
@@ -338,12 +372,24 @@ pub async fn send(
                 .get_all(header::CONNECTION)
                 .iter()
                 .any(|v| has_token(v, "close"));
-        let mut res = Response::new(UpstreamBody {
+        let mut body = UpstreamBody {
             conn: Some(conn),
             key,
             framing,
             reuse,
-        });
+            turn,
+            whole: None,
+        };
+        // A body already read whole is taken off the connection now, which then serves
+        // the next request at once (the next of a batch, or the next to come).
+        if let Framing::Length(n) = framing
+            && let Some(conn) = body.conn.as_mut()
+            && conn.buf.len() as u64 >= n
+        {
+            body.whole = Some(conn.buf.split_to(n as usize).freeze());
+            body.finish();
+        }
+        let mut res = Response::new(body);
         *res.status_mut() = status;
         *res.version_mut() = version;
         *res.headers_mut() = headers;
@@ -351,6 +397,219 @@ pub async fn send(
             res.body_mut().finish();
         }
         return Ok(res);
+    }
+}
+
+// Requests to one upstream that arrive in the same turn of the event loop go out on one
+// connection in one write (HTTP/1.1 pipelining), at most `Upstream::pipeline` of them: one
+// write and, mostly, one read for the batch instead of one each per request, on both sides
+// of the connection. Their answers come back in order and are read in turn. Only bodiless
+// GETs and HEADs: a request of a batch whose connection fails before its answer began is
+// safe to send again, on its own. A request waits behind the others of its batch only:
+// requests that arrived at the same moment.
+
+thread_local! {
+    /// The batch still taking requests, per upstream.
+    static OPEN: RefCell<rustc_hash::FxHashMap<usize, Arc<Pipe>>> =
+        RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+#[derive(Default)]
+struct Pipe {
+    state: Mutex<PipeState>,
+}
+
+#[derive(Default)]
+struct PipeState {
+    /// The connection, while no member reads from it.
+    conn: Option<Conn>,
+    /// The batch's requests, until written.
+    out: Vec<u8>,
+    queued: usize,
+    written: bool,
+    /// The member whose answer is read next.
+    turn: usize,
+    broken: bool,
+    wakers: Vec<Option<Waker>>,
+}
+
+impl Pipe {
+    fn state(&self) -> MutexGuard<'_, PipeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The connection can no longer be trusted: every member still waiting sends again.
+    fn fail(&self) {
+        let mut s = self.state();
+        s.broken = true;
+        s.conn = None;
+        for w in s.wakers.iter_mut().filter_map(Option::take) {
+            w.wake();
+        }
+    }
+}
+
+/// A request of a batch, until its answer is read whole; dropped before that (an error, a
+/// deadline, a client gone), the batch's connection is given up.
+struct Member {
+    pipe: Option<Arc<Pipe>>,
+    index: usize,
+}
+
+impl Member {
+    /// The answer was read: the next member's turn, or the connection back to the idle
+    /// list after the last.
+    fn pass(mut self, conn: Conn, key: usize, reuse: bool) {
+        let Some(pipe) = self.pipe.take() else { return };
+        let mut s = pipe.state();
+        if !reuse || s.broken {
+            drop(s);
+            pipe.fail();
+            return;
+        }
+        s.turn = self.index + 1;
+        if s.turn >= s.queued {
+            drop(s);
+            put_idle(key, conn);
+            return;
+        }
+        s.conn = Some(conn);
+        let next = s.turn;
+        if let Some(w) = s.wakers[next].take() {
+            w.wake();
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if let Some(pipe) = self.pipe.take() {
+            pipe.fail();
+        }
+    }
+}
+
+enum Piped {
+    Answered(Box<Result<Response<UpstreamBody>, SendError>>),
+    Broken,
+}
+
+/// Joins this turn's batch for the upstream (or starts one): the request's place in it.
+fn join(key: usize, wire: &[u8], depth: usize) -> (Arc<Pipe>, usize) {
+    OPEN.with(|open| {
+        let mut open = open.borrow_mut();
+        if let Some(pipe) = open.get(&key).cloned() {
+            let mut s = pipe.state();
+            if !s.broken && !s.written && s.queued < depth {
+                s.out.extend_from_slice(wire);
+                s.wakers.push(None);
+                let index = s.queued;
+                s.queued += 1;
+                if s.queued == depth {
+                    open.remove(&key);
+                }
+                drop(s);
+                return (pipe, index);
+            }
+        }
+        let pipe = Arc::new(Pipe::default());
+        {
+            let mut s = pipe.state();
+            s.out.extend_from_slice(wire);
+            s.wakers.push(None);
+            s.queued = 1;
+        }
+        open.insert(key, pipe.clone());
+        (pipe, 0)
+    })
+}
+
+async fn send_piped(
+    upstream: &Upstream,
+    key: usize,
+    wire: &[u8],
+    depth: usize,
+    head_request: bool,
+) -> Piped {
+    let (pipe, index) = join(key, wire, depth);
+    let member = Member {
+        pipe: Some(pipe.clone()),
+        index,
+    };
+    if index == 0 {
+        // The first of the batch lets the other requests of this turn join, then writes
+        // them all.
+        tokio::task::yield_now().await;
+        OPEN.with(|open| {
+            let mut open = open.borrow_mut();
+            if open.get(&key).is_some_and(|p| Arc::ptr_eq(p, &pipe)) {
+                open.remove(&key);
+            }
+        });
+        let out = {
+            let mut s = pipe.state();
+            s.written = true;
+            std::mem::take(&mut s.out)
+        };
+        // Every request of the batch is a GET or HEAD: safe to write again on a fresh
+        // connection when an idle one turns out closed.
+        let conn = match write_on_any(upstream, key, &out, true).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                drop(member);
+                return Piped::Answered(Box::new(Err(e)));
+            }
+        };
+        let mut s = pipe.state();
+        if s.broken {
+            return Piped::Broken;
+        }
+        s.conn = Some(conn);
+    }
+    let Some(conn) = (Turn { pipe: &pipe, index }).await else {
+        drop(member);
+        return Piped::Broken;
+    };
+    match read_response(conn, key, head_request, Some(member)).await {
+        // The upstream closed the connection after the answers before this one (the
+        // first's was awaited when the batch was written): not read, so sent again.
+        Err(SendError::Io(e))
+            if index > 0
+                && matches!(
+                    e.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+                ) =>
+        {
+            Piped::Broken
+        }
+        outcome => Piped::Answered(Box::new(outcome)),
+    }
+}
+
+/// Waits for a member's turn to read: the connection, or `None` when the batch failed.
+struct Turn<'a> {
+    pipe: &'a Pipe,
+    index: usize,
+}
+
+impl Future for Turn<'_> {
+    type Output = Option<Conn>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Conn>> {
+        let mut s = self.pipe.state();
+        if s.broken {
+            return Poll::Ready(None);
+        }
+        if s.written
+            && s.turn == self.index
+            && let Some(conn) = s.conn.take()
+        {
+            return Poll::Ready(Some(conn));
+        }
+        s.wakers[self.index] = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
@@ -412,15 +671,21 @@ pub struct UpstreamBody {
     key: usize,
     framing: Framing,
     reuse: bool,
+    /// Its place in a batch, until read whole.
+    turn: Option<Member>,
+    /// The whole body, when it had been read with the head.
+    whole: Option<Bytes>,
 }
 
 impl UpstreamBody {
     fn finish(&mut self) {
         self.framing = Framing::Done;
-        if let Some(conn) = self.conn.take()
-            && self.reuse
-        {
-            put_idle(self.key, conn);
+        let conn = self.conn.take();
+        match (self.turn.take(), conn) {
+            (Some(member), Some(conn)) => member.pass(conn, self.key, self.reuse),
+            (Some(member), None) => drop(member),
+            (None, Some(conn)) if self.reuse => put_idle(self.key, conn),
+            (None, _) => {}
         }
     }
 }
@@ -452,6 +717,9 @@ impl Body for UpstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
+        if let Some(whole) = this.whole.take() {
+            return Poll::Ready(Some(Ok(Frame::data(whole))));
+        }
         loop {
             let framing = this.framing;
             if framing == Framing::Done {
@@ -543,10 +811,13 @@ impl Body for UpstreamBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.framing == Framing::Done
+        self.framing == Framing::Done && self.whole.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
+        if let Some(whole) = &self.whole {
+            return SizeHint::with_exact(whole.len() as u64);
+        }
         match self.framing {
             Framing::Length(n) => SizeHint::with_exact(n),
             Framing::Done => SizeHint::with_exact(0),

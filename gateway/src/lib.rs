@@ -164,7 +164,7 @@ impl Gateway {
             };
             let timeout =
                 Duration::from_millis(*gw.timeouts_ms.get(*name).unwrap_or(&gw.timeout_ms));
-            groups.push(Group::new(name, &urls, timeout)?);
+            groups.push(Group::new(name, &urls, timeout)?.with_pipeline(gw.pipeline_depth(name)?));
         }
         let metrics = Metrics::new(&groups);
         Ok(Self {

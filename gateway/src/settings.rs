@@ -16,6 +16,13 @@ pub struct GatewaySettings {
     /// Per-group timeouts in milliseconds.
     #[serde(default)]
     pub timeouts_ms: BTreeMap<String, u64>,
+    /// GETs and HEADs to one upstream that arrive in the same turn of an event loop are
+    /// written together on one connection (HTTP/1.1 pipelining), up to this many; 1 turns
+    /// it off. At most [`MAX_PIPELINE`] (the services' own limit of requests read ahead).
+    pub pipeline_depth: usize,
+    /// Per-group depths in place of `pipeline_depth`.
+    #[serde(default)]
+    pub pipeline_depths: BTreeMap<String, usize>,
     /// Extra upstream URLs per group (load-balanced round robin); default is the group's
     /// `services.<group>` endpoint.
     #[serde(default)]
@@ -52,6 +59,8 @@ impl Default for GatewaySettings {
             body_limit_bytes: 64 * 1024,
             timeout_ms: 10_000,
             timeouts_ms: BTreeMap::new(),
+            pipeline_depth: 4,
+            pipeline_depths: BTreeMap::new(),
             upstreams: BTreeMap::new(),
             required: None,
             breaker_failures: 5,
@@ -65,7 +74,25 @@ impl Default for GatewaySettings {
     }
 }
 
+/// actix-web reads at most 16 pipelined requests ahead on a connection.
+pub const MAX_PIPELINE: usize = 16;
+
 impl GatewaySettings {
+    /// A group's pipelining depth, checked.
+    pub fn pipeline_depth(&self, group: &str) -> Result<usize, String> {
+        let depth = *self
+            .pipeline_depths
+            .get(group)
+            .unwrap_or(&self.pipeline_depth);
+        if (1..=MAX_PIPELINE).contains(&depth) {
+            Ok(depth)
+        } else {
+            Err(format!(
+                "gateway pipeline depth of {group} must be 1 to {MAX_PIPELINE}, not {depth}"
+            ))
+        }
+    }
+
     /// The listener for the internal metrics port, when one is set.
     pub fn metrics_listener(&self) -> std::io::Result<Option<std::net::TcpListener>> {
         cid_kit::settings::metrics_listener(

@@ -10,6 +10,8 @@ pub struct Upstream {
     pub scheme: Scheme,
     pub authority: Authority,
     pub base: String,
+    /// Requests written together at most (`h1.rs`); 1: one at a time.
+    pub pipeline: usize,
     failures: AtomicU32,
     /// Milliseconds since `epoch` until which the breaker is open.
     open_until_ms: AtomicU64,
@@ -32,6 +34,7 @@ impl Upstream {
             base: format!("{scheme}://{authority}"),
             scheme,
             authority,
+            pipeline: 1,
             failures: AtomicU32::new(0),
             open_until_ms: AtomicU64::new(0),
         })
@@ -96,6 +99,14 @@ impl Group {
             timeout,
             next: AtomicUsize::new(0),
         })
+    }
+
+    /// Up to `depth` GETs and HEADs that arrive together go out on one connection at once.
+    pub fn with_pipeline(mut self, depth: usize) -> Self {
+        for u in &mut self.upstreams {
+            u.pipeline = depth.max(1);
+        }
+        self
     }
 
     /// Round robin over upstreams whose breaker is closed; `None` when all are open.

@@ -998,3 +998,105 @@ async fn every_framing_of_an_upstream_answer_passes_through_and_closed_connectio
     let res = s.client.head(at("length")).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// An upstream that answers each request with its own target, and keeps the largest number
+/// of requests that one read brought it (several: they were written together); a target
+/// with `/bye/` closes the connection after its answer, whatever came after it.
+async fn pipelining_upstream() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let together = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = together.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 16384];
+                loop {
+                    match conn.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    // Bodiless requests: each ends with its empty line.
+                    let heads = buf.windows(4).filter(|w| w == b"\r\n\r\n").count();
+                    seen.fetch_max(heads, Ordering::SeqCst);
+                    let mut answers = Vec::new();
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end + 4);
+                        let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                        answers.extend_from_slice(
+                            format!(
+                                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{target}",
+                                target.len()
+                            )
+                            .as_bytes(),
+                        );
+                        if target.contains("/bye/") {
+                            let _ = conn.write_all(&answers).await;
+                            return;
+                        }
+                    }
+                    if conn.write_all(&answers).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, together)
+}
+
+/// Rounds of 48 GETs at once until one read of the upstream held several; every answer
+/// must be its own request's. The largest number of requests the upstream read at once.
+async fn gets_at_once(s: &Stack, together: &std::sync::atomic::AtomicUsize, bye: bool) -> usize {
+    for round in 0..20 {
+        let gets = (0..48).map(|i| {
+            let path = if bye && i % 2 == 0 {
+                format!("/api/customer-id/loyalty/bye/{round}-{i}")
+            } else {
+                format!("/api/customer-id/loyalty/r/{round}-{i}")
+            };
+            let req = s.client.get(s.url(&path));
+            async move {
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), 200, "{path}");
+                assert_eq!(res.text().await.unwrap(), path);
+            }
+        });
+        futures_util::future::join_all(gets).await;
+        if together.load(std::sync::atomic::Ordering::SeqCst) > 1 {
+            break;
+        }
+    }
+    together.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
+    let (upstream, together) = pipelining_upstream().await;
+    let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
+    let most = gets_at_once(&s, &together, false).await;
+    assert!(
+        (2..=4).contains(&most),
+        "at most the default depth of 4 at once: {most}"
+    );
+
+    // An upstream that closes the connection after one answer of a batch: the requests
+    // written after it are sent again, and answered.
+    let (upstream, together) = pipelining_upstream().await;
+    let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
+    assert!(gets_at_once(&s, &together, true).await > 1);
+
+    // Turned off for the group: one request at a time on a connection.
+    let (upstream, together) = pipelining_upstream().await;
+    let settings = gateway_settings(
+        &upstream,
+        json!({"threads": 1, "pipeline_depths": {"loyalty": 1}}),
+    );
+    let s = start_gateway(settings, None).await;
+    assert_eq!(gets_at_once(&s, &together, false).await, 1);
+}
