@@ -119,4 +119,18 @@ mod tests {
         assert_eq!(gw.body_limit_bytes, services);
         assert_eq!(GatewaySettings::default().body_limit_bytes, services);
     }
+
+    #[test]
+    fn a_pipeline_depth_is_one_to_sixteen_and_a_group_may_set_its_own() {
+        let mut gw = GatewaySettings::default();
+        assert_eq!(gw.pipeline_depth("loyalty"), Ok(4));
+        gw.pipeline_depths.insert("segmentation".into(), 1);
+        assert_eq!(gw.pipeline_depth("segmentation"), Ok(1));
+        assert_eq!(gw.pipeline_depth("loyalty"), Ok(4));
+        for bad in [0, MAX_PIPELINE + 1] {
+            gw.pipeline_depths.insert("offers".into(), bad);
+            let err = gw.pipeline_depth("offers").unwrap_err();
+            assert!(err.contains("offers") && err.contains("1 to 16"), "{err}");
+        }
+    }
 }
