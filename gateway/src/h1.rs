@@ -408,6 +408,12 @@ async fn read_response(
 // safe to send again, on its own. A request waits behind the others of its batch only:
 // requests that arrived at the same moment.
 
+/// How long a request waits for the answers before its own in a batch (those the service
+/// reads first and answers in order) before it is sent again on its own: what pipelining
+/// may cost a request at most, well above the time a healthy service takes to answer a
+/// batch, well below any upstream timeout.
+const PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+
 thread_local! {
     /// The batch still taking requests, per upstream.
     static OPEN: RefCell<rustc_hash::FxHashMap<usize, Arc<Pipe>>> =
@@ -555,20 +561,23 @@ async fn send_piped(
         };
         // Every request of the batch is a GET or HEAD: safe to write again on a fresh
         // connection when an idle one turns out closed.
-        let conn = match write_on_any(upstream, key, &out, true).await {
-            Ok(conn) => conn,
+        return match write_on_any(upstream, key, &out, true).await {
+            // The first answer is read next, whatever became of the others.
+            Ok(conn) => Piped::Answered(Box::new(
+                read_response(conn, key, head_request, Some(member)).await,
+            )),
             Err(e) => {
                 drop(member);
-                return Piped::Answered(Box::new(Err(e)));
+                Piped::Answered(Box::new(Err(e)))
             }
         };
-        let mut s = pipe.state();
-        if s.broken {
-            return Piped::Broken;
-        }
-        s.conn = Some(conn);
     }
-    let Some(conn) = (Turn { pipe: &pipe, index }).await else {
+    // Stuck behind a slow answer, a member gives up: the batch is given up and this
+    // request, like the others still waiting, sent on its own.
+    let Some(conn) = crate::deadline::within(PATIENCE, Turn { pipe: &pipe, index })
+        .await
+        .flatten()
+    else {
         drop(member);
         return Piped::Broken;
     };
@@ -576,11 +585,10 @@ async fn send_piped(
         // The upstream closed the connection after the answers before this one (the
         // first's was awaited when the batch was written): not read, so sent again.
         Err(SendError::Io(e))
-            if index > 0
-                && matches!(
-                    e.kind(),
-                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-                ) =>
+            if matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+            ) =>
         {
             Piped::Broken
         }

@@ -999,19 +999,27 @@ async fn every_framing_of_an_upstream_answer_passes_through_and_closed_connectio
     assert_eq!(res.status(), 200);
 }
 
-/// An upstream that answers each request with its own target, and keeps the largest number
-/// of requests that one read brought it (several: they were written together); a target
-/// with `/bye/` closes the connection after its answer, whatever came after it.
-async fn pipelining_upstream() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// What the pipelining upstream saw: the largest number of requests one read brought it
+/// (several: they were written together), and whether a `/slow/` request came with others.
+#[derive(Default)]
+struct Seen {
+    together: std::sync::atomic::AtomicUsize,
+    slow_with_others: std::sync::atomic::AtomicBool,
+}
+
+/// An upstream that answers each request with its own target, in order, as a service does
+/// pipelined requests; a target with `/slow/` takes 3 s (and so do the answers after it),
+/// one with `/bye/` closes the connection after its answer, whatever came after it.
+async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let together = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = together.clone();
+    let seen = std::sync::Arc::new(Seen::default());
+    let seen_here = seen.clone();
     tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
-            let seen = seen.clone();
+            let seen = seen_here.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 16384];
@@ -1022,12 +1030,19 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<std::sync::atomic::Ato
                     }
                     // Bodiless requests: each ends with its empty line.
                     let heads = buf.windows(4).filter(|w| w == b"\r\n\r\n").count();
-                    seen.fetch_max(heads, Ordering::SeqCst);
+                    seen.together.fetch_max(heads, Ordering::SeqCst);
+                    let slow = buf.windows(6).any(|w| w == b"/slow/");
+                    if slow && heads > 1 {
+                        seen.slow_with_others.store(true, Ordering::SeqCst);
+                    }
                     let mut answers = Vec::new();
                     while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                         buf.drain(..end + 4);
                         let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                        if target.contains("/slow/") {
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                        }
                         answers.extend_from_slice(
                             format!(
                                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{target}",
@@ -1047,12 +1062,13 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<std::sync::atomic::Ato
             });
         }
     });
-    (url, together)
+    (url, seen)
 }
 
 /// Rounds of 48 GETs at once until one read of the upstream held several; every answer
 /// must be its own request's. The largest number of requests the upstream read at once.
-async fn gets_at_once(s: &Stack, together: &std::sync::atomic::AtomicUsize, bye: bool) -> usize {
+async fn gets_at_once(s: &Stack, seen: &Seen, bye: bool) -> usize {
+    use std::sync::atomic::Ordering;
     for round in 0..20 {
         let gets = (0..48).map(|i| {
             let path = if bye && i % 2 == 0 {
@@ -1068,18 +1084,18 @@ async fn gets_at_once(s: &Stack, together: &std::sync::atomic::AtomicUsize, bye:
             }
         });
         futures_util::future::join_all(gets).await;
-        if together.load(std::sync::atomic::Ordering::SeqCst) > 1 {
+        if seen.together.load(Ordering::SeqCst) > 1 {
             break;
         }
     }
-    together.load(std::sync::atomic::Ordering::SeqCst)
+    seen.together.load(Ordering::SeqCst)
 }
 
 #[tokio::test]
 async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
-    let (upstream, together) = pipelining_upstream().await;
+    let (upstream, seen) = pipelining_upstream().await;
     let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
-    let most = gets_at_once(&s, &together, false).await;
+    let most = gets_at_once(&s, &seen, false).await;
     assert!(
         (2..=4).contains(&most),
         "at most the default depth of 4 at once: {most}"
@@ -1087,16 +1103,53 @@ async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
 
     // An upstream that closes the connection after one answer of a batch: the requests
     // written after it are sent again, and answered.
-    let (upstream, together) = pipelining_upstream().await;
+    let (upstream, seen) = pipelining_upstream().await;
     let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
-    assert!(gets_at_once(&s, &together, true).await > 1);
+    assert!(gets_at_once(&s, &seen, true).await > 1);
 
     // Turned off for the group: one request at a time on a connection.
-    let (upstream, together) = pipelining_upstream().await;
+    let (upstream, seen) = pipelining_upstream().await;
     let settings = gateway_settings(
         &upstream,
         json!({"threads": 1, "pipeline_depths": {"loyalty": 1}}),
     );
     let s = start_gateway(settings, None).await;
-    assert_eq!(gets_at_once(&s, &together, false).await, 1);
+    assert_eq!(gets_at_once(&s, &seen, false).await, 1);
+}
+
+#[tokio::test]
+async fn a_get_written_behind_a_slow_one_is_sent_again_on_its_own_and_answered_in_time() {
+    use std::sync::atomic::Ordering;
+    let (upstream, seen) = pipelining_upstream().await;
+    let settings = gateway_settings(
+        &upstream,
+        json!({"threads": 1, "timeouts_ms": {"loyalty": 1000}}),
+    );
+    let s = start_gateway(settings, None).await;
+    // Rounds of one slow GET with fast ones at the same moment, until the slow one went out
+    // with others: those fast ones wait at most the gateway's patience (100 ms), then are
+    // sent again and answered — not held until the slow one's deadline.
+    for round in 0..10 {
+        let slow = s
+            .client
+            .get(s.url(&format!("/api/customer-id/loyalty/slow/{round}")))
+            .send();
+        let fast = (0..15).map(|i| {
+            let path = format!("/api/customer-id/loyalty/r/{round}-{i}");
+            let req = s.client.get(s.url(&path));
+            async move {
+                let started = Instant::now();
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), 200, "{path}");
+                assert_eq!(res.text().await.unwrap(), path);
+                assert!(started.elapsed() < Duration::from_millis(800), "{path}");
+            }
+        });
+        let (slow, _) = tokio::join!(slow, futures_util::future::join_all(fast));
+        cid_testkit::problem(slow.unwrap(), 504, "GATEWAY_TIMEOUT").await;
+        if seen.slow_with_others.load(Ordering::SeqCst) {
+            return;
+        }
+    }
+    panic!("the slow GET never went out with others");
 }
