@@ -287,7 +287,11 @@ pub async fn send(
             Piped::Answered(outcome) => return *outcome,
             // The batch's connection failed before this request's answer began: a GET or
             // HEAD is safe to send again, on its own.
-            Piped::Broken => {}
+            Piped::Broken => {
+                upstream
+                    .resent
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
     send_single(upstream, key, &wire, &parts.method).await
@@ -557,6 +561,11 @@ async fn send_piped(
         let out = {
             let mut s = pipe.state();
             s.written = true;
+            if s.queued > 1 {
+                upstream
+                    .batched
+                    .fetch_add(s.queued as u64, std::sync::atomic::Ordering::Relaxed);
+            }
             std::mem::take(&mut s.out)
         };
         // Every request of the batch is a GET or HEAD: safe to write again on a fresh

@@ -38,7 +38,7 @@ use serde_json::json;
 use crate::proxy::{Ctx, finish_headers};
 use crate::respond::{Body, full};
 pub use crate::settings::GatewaySettings;
-use crate::upstream::{Breaker, Group};
+use crate::upstream::{Breaker, Group, Upstream};
 
 pub struct Gateway {
     groups: Vec<Group>,
@@ -69,6 +69,9 @@ struct Metrics {
     breakers_open: prometheus::IntGaugeVec,
     rate_limited: prometheus::IntCounter,
     rate_limit_fallbacks: prometheus::IntCounter,
+    /// Pipelining per group: requests written together with others, and those sent again.
+    batched: IntCounterVec,
+    resent: IntCounterVec,
     /// One slot per group (the last is the gateway's own routes) and status code.
     counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
     duration: Vec<prometheus::Histogram>,
@@ -114,6 +117,25 @@ impl Metrics {
             "Rate-limit checks made in-process because the shared Redis did not answer",
         ))
         .expect("static metric definition");
+        let batched = IntCounterVec::new(
+            Opts::new(
+                "upstream_batched_total",
+                "GETs and HEADs written to an upstream together with others (pipelined)",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let resent = IntCounterVec::new(
+            Opts::new(
+                "upstream_resent_total",
+                "Requests of a batch sent again on their own: the batch's connection failed \
+                 or an answer before theirs was slow",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let _ = registry.register(Box::new(batched.clone()));
+        let _ = registry.register(Box::new(resent.clone()));
         let _ = registry.register(Box::new(breakers_open.clone()));
         let _ = registry.register(Box::new(rate_limited.clone()));
         let _ = registry.register(Box::new(rate_limit_fallbacks.clone()));
@@ -136,6 +158,8 @@ impl Metrics {
             breakers_open,
             rate_limited,
             rate_limit_fallbacks,
+            batched,
+            resent,
             names,
         }
     }
@@ -325,6 +349,22 @@ impl Gateway {
                 .breakers_open
                 .with_label_values(&[group.name.as_str()])
                 .set(i64::try_from(open).unwrap_or(0));
+            let name = [group.name.as_str()];
+            for (counter, of) in [
+                (
+                    &self.metrics.batched,
+                    (|u| &u.batched) as fn(&Upstream) -> &_,
+                ),
+                (&self.metrics.resent, |u| &u.resent),
+            ] {
+                let total: u64 = group
+                    .upstreams
+                    .iter()
+                    .map(|u| of(u).load(std::sync::atomic::Ordering::Relaxed))
+                    .sum();
+                let counter = counter.with_label_values(&name);
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
         }
         if let Some(l) = &self.limiter {
             let refused = l.refused.load(std::sync::atomic::Ordering::Relaxed);

@@ -12,6 +12,9 @@ pub struct Upstream {
     pub base: String,
     /// Requests written together at most (`h1.rs`); 1: one at a time.
     pub pipeline: usize,
+    /// Requests written together with others, and those of them sent again on their own.
+    pub batched: AtomicU64,
+    pub resent: AtomicU64,
     failures: AtomicU32,
     /// Milliseconds since `epoch` until which the breaker is open.
     open_until_ms: AtomicU64,
@@ -35,6 +38,8 @@ impl Upstream {
             scheme,
             authority,
             pipeline: 1,
+            batched: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             open_until_ms: AtomicU64::new(0),
         })

@@ -1100,6 +1100,8 @@ async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
         (2..=4).contains(&most),
         "at most the default depth of 4 at once: {most}"
     );
+    let batched = metric(&s, "cid_gateway_upstream_batched_total{group=\"loyalty\"}").await;
+    assert!(batched >= 2, "{batched}");
 
     // An upstream that closes the connection after one answer of a batch: the requests
     // written after it are sent again, and answered.
@@ -1148,8 +1150,27 @@ async fn a_get_written_behind_a_slow_one_is_sent_again_on_its_own_and_answered_i
         let (slow, _) = tokio::join!(slow, futures_util::future::join_all(fast));
         cid_testkit::problem(slow.unwrap(), 504, "GATEWAY_TIMEOUT").await;
         if seen.slow_with_others.load(Ordering::SeqCst) {
+            let resent = metric(&s, "cid_gateway_upstream_resent_total{group=\"loyalty\"}").await;
+            assert!(resent >= 1, "{resent}");
             return;
         }
     }
     panic!("the slow GET never went out with others");
+}
+
+/// A counter's value on the gateway's `/metrics` (0 when absent).
+async fn metric(s: &Stack, series: &str) -> u64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
