@@ -281,7 +281,7 @@ pub async fn send(
 ) -> Result<Response<UpstreamBody>, SendError> {
     let wire = encode(parts, upstream.authority.as_str(), fwd, body);
     let key = key(upstream);
-    let depth = upstream.pipeline;
+    let depth = upstream.pipeline_depth();
     if depth > 1 && body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD) {
         match send_piped(upstream, key, &wire, depth, parts.method == Method::HEAD).await {
             Piped::Answered(outcome) => return *outcome,
@@ -417,6 +417,11 @@ async fn read_response(
 /// may cost a request at most, well above the time a healthy service takes to answer a
 /// batch, well below any upstream timeout.
 const PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// An answer of a batch that comes this long after the one before it shows a service that
+/// waits while it answers (another service, a busy database pool): pipelining to it is
+/// paused (`Upstream::pause_pipelining`), since its requests would wait for each other.
+const APART: std::time::Duration = std::time::Duration::from_millis(1);
 
 thread_local! {
     /// The batch still taking requests, per upstream.
@@ -582,15 +587,26 @@ async fn send_piped(
         };
     }
     // Stuck behind a slow answer, a member gives up: the batch is given up and this
-    // request, like the others still waiting, sent on its own.
-    let Some(conn) = crate::deadline::within(PATIENCE, Turn { pipe: &pipe, index })
-        .await
-        .flatten()
-    else {
+    // request, like the others still waiting, sent on its own (and the upstream, which
+    // makes its requests wait for each other, gets no batches for a while).
+    let Some(conn) = (match crate::deadline::within(PATIENCE, Turn { pipe: &pipe, index }).await {
+        Some(turn) => turn,
+        None => {
+            upstream.pause_pipelining();
+            None
+        }
+    }) else {
         drop(member);
         return Piped::Broken;
     };
-    match read_response(conn, key, head_request, Some(member)).await {
+    // The answers of a batch the service answers without waiting come together; one that
+    // keeps this member waiting for its own had the service wait between them.
+    let waiting = std::time::Instant::now();
+    let outcome = read_response(conn, key, head_request, Some(member)).await;
+    if waiting.elapsed() > APART {
+        upstream.pause_pipelining();
+    }
+    match outcome {
         // The upstream closed the connection after the answers before this one (the
         // first's was awaited when the batch was written): not read, so sent again.
         Err(SendError::Io(e))

@@ -72,6 +72,7 @@ struct Metrics {
     /// Pipelining per group: requests written together with others, and those sent again.
     batched: IntCounterVec,
     resent: IntCounterVec,
+    pauses: IntCounterVec,
     /// One slot per group (the last is the gateway's own routes) and status code.
     counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
     duration: Vec<prometheus::Histogram>,
@@ -134,6 +135,15 @@ impl Metrics {
             &["group"],
         )
         .expect("static metric definition");
+        let pauses = IntCounterVec::new(
+            Opts::new(
+                "upstream_pipeline_pauses_total",
+                "Times pipelining to an upstream was paused because it answered a batch apart",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let _ = registry.register(Box::new(pauses.clone()));
         let _ = registry.register(Box::new(batched.clone()));
         let _ = registry.register(Box::new(resent.clone()));
         let _ = registry.register(Box::new(breakers_open.clone()));
@@ -160,6 +170,7 @@ impl Metrics {
             rate_limit_fallbacks,
             batched,
             resent,
+            pauses,
             names,
         }
     }
@@ -356,6 +367,7 @@ impl Gateway {
                     (|u| &u.batched) as fn(&Upstream) -> &_,
                 ),
                 (&self.metrics.resent, |u| &u.resent),
+                (&self.metrics.pauses, |u| &u.pauses),
             ] {
                 let total: u64 = group
                     .upstreams

@@ -15,6 +15,10 @@ pub struct Upstream {
     /// Requests written together with others, and those of them sent again on their own.
     pub batched: AtomicU64,
     pub resent: AtomicU64,
+    /// Times pipelining was paused because the upstream answered a batch apart.
+    pub pauses: AtomicU64,
+    /// Milliseconds since `EPOCH` until which requests go out one at a time.
+    paused_until_ms: AtomicU64,
     failures: AtomicU32,
     /// Milliseconds since `epoch` until which the breaker is open.
     open_until_ms: AtomicU64,
@@ -40,9 +44,42 @@ impl Upstream {
             pipeline: 1,
             batched: AtomicU64::new(0),
             resent: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
+            paused_until_ms: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             open_until_ms: AtomicU64::new(0),
         })
+    }
+}
+
+static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+fn since_epoch_ms() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How long pipelining stays off for an upstream that answered a batch apart.
+pub const PIPELINE_PAUSE: Duration = Duration::from_secs(5);
+
+impl Upstream {
+    /// Requests written together at most now: 1 while pipelining is paused.
+    pub fn pipeline_depth(&self) -> usize {
+        if self.pipeline > 1 && self.paused_until_ms.load(Ordering::Relaxed) > since_epoch_ms() {
+            1
+        } else {
+            self.pipeline
+        }
+    }
+
+    /// The upstream answered a batch's requests apart — one at a time with waits between,
+    /// as a service whose handlers wait on something does — so a request of a batch would
+    /// wait for the others' work: requests go out one at a time for [`PIPELINE_PAUSE`].
+    pub fn pause_pipelining(&self) {
+        let until = since_epoch_ms() + PIPELINE_PAUSE.as_millis() as u64;
+        if self.paused_until_ms.swap(until, Ordering::Relaxed) <= since_epoch_ms() {
+            self.pauses.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(upstream = %self.base, "pipelining paused: answers came apart");
+        }
     }
 }
 

@@ -1009,7 +1009,8 @@ struct Seen {
 
 /// An upstream that answers each request with its own target, in order, as a service does
 /// pipelined requests; a target with `/slow/` takes 3 s (and so do the answers after it),
-/// one with `/bye/` closes the connection after its answer, whatever came after it.
+/// one with `/apart/` 5 ms, written on its own, one with `/bye/` closes the connection after
+/// its answer, whatever came after it.
 async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1043,6 +1044,13 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
                         if target.contains("/slow/") {
                             tokio::time::sleep(Duration::from_secs(3)).await;
                         }
+                        if target.contains("/apart/") {
+                            // A handler that waits on something: answers come apart.
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                            if conn.write_all(&std::mem::take(&mut answers)).await.is_err() {
+                                return;
+                            }
+                        }
                         answers.extend_from_slice(
                             format!(
                                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{target}",
@@ -1067,14 +1075,14 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
 
 /// Rounds of 48 GETs at once until one read of the upstream held several; every answer
 /// must be its own request's. The largest number of requests the upstream read at once.
-async fn gets_at_once(s: &Stack, seen: &Seen, bye: bool) -> usize {
+async fn gets_at_once(s: &Stack, seen: &Seen, mode: &str) -> usize {
     use std::sync::atomic::Ordering;
     for round in 0..20 {
         let gets = (0..48).map(|i| {
-            let path = if bye && i % 2 == 0 {
-                format!("/api/customer-id/loyalty/bye/{round}-{i}")
-            } else {
+            let path = if mode == "bye" && i % 2 == 1 {
                 format!("/api/customer-id/loyalty/r/{round}-{i}")
+            } else {
+                format!("/api/customer-id/loyalty/{mode}/{round}-{i}")
             };
             let req = s.client.get(s.url(&path));
             async move {
@@ -1094,8 +1102,15 @@ async fn gets_at_once(s: &Stack, seen: &Seen, bye: bool) -> usize {
 #[tokio::test]
 async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
     let (upstream, seen) = pipelining_upstream().await;
-    let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
-    let most = gets_at_once(&s, &seen, false).await;
+    let s = start_gateway(
+        gateway_settings(
+            &upstream,
+            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
+        ),
+        None,
+    )
+    .await;
+    let most = gets_at_once(&s, &seen, "r").await;
     assert!(
         (2..=4).contains(&most),
         "at most the default depth of 4 at once: {most}"
@@ -1106,17 +1121,51 @@ async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
     // An upstream that closes the connection after one answer of a batch: the requests
     // written after it are sent again, and answered.
     let (upstream, seen) = pipelining_upstream().await;
-    let s = start_gateway(gateway_settings(&upstream, json!({"threads": 1})), None).await;
-    assert!(gets_at_once(&s, &seen, true).await > 1);
+    let s = start_gateway(
+        gateway_settings(
+            &upstream,
+            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
+        ),
+        None,
+    )
+    .await;
+    assert!(gets_at_once(&s, &seen, "bye").await > 1);
 
     // Turned off for the group: one request at a time on a connection.
     let (upstream, seen) = pipelining_upstream().await;
     let settings = gateway_settings(
         &upstream,
-        json!({"threads": 1, "pipeline_depths": {"loyalty": 1}}),
+        json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}, "pipeline_depths": {"loyalty": 1}}),
     );
     let s = start_gateway(settings, None).await;
-    assert_eq!(gets_at_once(&s, &seen, false).await, 1);
+    assert_eq!(gets_at_once(&s, &seen, "r").await, 1);
+}
+
+#[tokio::test]
+async fn an_upstream_that_answers_a_batch_apart_gets_its_requests_one_at_a_time_for_a_while() {
+    use std::sync::atomic::Ordering;
+    let (upstream, seen) = pipelining_upstream().await;
+    let s = start_gateway(
+        gateway_settings(
+            &upstream,
+            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
+        ),
+        None,
+    )
+    .await;
+    assert!(gets_at_once(&s, &seen, "apart").await > 1);
+    let pauses = metric(
+        &s,
+        "cid_gateway_upstream_pipeline_pauses_total{group=\"loyalty\"}",
+    )
+    .await;
+    assert!(pauses >= 1, "{pauses}");
+    // Paused (5 s): requests arriving together now go out one at a time.
+    seen.together.store(0, Ordering::SeqCst);
+    for _ in 0..3 {
+        gets_at_once(&s, &seen, "apart").await;
+    }
+    assert_eq!(seen.together.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -1125,7 +1174,7 @@ async fn a_get_written_behind_a_slow_one_is_sent_again_on_its_own_and_answered_i
     let (upstream, seen) = pipelining_upstream().await;
     let settings = gateway_settings(
         &upstream,
-        json!({"threads": 1, "timeouts_ms": {"loyalty": 1000}}),
+        json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}, "timeouts_ms": {"loyalty": 1000}}),
     );
     let s = start_gateway(settings, None).await;
     // Rounds of one slow GET with fast ones at the same moment, until the slow one went out
