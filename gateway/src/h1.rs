@@ -419,8 +419,8 @@ async fn read_response(
 const PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// An answer of a batch that comes this long after the one before it shows a service that
-/// waits while it answers (another service, a busy database pool): pipelining to it is
-/// paused (`Upstream::pause_pipelining`), since its requests would wait for each other.
+/// waits while it answers (another service, a busy database pool): a few in a row pause
+/// pipelining to it (`Upstream::answered`), since its requests would wait for each other.
 const APART: std::time::Duration = std::time::Duration::from_millis(1);
 
 thread_local! {
@@ -603,9 +603,7 @@ async fn send_piped(
     // keeps this member waiting for its own had the service wait between them.
     let waiting = std::time::Instant::now();
     let outcome = read_response(conn, key, head_request, Some(member)).await;
-    if waiting.elapsed() > APART {
-        upstream.pause_pipelining();
-    }
+    upstream.answered(waiting.elapsed() > APART);
     match outcome {
         // The upstream closed the connection after the answers before this one (the
         // first's was awaited when the batch was written): not read, so sent again.

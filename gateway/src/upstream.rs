@@ -19,6 +19,8 @@ pub struct Upstream {
     pub pauses: AtomicU64,
     /// Milliseconds since `EPOCH` until which requests go out one at a time.
     paused_until_ms: AtomicU64,
+    /// Answers of batches in a row that came apart.
+    apart: AtomicU32,
     failures: AtomicU32,
     /// Milliseconds since `epoch` until which the breaker is open.
     open_until_ms: AtomicU64,
@@ -46,6 +48,7 @@ impl Upstream {
             resent: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
             paused_until_ms: AtomicU64::new(0),
+            apart: AtomicU32::new(0),
             failures: AtomicU32::new(0),
             open_until_ms: AtomicU64::new(0),
         })
@@ -58,8 +61,13 @@ fn since_epoch_ms() -> u64 {
     u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// How long pipelining stays off for an upstream that answered a batch apart.
+/// How long pipelining stays off for an upstream that answered batches apart.
 pub const PIPELINE_PAUSE: Duration = Duration::from_secs(5);
+
+/// Answers apart in a row that pause pipelining: one alone may be the service's thread
+/// preempted between two answers on a busy machine; a service that waits while it answers
+/// shows it at every answer.
+const APART_IN_A_ROW: u32 = 3;
 
 impl Upstream {
     /// Requests written together at most now: 1 while pipelining is paused.
@@ -68,6 +76,18 @@ impl Upstream {
             1
         } else {
             self.pipeline
+        }
+    }
+
+    /// An answer of a batch, after the first, came `apart` from the one before it or not.
+    pub fn answered(&self, apart: bool) {
+        if apart {
+            if self.apart.fetch_add(1, Ordering::Relaxed) + 1 >= APART_IN_A_ROW {
+                self.apart.store(0, Ordering::Relaxed);
+                self.pause_pipelining();
+            }
+        } else if self.apart.load(Ordering::Relaxed) != 0 {
+            self.apart.store(0, Ordering::Relaxed);
         }
     }
 
