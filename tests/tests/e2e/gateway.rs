@@ -1073,6 +1073,22 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
     (url, seen)
 }
 
+/// A gateway on one event loop in front of [`pipelining_upstream`], with `extra` settings and
+/// no rate limits (a round sends dozens of requests at once).
+async fn pipelining_gateway(extra: Value) -> (Stack, std::sync::Arc<Seen>) {
+    let (upstream, seen) = pipelining_upstream().await;
+    let mut settings = json!({"threads": 1, "rate_limit": {"enabled": false,
+        "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1,
+        "exempt_roles": []}});
+    if let (Value::Object(all), Value::Object(extra)) = (&mut settings, extra) {
+        all.extend(extra);
+    }
+    (
+        start_gateway(gateway_settings(&upstream, settings), None).await,
+        seen,
+    )
+}
+
 /// Rounds of 48 GETs at once until one read of the upstream held several; every answer
 /// must be its own request's. The largest number of requests the upstream read at once.
 async fn gets_at_once(s: &Stack, seen: &Seen, mode: &str) -> usize {
@@ -1101,15 +1117,7 @@ async fn gets_at_once(s: &Stack, seen: &Seen, mode: &str) -> usize {
 
 #[tokio::test]
 async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
-    let (upstream, seen) = pipelining_upstream().await;
-    let s = start_gateway(
-        gateway_settings(
-            &upstream,
-            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
-        ),
-        None,
-    )
-    .await;
+    let (s, seen) = pipelining_gateway(json!({})).await;
     let most = gets_at_once(&s, &seen, "r").await;
     assert!(
         (2..=4).contains(&most),
@@ -1120,39 +1128,18 @@ async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
 
     // An upstream that closes the connection after one answer of a batch: the requests
     // written after it are sent again, and answered.
-    let (upstream, seen) = pipelining_upstream().await;
-    let s = start_gateway(
-        gateway_settings(
-            &upstream,
-            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
-        ),
-        None,
-    )
-    .await;
+    let (s, seen) = pipelining_gateway(json!({})).await;
     assert!(gets_at_once(&s, &seen, "bye").await > 1);
 
     // Turned off for the group: one request at a time on a connection.
-    let (upstream, seen) = pipelining_upstream().await;
-    let settings = gateway_settings(
-        &upstream,
-        json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}, "pipeline_depths": {"loyalty": 1}}),
-    );
-    let s = start_gateway(settings, None).await;
+    let (s, seen) = pipelining_gateway(json!({"pipeline_depths": {"loyalty": 1}})).await;
     assert_eq!(gets_at_once(&s, &seen, "r").await, 1);
 }
 
 #[tokio::test]
 async fn an_upstream_that_answers_a_batch_apart_gets_its_requests_one_at_a_time_for_a_while() {
     use std::sync::atomic::Ordering;
-    let (upstream, seen) = pipelining_upstream().await;
-    let s = start_gateway(
-        gateway_settings(
-            &upstream,
-            json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}}),
-        ),
-        None,
-    )
-    .await;
+    let (s, seen) = pipelining_gateway(json!({})).await;
     let series = "cid_gateway_upstream_pipeline_pauses_total{group=\"loyalty\"}";
     for _ in 0..20 {
         assert!(gets_at_once(&s, &seen, "apart").await > 1);
@@ -1172,12 +1159,7 @@ async fn an_upstream_that_answers_a_batch_apart_gets_its_requests_one_at_a_time_
 #[tokio::test]
 async fn a_get_written_behind_a_slow_one_is_sent_again_on_its_own_and_answered_in_time() {
     use std::sync::atomic::Ordering;
-    let (upstream, seen) = pipelining_upstream().await;
-    let settings = gateway_settings(
-        &upstream,
-        json!({"threads": 1, "rate_limit": {"enabled": false, "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1, "exempt_roles": []}, "timeouts_ms": {"loyalty": 1000}}),
-    );
-    let s = start_gateway(settings, None).await;
+    let (s, seen) = pipelining_gateway(json!({"timeouts_ms": {"loyalty": 1000}})).await;
     // Rounds of one slow GET with fast ones at the same moment, until the slow one went out
     // with others: those fast ones wait at most the gateway's patience (100 ms), then are
     // sent again and answered — not held until the slow one's deadline.
