@@ -282,7 +282,11 @@ pub async fn send(
     let wire = encode(parts, upstream.authority.as_str(), fwd, body);
     let key = key(upstream);
     let depth = upstream.pipeline_depth();
-    if depth > 1 && body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD) {
+    if depth > 1
+        && body.is_empty()
+        && matches!(parts.method, Method::GET | Method::HEAD)
+        && !asks_for_stream(&parts.headers)
+    {
         match send_piped(upstream, key, &wire, depth, parts.method == Method::HEAD).await {
             Piped::Answered(outcome) => return *outcome,
             // The batch's connection failed before this request's answer began: a GET or
@@ -295,6 +299,16 @@ pub async fn send(
         }
     }
     send_single(upstream, key, &wire, &parts.method).await
+}
+
+/// A request for an event stream (what a browser's `EventSource` sends): its answer does
+/// not end, so nothing may be written behind it.
+fn asks_for_stream(headers: &http::HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|v| {
+        v.as_bytes()
+            .windows(b"text/event-stream".len())
+            .any(|w| w.eq_ignore_ascii_case(b"text/event-stream"))
+    })
 }
 
 async fn send_single(

@@ -1100,7 +1100,10 @@ async fn gets_at_once(s: &Stack, seen: &Seen, mode: &str) -> usize {
             } else {
                 format!("/api/customer-id/loyalty/{mode}/{round}-{i}")
             };
-            let req = s.client.get(s.url(&path));
+            let mut req = s.client.get(s.url(&path));
+            if mode == "stream" {
+                req = req.header("accept", "text/event-stream");
+            }
             async move {
                 let res = req.send().await.unwrap();
                 assert_eq!(res.status(), 200, "{path}");
@@ -1130,6 +1133,11 @@ async fn gets_arriving_together_go_out_together_and_each_gets_its_own_answer() {
     // written after it are sent again, and answered.
     let (s, seen) = pipelining_gateway(json!({})).await;
     assert!(gets_at_once(&s, &seen, "bye").await > 1);
+
+    // A request for an event stream (whose answer does not end) is never written with
+    // others.
+    let (s, seen) = pipelining_gateway(json!({})).await;
+    assert_eq!(gets_at_once(&s, &seen, "stream").await, 1);
 
     // Turned off for the group: one request at a time on a connection.
     let (s, seen) = pipelining_gateway(json!({"pipeline_depths": {"loyalty": 1}})).await;
