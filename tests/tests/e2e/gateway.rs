@@ -374,15 +374,7 @@ async fn the_gateway_serves_health_ready_metrics_openapi_and_an_offline_docs_pag
         .await
         .unwrap();
     assert!(errors.contains("INSUFFICIENT_POINTS"));
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&s).await;
     assert!(metrics.contains("cid_gateway_requests_total"), "{metrics}");
 }
 
@@ -740,15 +732,7 @@ async fn metrics_show_open_breakers_and_rate_limit_refusals() {
         2,
         "{statuses:?}"
     );
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&s).await;
     assert!(
         metrics.contains("cid_gateway_rate_limited_total 2"),
         "{metrics}"
@@ -1198,18 +1182,17 @@ async fn a_get_written_behind_a_slow_one_is_sent_again_on_its_own_and_answered_i
     panic!("the slow GET never went out with others");
 }
 
+/// The gateway's `/metrics` page.
+async fn metrics_text(s: &Stack) -> String {
+    let res = s.client.get(s.url("/metrics")).send().await.unwrap();
+    res.text().await.unwrap()
+}
+
 /// A counter's value on the gateway's `/metrics` (0 when absent).
 async fn metric(s: &Stack, series: &str) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
+    metrics_text(s)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix(series))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
