@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1/postgres
 # nextest when installed, plain cargo test otherwise.
 TEST_RUNNER := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run" || echo "test")
 
-.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check fuzz client client-check docker bench build release
+.PHONY: run test test-pg lint openapi openapi-check openapi-validate tools docker-lint compose-check deploy-check fuzz client client-check docker bench startup-symbols build release
 
 ## Start the gateway and every implemented service on the embedded SQLite default.
 run:
@@ -96,6 +96,11 @@ docker:
 ## Load scenarios (release build): direct vs gateway vs nginx. Not part of `make test`.
 bench:
 	bash bench/run.sh
+
+## The functions the release binaries run from start to idle, put first in their code
+## (deploy/startup-symbols.txt, read by deploy/cc-startup-first at link time).
+startup-symbols:
+	bash bench/startup-symbols.sh
 
 build:
 	$(CARGO) build --workspace

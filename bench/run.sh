@@ -20,7 +20,7 @@ THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 SCENARIOS=${BENCH_SCENARIOS:-account catalog earn segment analytics offers}
 SVC_PORT=18082 GW_PORT=18080 NGINX_PORT=18081 EXPRESS_PORT=18083 REGISTRY_PORT=18084 ANALYTICS_PORT=18085
-SEGMENTATION_PORT=18086 OFFERS_PORT=18087 NOTIFICATIONS_PORT=18088 HOOK_PORT=18089
+SEGMENTATION_PORT=18086 OFFERS_PORT=18087 NOTIFICATIONS_PORT=18088 HOOK_PORT=18089 ALONE_PORT=18079
 # Events in the burst of the events scenario.
 EVENTS_BURST=${BENCH_EVENTS_BURST:-1000}
 # Redemptions of the long-history customer in the offers scenario.
@@ -44,7 +44,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cargo build -q --release -p cid -p cid-customers -p cid-loyalty -p cid-analytics -p cid-gateway \
-  -p cid-segmentation -p cid-offers -p cid-notifications
+  -p cid-segmentation -p cid-offers -p cid-notifications -p cid-referral -p cid-rewards \
+  -p cid-support -p cid-support-chat -p cid-security
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -435,3 +436,21 @@ for name in customers loyalty analytics segmentation offers notifications gatewa
   [ -n "${PROC_PID[$name]:-}" ] || continue
   printf '                       %-14s %8s %8s\n' "$name" "${IDLE_RSS[$name]}" "$(rss_mib "${PROC_PID[$name]}")"
 done
+
+# Every service alone on the embedded SQLite default, as a new user starts one: resident MiB
+# 2 s after it answered (its jobs have run once), the bar being 15.
+alone=()
+for name in customers loyalty referral rewards analytics segmentation offers notifications \
+  support support-chat security; do
+  mkdir -p "$work/alone-$name"
+  env CID__DATA_DIR="$work/alone-$name" CID__DATABASE__URL="sqlite://{data_dir}/{service}.db" \
+    "CID__SERVICES__$(echo "$name" | tr a-z- A-Z_)__PORT=$ALONE_PORT" \
+    target/release/cid-"$name" > "$work/alone-$name/log" 2>&1 &
+  pid=$! && pids+=($!)
+  wait_for "http://127.0.0.1:$ALONE_PORT/health"
+  sleep 2
+  alone+=("$name $(rss_mib "$pid")")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+printf '\nmemory, each service alone on SQLite, idle (resident MiB; bar 15)\n'
+printf '%s\n' "${alone[@]}" | awk '{ printf "                       %-14s %8s%s\n", $1, $2, ($2 > 15 ? "  over the bar" : "") }'
