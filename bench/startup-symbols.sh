@@ -45,11 +45,12 @@ for name in "${services[@]}" gateway; do
   echo "cid-$name: $(wc -l < "$work/$name.fns") functions" >&2
 done
 
-# Only the binaries' own symbols (not libc's), without LTO's suffixes and the legacy hash.
+# Only the binaries' own symbols (not libc's); Rust's without LTO's suffixes and the legacy
+# hash, C's (SQLite, mimalloc; no hash, stable suffixes such as `.isra.0`) as they are.
 for name in "${services[@]}" gateway; do
   nm --defined-only --format=just-symbols "target/release/cid-$name"
 done | sort -u > "$work/defined"
 sed -E 's/@.*//' "$work"/*.fns | sort -u | comm -12 - "$work/defined" \
-  | sed -E 's/\.llvm\.[0-9]+$//; s/\.[0-9]+$//; s/17h[0-9a-f]+E$/17h/' | sort -u \
+  | sed -E '/^_(ZN|R)/ { s/\.llvm\.[0-9]+$//; s/\.[0-9]+$//; s/17h[0-9a-f]+E$/17h/; }' | sort -u \
   > deploy/startup-symbols.txt
 echo "deploy/startup-symbols.txt: $(wc -l < deploy/startup-symbols.txt) names" >&2
