@@ -3,7 +3,7 @@
 # runs from start until it is idle, as valgrind's callgrind saw it, with the hash cut off its
 # name. deploy/cc-startup-first puts these functions first in the code of every release binary.
 # Run it after a change that moves much of what runs at start (a new crate, a toolchain):
-#   bash bench/startup-symbols.sh        # about 5 minutes after the release build
+#   bash bench/startup-symbols.sh        # about a minute after the release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null 2>&1 || {
