@@ -200,6 +200,13 @@ run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per
   echo "$rps $p50 $p99 $(awk -v t=$((after - before)) -v r="$requests" -v hz="$HZ" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')"
 }
 
+# The gateway's pipelining counters, all groups: "batched resent pauses".
+pipelining() {
+  curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '
+    /^cid_gateway_upstream_batched_total/ { b += $2 } /^cid_gateway_upstream_resent_total/ { r += $2 }
+    /^cid_gateway_upstream_pipeline_pauses_total/ { p += $2 } END { print b + 0, r + 0, p + 0 }'
+}
+
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 printf '\nwrk -t%s -c%s -d%ss, median of %s rounds, %s cores, database %s\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" "$(nproc)" "${CID__DATABASE__URL%%:*}"
@@ -218,6 +225,7 @@ for name in $SCENARIOS; do
   if [ "$name" = account ] && [ -n "$EXPRESS" ]; then targets="$targets $EXPRESS"; fi
   # Rounds interleave the targets so that drift on this shared machine hits all alike.
   declare -A runs=()
+  piped_before=$(pipelining)
   for round in $(seq 1 "$ROUNDS"); do
     for target in $targets; do
       IFS=: read -r t port pid <<<"$target"
@@ -246,6 +254,8 @@ for name in $SCENARIOS; do
     'BEGIN { printf "                  gateway/direct %.2f   gateway/nginx %.2f   p99 gateway/nginx %.2f\n", g/d, g/n, gp/np }'
   awk -v g="${cpu[gateway]}" -v n="${cpu[nginx]}" \
     'BEGIN { printf "                  proxy CPU per request gateway/nginx %.2f (the process itself, upstream excluded)\n", g/n }'
+  awk -v b="$piped_before" -v a="$(pipelining)" 'BEGIN { split(b, x); split(a, y)
+    printf "                  gateway pipelining: %d requests batched, %d sent again, %d pauses\n", y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
   unset rps p50 p99 cpu
 done
 

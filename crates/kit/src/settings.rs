@@ -142,6 +142,9 @@ pub struct ServerSettings {
     /// finish before the process exits anyway, in seconds.
     #[serde(default = "default_grace")]
     pub shutdown_grace_secs: u64,
+    /// A service's HTTP workers (single-threaded event loops); unset, two.
+    #[serde(default)]
+    pub workers: Option<usize>,
 }
 
 fn default_grace() -> u64 {
@@ -152,6 +155,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             shutdown_grace_secs: default_grace(),
+            workers: None,
         }
     }
 }
@@ -490,6 +494,17 @@ mod tests {
             std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
         }
         dir
+    }
+
+    #[test]
+    fn server_workers_come_from_the_file_or_the_environment() {
+        assert_eq!(load("local").unwrap().server.workers, None);
+        let dir = dir_with("", Some(("local", "[server]\nworkers = 3")));
+        let s = Settings::load_from(&dir, "local").unwrap();
+        assert_eq!(s.server.workers, Some(3));
+        let vars = [("CID__SERVER__WORKERS".to_owned(), "5".to_owned())];
+        let s = Settings::load_with(&config_dir(), "local", vars.into_iter()).unwrap();
+        assert_eq!(s.server.workers, Some(5));
     }
 
     #[test]
