@@ -142,7 +142,8 @@ pub struct ServerSettings {
     /// finish before the process exits anyway, in seconds.
     #[serde(default = "default_grace")]
     pub shutdown_grace_secs: u64,
-    /// A service's HTTP workers (single-threaded event loops); unset, two.
+    /// A service's HTTP workers (single-threaded event loops); unset, `server::worker_count`'s
+    /// default (two per core within the pool).
     #[serde(default)]
     pub workers: Option<usize>,
 }
