@@ -181,13 +181,19 @@ ticks() {
   echo "$total"
 }
 
-run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per_request"
-  local url=$1 pid=$2 out before after requests
+# Busy ticks of the whole machine so far (every process: wrk, the proxy, the services, the
+# database): what a request through a path costs in all.
+busy() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
+run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per_request machine_us_per_request"
+  local url=$1 pid=$2 out before after requests busy_before busy_after
   shift 2
   local args=("$url")
   [ $# -gt 0 ] && args=(-s "$1" "$url" -- "${@:2}")
   before=$(ticks "$pid")
+  busy_before=$(busy)
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "${args[@]}")
+  busy_after=$(busy)
   after=$(ticks "$pid")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   local rps p50 p99
@@ -197,7 +203,8 @@ run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per
   local non2xx
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   if [ -n "$non2xx" ]; then echo "warning: $non2xx non-2xx answers from $url" >&2; fi
-  echo "$rps $p50 $p99 $(awk -v t=$((after - before)) -v r="$requests" -v hz="$HZ" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')"
+  echo "$rps $p50 $p99 $(awk -v t=$((after - before)) -v m=$((busy_after - busy_before)) -v r="$requests" -v hz="$HZ" \
+    'BEGIN { printf "%.1f %.1f", t * 1e6 / hz / r, m * 1e6 / hz / r }')"
 }
 
 # The gateway's pipelining counters, all groups: "batched resent pauses".
@@ -218,7 +225,7 @@ declare -A PATHS=([account]=/api/customer-id/loyalty/$BENCH_ID [catalog]=/api/cu
 for name in $SCENARIOS; do
   [ -n "${PATHS[$name]:-}" ] || continue
   path=${PATHS[$name]}
-  declare -A rps=() p50=() p99=() cpu=()
+  declare -A rps=() p50=() p99=() cpu=() machine=()
   direct="direct:$SVC_PORT:$SVC_PID"
   [ "$name" = segment ] && direct="direct:$SEGMENTATION_PORT:$SEGMENTATION_PID"
   targets="$direct gateway:$GW_PORT:$GW_PID nginx:$NGINX_PORT:$NGINX_PID"
@@ -240,12 +247,19 @@ for name in $SCENARIOS; do
     p50[$t]=$(awk 'NF {print $2}' <<<"${runs[$t]}" | median)
     p99[$t]=$(awk 'NF {print $3}' <<<"${runs[$t]}" | median)
     cpu[$t]=$(awk 'NF {print $4}' <<<"${runs[$t]}" | median)
+    machine[$t]=$(awk 'NF {print $5}' <<<"${runs[$t]}" | median)
   done
+  # Each round's gateway/nginx ratio: the two ran seconds apart, so the machine's drift
+  # between rounds (±20 % here) cancels in the pair; their median and range.
+  paired=$(paste <(awk 'NF {print $1, $3}' <<<"${runs[gateway]}") <(awk 'NF {print $1, $3}' <<<"${runs[nginx]}") |
+    awk '{print $1 / $3, $2 / $4}')
+  paired_rps=$(awk '{print $1}' <<<"$paired" | sort -g | awk '{a[NR] = $1} END {printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR]}')
+  paired_p99=$(awk '{print $2}' <<<"$paired" | sort -g | awk '{a[NR] = $1} END {printf "%.2f (%.2f–%.2f)", a[int((NR + 1) / 2)], a[1], a[NR]}')
   unset runs
-  printf '\nscenario %-8s %-10s %12s %10s %10s %14s\n' "$name" target "req/s" "p50 ms" "p99 ms" "CPU us/req"
+  printf '\nscenario %-8s %-10s %12s %10s %10s %14s %18s\n' "$name" target "req/s" "p50 ms" "p99 ms" "CPU us/req" "machine us/req"
   for t in direct gateway nginx express; do
     [ -n "${rps[$t]:-}" ] || continue
-    printf '                  %-10s %12s %10s %10s %14s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}" "${cpu[$t]}"
+    printf '                  %-10s %12s %10s %10s %14s %18s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}" "${cpu[$t]}" "${machine[$t]}"
   done
   if [ -n "${rps[express]:-}" ]; then
     awk -v d="${rps[direct]}" -v e="${rps[express]}" 'BEGIN { printf "                  service/express %.2f\n", d/e }'
@@ -254,9 +268,12 @@ for name in $SCENARIOS; do
     'BEGIN { printf "                  gateway/direct %.2f   gateway/nginx %.2f   p99 gateway/nginx %.2f\n", g/d, g/n, gp/np }'
   awk -v g="${cpu[gateway]}" -v n="${cpu[nginx]}" \
     'BEGIN { printf "                  proxy CPU per request gateway/nginx %.2f (the process itself, upstream excluded)\n", g/n }'
+  awk -v g="${machine[gateway]}" -v n="${machine[nginx]}" \
+    'BEGIN { printf "                  machine CPU per request gateway/nginx %.2f (wrk, proxy, services, database)\n", g/n }'
+  echo "                  round by round: gateway/nginx $paired_rps   p99 gateway/nginx $paired_p99"
   awk -v b="$piped_before" -v a="$(pipelining)" 'BEGIN { split(b, x); split(a, y)
     printf "                  gateway pipelining: %d requests batched, %d sent again, %d pauses\n", y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
-  unset rps p50 p99 cpu
+  unset rps p50 p99 cpu machine
 done
 
 # Analytics: the summary of a customer with $HISTORY purchases against one with 10. Figures

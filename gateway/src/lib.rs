@@ -6,6 +6,7 @@
 //! document and the docs page. Built directly on hyper so the forwarding path stays lean:
 //! bodies stream in both directions and headers are edited in place.
 
+mod balance;
 pub mod cors;
 pub mod deadline;
 pub mod docs;
@@ -58,6 +59,8 @@ pub struct Gateway {
     swagger: Arc<utoipa_swagger_ui::Config<'static>>,
     /// How long a stop lets open requests finish.
     shutdown_grace: Duration,
+    /// Client connections per event loop, once started.
+    balance: Option<Arc<balance::Balance>>,
 }
 
 /// Request counters and latency histograms per group, resolved once so the request path
@@ -67,6 +70,8 @@ struct Metrics {
     requests: IntCounterVec,
     /// Upstreams whose circuit breaker is open, per group.
     breakers_open: prometheus::IntGaugeVec,
+    /// Open client connections per event loop.
+    connections: prometheus::IntGaugeVec,
     rate_limited: prometheus::IntCounter,
     rate_limit_fallbacks: prometheus::IntCounter,
     /// Pipelining per group: requests written together with others, and those sent again.
@@ -108,6 +113,14 @@ impl Metrics {
             &["group"],
         )
         .expect("static metric definition");
+        let connections = prometheus::IntGaugeVec::new(
+            Opts::new(
+                "client_connections",
+                "Open client connections per event loop",
+            ),
+            &["thread"],
+        )
+        .expect("static metric definition");
         let rate_limited = prometheus::IntCounter::with_opts(Opts::new(
             "rate_limited_total",
             "Requests refused with 429 by the gateway's rate limits",
@@ -147,6 +160,7 @@ impl Metrics {
         let _ = registry.register(Box::new(batched.clone()));
         let _ = registry.register(Box::new(resent.clone()));
         let _ = registry.register(Box::new(breakers_open.clone()));
+        let _ = registry.register(Box::new(connections.clone()));
         let _ = registry.register(Box::new(rate_limited.clone()));
         let _ = registry.register(Box::new(rate_limit_fallbacks.clone()));
         let names: Vec<String> = groups
@@ -166,6 +180,7 @@ impl Metrics {
             registry,
             requests,
             breakers_open,
+            connections,
             rate_limited,
             rate_limit_fallbacks,
             batched,
@@ -227,6 +242,7 @@ impl Gateway {
             docs: docs::DocsCache::default(),
             swagger: docs::swagger_config(),
             shutdown_grace: settings.server.shutdown_grace(),
+            balance: None,
         })
     }
 
@@ -378,6 +394,14 @@ impl Gateway {
                 counter.inc_by(total.saturating_sub(counter.get()));
             }
         }
+        if let Some(balance) = &self.balance {
+            for (thread, open) in balance.open().enumerate() {
+                self.metrics
+                    .connections
+                    .with_label_values(&[thread.to_string().as_str()])
+                    .set(i64::try_from(open).unwrap_or(i64::MAX));
+            }
+        }
         if let Some(l) = &self.limiter {
             let refused = l.refused.load(std::sync::atomic::Ordering::Relaxed);
             let counted = self.metrics.rate_limited.get();
@@ -448,7 +472,8 @@ impl Running {
 }
 
 /// Serves `gateway` on `listener` with one single-threaded event loop per core, all
-/// accepting on the same socket.
+/// accepting on the same socket and handing connections to each other to stay even
+/// (`balance`).
 pub fn start(gateway: Gateway, listener: TcpListener) -> std::io::Result<Running> {
     start_with_metrics(gateway, listener, None)
 }
@@ -464,12 +489,19 @@ pub fn start_with_metrics(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let threads = gateway.threads.max(1);
+    let (balance, inboxes) = balance::Balance::new(threads);
+    gateway.balance = Some(balance.clone());
     let gateway = Arc::new(gateway);
     let (shutdown, stop) = tokio::sync::watch::channel(false);
     let mut handles = Vec::with_capacity(threads);
-    for i in 0..threads {
+    for (i, inbox) in inboxes.into_iter().enumerate() {
         let listener = listener.try_clone()?;
         let (gateway, stop) = (gateway.clone(), stop.clone());
+        let balance = Loop {
+            index: i,
+            balance: balance.clone(),
+            inbox,
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -477,7 +509,7 @@ pub fn start_with_metrics(
             std::thread::Builder::new()
                 .name(format!("gateway-{i}"))
                 .spawn(move || {
-                    runtime.block_on(serve(gateway, listener, stop));
+                    runtime.block_on(serve(gateway, listener, balance, stop));
                 })?,
         );
     }
@@ -537,9 +569,17 @@ async fn serve_metrics(
     }
 }
 
+/// An event loop's place in the balance of client connections.
+struct Loop {
+    index: usize,
+    balance: Arc<balance::Balance>,
+    inbox: tokio::sync::mpsc::UnboundedReceiver<balance::Handoff>,
+}
+
 async fn serve(
     gateway: Arc<Gateway>,
     listener: TcpListener,
+    mut lp: Loop,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -558,34 +598,48 @@ async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
         .writev(false);
+    let stops = stop.clone();
+    let connection = |stream: tokio::net::TcpStream, peer, counted: balance::Counted| {
+        let gw = gateway.clone();
+        let peer = Arc::new(proxy::Peer::new(peer));
+        let service = service_fn(move |req| {
+            let (gw, peer) = (gw.clone(), peer.clone());
+            async move { Ok::<_, Infallible>(gw.handle(req, &peer).await) }
+        });
+        let io = TokioIo::new(wire::ProblemIo::new(stream));
+        let conn = http.serve_connection(io, service).with_upgrades();
+        let (held, mut stopping) = (open.clone(), stops.clone());
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = stopping.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
+                tracing::debug!(error = %e, "client connection ended with an error");
+            }
+            drop((held, counted));
+        });
+    };
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let gw = gateway.clone();
-                let peer = Arc::new(proxy::Peer::new(peer));
-                let service = service_fn(move |req| {
-                    let (gw, peer) = (gw.clone(), peer.clone());
-                    async move { Ok::<_, Infallible>(gw.handle(req, &peer).await) }
-                });
-                let io = TokioIo::new(wire::ProblemIo::new(stream));
-                let conn = http.serve_connection(io, service).with_upgrades();
-                let (held, mut stopping) = (open.clone(), stop.clone());
-                tokio::spawn(async move {
-                    tokio::pin!(conn);
-                    let ended = tokio::select! {
-                        ended = conn.as_mut() => ended,
-                        _ = stopping.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            conn.await
-                        }
-                    };
-                    if let Err(e) = ended {
-                        tracing::debug!(error = %e, "client connection ended with an error");
-                    }
-                    drop(held);
-                });
+                let counted = lp.balance.assign(lp.index);
+                if counted.thread == lp.index {
+                    connection(stream, peer, counted);
+                } else if let Ok(stream) = stream.into_std() {
+                    lp.balance.hand(balance::Handoff { stream, peer, counted });
+                }
+            }
+            Some(handed) = lp.inbox.recv() => {
+                if let Ok(stream) = tokio::net::TcpStream::from_std(handed.stream) {
+                    connection(stream, handed.peer, handed.counted);
+                }
             }
             _ = stop.changed() => break,
         }

@@ -744,6 +744,58 @@ async fn metrics_show_open_breakers_and_rate_limit_refusals() {
     assert!(metrics.contains("cid_gateway_upstream_breakers_open{group=\"security\"} 0"));
 }
 
+/// Open client connections per event loop, from `/metrics` (asked on a connection of its
+/// own, which counts too).
+async fn connections_per_loop(s: &Stack) -> Vec<u64> {
+    let text = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("cid_gateway_client_connections{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn keep_alive_connections_are_spread_over_the_event_loops_and_counted_until_closed() {
+    let settings = gateway_settings(
+        &format!("http://127.0.0.1:{}", closed_port()),
+        json!({"threads": 2}),
+    );
+    let s = start_gateway(settings, None).await;
+    // Twelve clients, each holding one keep-alive connection open after its answer.
+    let mut clients = Vec::new();
+    for _ in 0..12 {
+        let client = reqwest::Client::new();
+        let res = client.get(s.url("/health")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.bytes().await.unwrap();
+        clients.push(client);
+    }
+    let open = connections_per_loop(&s).await;
+    assert_eq!(open.len(), 2, "{open:?}");
+    assert_eq!(open.iter().sum::<u64>(), 13, "{open:?}");
+    assert!(open.iter().all(|&n| (5..=8).contains(&n)), "{open:?}");
+    // Every one of them still answers, whichever loop it was handed to.
+    for client in &clients {
+        let res = client.get(s.url("/health")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    drop(clients);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let open = connections_per_loop(&s).await;
+        if open.iter().sum::<u64>() <= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still open: {open:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `/metrics` answers on `internal` with `expect` in it, is a 404 on `public`, and the
 /// public port still serves `/health`.
 async fn metrics_only_inside(
