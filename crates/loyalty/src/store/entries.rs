@@ -92,13 +92,17 @@ pub fn newest_with_account(
     customer: &str,
     limit: i64,
 ) -> QueryResult<(Option<Account>, Vec<Entry>)> {
-    let rows: Vec<(Entry, Account)> = with_backend!(conn, |c| e::ledger_entries
-        .inner_join(a::loyalty_accounts)
-        .filter(e::customer_id.eq(customer))
-        .order(e::id.desc())
-        .limit(limit)
-        .select((Entry::as_select(), Account::as_select()))
-        .load(c))?;
+    let rows: Vec<(Entry, Account)> = match conn {
+        DbConnection::Pg(c) => NewestWithAccount::new(customer, limit).load(c),
+        // SQLite has no LATERAL; its per-entry account lookup is an in-process B-tree probe.
+        DbConnection::Sqlite(c) => e::ledger_entries
+            .inner_join(a::loyalty_accounts)
+            .filter(e::customer_id.eq(customer))
+            .order(e::id.desc())
+            .limit(limit)
+            .select((Entry::as_select(), Account::as_select()))
+            .load(c),
+    }?;
     let mut rows = rows.into_iter();
     match rows.next() {
         None => Ok((accounts::find(conn, customer)?, Vec::new())),
@@ -108,6 +112,68 @@ pub fn newest_with_account(
             entries.extend(rows.map(|(entry, _)| entry));
             Ok((Some(account), entries))
         }
+    }
+}
+
+/// The account read on PostgreSQL: the account row looked up once and joined with its
+/// newest entries (`CROSS JOIN LATERAL`), where the plain join looks the account up again for
+/// every entry (a nested loop over the entries: twenty index probes for twenty entries). The
+/// same rows, columns and order as the SQLite query above.
+struct NewestWithAccount<'a> {
+    customer: &'a str,
+    limit: i64,
+    entry: <Entry as Selectable<diesel::pg::Pg>>::SelectExpression,
+    account: <Account as Selectable<diesel::pg::Pg>>::SelectExpression,
+}
+
+impl<'a> NewestWithAccount<'a> {
+    fn new(customer: &'a str, limit: i64) -> Self {
+        Self {
+            customer,
+            limit,
+            entry: <Entry as Selectable<diesel::pg::Pg>>::construct_selection(),
+            account: <Account as Selectable<diesel::pg::Pg>>::construct_selection(),
+        }
+    }
+}
+
+/// The statement's identity for diesel's prepared-statement cache: its SQL never varies.
+struct NewestWithAccountId;
+
+impl diesel::query_builder::QueryId for NewestWithAccount<'_> {
+    type QueryId = NewestWithAccountId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for NewestWithAccount<'_> {
+    type SqlType = (
+        diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Entry, diesel::pg::Pg>>,
+        diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Account, diesel::pg::Pg>>,
+    );
+}
+
+impl<Conn> RunQueryDsl<Conn> for NewestWithAccount<'_> {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for NewestWithAccount<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("SELECT ");
+        // Entry's columns name "ledger_entries": the lateral subquery is aliased so.
+        self.entry.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.account.walk_ast(out.reborrow())?;
+        out.push_sql(
+            " FROM \"loyalty_accounts\" CROSS JOIN LATERAL (SELECT * FROM \"ledger_entries\" \
+             WHERE \"ledger_entries\".\"customer_id\" = \"loyalty_accounts\".\"customer_id\" \
+             ORDER BY \"ledger_entries\".\"id\" DESC LIMIT ",
+        );
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
+        out.push_sql(") AS \"ledger_entries\" WHERE \"loyalty_accounts\".\"customer_id\" = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.customer)?;
+        out.push_sql(" ORDER BY \"ledger_entries\".\"id\" DESC");
+        Ok(())
     }
 }
 
