@@ -497,7 +497,7 @@ pub fn start_with_metrics(
     for (i, inbox) in inboxes.into_iter().enumerate() {
         let listener = listener.try_clone()?;
         let (gateway, stop) = (gateway.clone(), stop.clone());
-        let balance = Loop {
+        let lp = Loop {
             index: i,
             balance: balance.clone(),
             inbox,
@@ -509,7 +509,7 @@ pub fn start_with_metrics(
             std::thread::Builder::new()
                 .name(format!("gateway-{i}"))
                 .spawn(move || {
-                    runtime.block_on(serve(gateway, listener, balance, stop));
+                    runtime.block_on(serve(gateway, listener, lp, stop));
                 })?,
         );
     }
