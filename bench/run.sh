@@ -234,7 +234,11 @@ for name in $SCENARIOS; do
   declare -A runs=()
   piped_before=$(pipelining)
   for round in $(seq 1 "$ROUNDS"); do
-    for target in $targets; do
+    # Even rounds run the targets in reverse (A B, B A, …): a machine speeding up or slowing
+    # down over a round would otherwise favour whichever target always runs first.
+    order=$targets
+    ((round % 2 == 0)) && order=$(tr ' ' '\n' <<<"$targets" | tac | tr '\n' ' ')
+    for target in $order; do
       IFS=: read -r t port pid <<<"$target"
       script=()
       [ "$name" = earn ] && script=(bench/earn.lua "$$-$t-$round" "${WRITERS[@]}")
