@@ -2893,28 +2893,46 @@ export interface components {
             name: string;
             segment: components["schemas"]["Segment"];
         };
+        /** @description Either `{type, title, message}` or `{template, params}` (rendered in the customer's language). */
+        SendRequest: components["schemas"]["SendText"] | components["schemas"]["SendTemplate"];
         /**
-         * @description `POST /notifications/{customerId}/send`: either `{type, title, message}` or
-         *     `{template, params}` (rendered in the customer's language).
+         * @description `{template, params}`: a bilingual template, rendered in the customer's language.
+         * @example {
+         *       "params": {
+         *         "balance": 1250,
+         *         "points": 250
+         *       },
+         *       "template": "points_earned"
+         *     }
+         */
+        SendTemplate: {
+            message?: null;
+            /** @description The template's parameters: strings or numbers. */
+            params?: Record<string, never> | null;
+            /** @description A template key, e.g. `points_earned`. */
+            template: string;
+            title?: null;
+            type?: null;
+        };
+        /**
+         * @description `{type, title, message}`: a message in the sender's words.
          * @example {
          *       "message": "Your order ORD-1001 earned 250 points; your balance is 1,250.",
          *       "title": "You earned 250 points",
          *       "type": "loyaltyUpdates"
          *     }
          */
-        SendRequest: {
-            message?: string | null;
-            /** @description The template's parameters: strings or numbers. */
-            params?: Record<string, never> | null;
-            /** @description A template key, e.g. `points_earned`. */
-            template?: string | null;
-            title?: string | null;
+        SendText: {
+            message: string;
+            params?: null;
+            template?: null;
+            title: string;
             /**
              * @description The category: promotional, orderUpdates, loyaltyUpdates or security (the reference's
              *     order, loyalty, offer and alert are accepted too).
              * @example loyaltyUpdates
              */
-            type?: string | null;
+            type: string;
         };
         /** @description A chat session. */
         SessionResponse: {

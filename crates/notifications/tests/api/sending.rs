@@ -132,6 +132,10 @@ async fn bad_sends_are_refused_naming_the_field_and_nothing_is_stored() {
             json!({"type": "order", "title": "t", "message": "m", "template": "points_earned"}),
             "template",
         ),
+        (
+            json!({"type": "order", "title": "t", "message": "m", "params": {}}),
+            "template",
+        ),
         (json!({}), "template"),
     ];
     for (body, field) in cases {
@@ -165,6 +169,34 @@ async fn bad_sends_are_refused_naming_the_field_and_nothing_is_stored() {
     problem(res, 404, "CUSTOMER_NOT_FOUND").await;
     let feed = get_as_owner(&app, &id, &format!("/{id}/history")).await;
     assert_eq!(feed["data"], json!([]));
+}
+
+/// The document's two forms (`SendText`, `SendTemplate`) let a key of the other form be
+/// present as `null`; the handler reads it as absent.
+#[tokio::test]
+async fn a_key_of_the_other_form_sent_as_null_is_read_as_absent() {
+    let app = spawn_app().await;
+    let id = register(&app, "en").await;
+    let text = sent(
+        &app,
+        &id,
+        &json!({"type": "order", "title": "t", "message": "m", "template": null, "params": null}),
+    )
+    .await;
+    assert_eq!(
+        (text["type"].as_str(), text["title"].as_str()),
+        (Some("orderUpdates"), Some("t"))
+    );
+    assert_eq!(text["template"], Value::Null);
+    let mut templated = points(5, 5);
+    for key in ["type", "title", "message"] {
+        templated[key] = Value::Null;
+    }
+    let m = sent(&app, &id, &templated).await;
+    assert_eq!(
+        (m["template"].as_str(), m["title"].as_str()),
+        (Some("points_earned"), Some("You earned 5 points"))
+    );
 }
 
 #[tokio::test]

@@ -22,24 +22,98 @@ const MAX_PARAM: usize = 200;
 
 /// `POST /notifications/{customerId}/send`: either `{type, title, message}` or
 /// `{template, params}` (rendered in the customer's language).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+///
+/// Its document is the two forms as `oneOf` (`SendText`, `SendTemplate`): the flat struct,
+/// all fields optional, let a checker take a text message that also names `params` for an
+/// invalid template request. A key of the other form may be present as `null` (read as
+/// absent), as the handler reads it.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schema(example = json!({"type": "loyaltyUpdates", "title": "You earned 250 points", "message": "Your order ORD-1001 earned 250 points; your balance is 1,250."}))]
 pub struct SendRequest {
     /// The category: promotional, orderUpdates, loyaltyUpdates or security (the reference's
     /// order, loyalty, offer and alert are accepted too).
     #[serde(rename = "type")]
-    #[schema(example = "loyaltyUpdates")]
     pub kind: Option<String>,
-    #[schema(max_length = 200)]
     pub title: Option<String>,
-    #[schema(max_length = 2000)]
     pub message: Option<String>,
     /// A template key, e.g. `points_earned`.
     pub template: Option<String>,
     /// The template's parameters: strings or numbers.
-    #[schema(value_type = Option<Object>)]
     pub params: Option<BTreeMap<String, Value>>,
+}
+
+/// `{type, title, message}`: a message in the sender's words.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"type": "loyaltyUpdates", "title": "You earned 250 points", "message": "Your order ORD-1001 earned 250 points; your balance is 1,250."}))]
+#[allow(dead_code)] // the document's shape; `SendRequest` reads the body
+pub struct SendText {
+    /// The category: promotional, orderUpdates, loyaltyUpdates or security (the reference's
+    /// order, loyalty, offer and alert are accepted too).
+    #[serde(rename = "type")]
+    #[schema(example = "loyaltyUpdates")]
+    kind: String,
+    #[schema(max_length = 200)]
+    title: String,
+    #[schema(max_length = 2000)]
+    message: String,
+    #[schema(schema_with = null_only)]
+    template: Option<()>,
+    #[schema(schema_with = null_only)]
+    params: Option<()>,
+}
+
+/// `{template, params}`: a bilingual template, rendered in the customer's language.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"template": "points_earned", "params": {"points": 250, "balance": 1250}}))]
+#[allow(dead_code)] // the document's shape; `SendRequest` reads the body
+pub struct SendTemplate {
+    /// A template key, e.g. `points_earned`.
+    template: String,
+    /// The template's parameters: strings or numbers.
+    #[schema(value_type = Option<Object>)]
+    params: Option<BTreeMap<String, Value>>,
+    #[serde(rename = "type")]
+    #[schema(schema_with = null_only)]
+    kind: Option<()>,
+    #[schema(schema_with = null_only)]
+    title: Option<()>,
+    #[schema(schema_with = null_only)]
+    message: Option<()>,
+}
+
+/// A key of the other form: absent or `null`.
+fn null_only() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .build()
+}
+
+impl utoipa::PartialSchema for SendRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .description(Some(
+                "Either `{type, title, message}` or `{template, params}` (rendered in the \
+                 customer's language).",
+            ))
+            .item(utoipa::openapi::Ref::from_schema_name(SendText::name()))
+            .item(utoipa::openapi::Ref::from_schema_name(SendTemplate::name()))
+            .into()
+    }
+}
+
+impl ToSchema for SendRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((SendText::name().into(), SendText::schema()));
+        schemas.push((SendTemplate::name().into(), SendTemplate::schema()));
+    }
 }
 
 impl SendRequest {
