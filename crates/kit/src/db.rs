@@ -23,6 +23,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 mod cutoff;
 use cutoff::Cutoff;
+mod pipelined;
+pub use pipelined::PgReader;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -486,6 +488,7 @@ pub struct Db {
     size: u32,
     read_timeout: Duration,
     write_timeout: Duration,
+    pipelined: Arc<pipelined::Pipelined>,
 }
 
 /// What `/metrics` shows of the pool.
@@ -496,6 +499,8 @@ pub struct PoolStats {
     pub in_use: u32,
     /// Requests waiting for one.
     pub waiting: usize,
+    /// Reads served on the workers' pipelined connections (see [`Db::read_pipelined`]).
+    pub pipelined_reads: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -506,6 +511,8 @@ pub struct DbOptions {
     pub read_timeout: Duration,
     /// Longest a request's write may run on PostgreSQL before its connection is cut.
     pub write_timeout: Duration,
+    /// Whether [`Db::read_pipelined`] may use the workers' own connections (PostgreSQL).
+    pub pipelined_reads: bool,
 }
 
 impl DbOptions {
@@ -515,6 +522,7 @@ impl DbOptions {
             acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
             read_timeout: Duration::from_millis(settings.database.read_timeout_ms.max(1)),
             write_timeout: Duration::from_millis(settings.database.write_timeout_ms.max(1)),
+            pipelined_reads: settings.database.pipelined_reads,
         }
     }
 }
@@ -526,6 +534,7 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(3),
             write_timeout: Duration::from_secs(10),
+            pipelined_reads: true,
         }
     }
 }
@@ -549,6 +558,10 @@ impl Db {
             .map_err(|e| DbError::Unavailable(format!("migrations failed: {e}")))?;
         drop(first);
         let backend = manager.backend;
+        let pipelined = Arc::new(match opts.pipelined_reads {
+            true => pipelined::Pipelined::new(&manager.url, backend),
+            false => pipelined::Pipelined::off(),
+        });
         // One thread keeps every pool of the process topped up (r2d2 starts three per pool:
         // `cid up` ran 33 for its eleven databases).
         fn maintenance_threads() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
@@ -590,6 +603,7 @@ impl Db {
             size: opts.pool_size.max(1),
             read_timeout: opts.read_timeout,
             write_timeout: opts.write_timeout,
+            pipelined,
         })
     }
 
@@ -599,6 +613,7 @@ impl Db {
             size: self.size,
             in_use: self.size.saturating_sub(free),
             waiting: self.waiting.load(Ordering::Relaxed),
+            pipelined_reads: self.pipelined.reads(),
         }
     }
 
@@ -655,6 +670,51 @@ impl Db {
         })
         .await
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// [`Db::read`] for a service's hottest reads, which on PostgreSQL need not hold the
+    /// worker while the database answers: on a server's worker with its pipelined connection
+    /// up (see `pipelined`), `pg` runs there, beside the worker's other reads in flight, held
+    /// to the read deadline (past it: a 503, as a pooled read's cutoff gives). `sync` runs as
+    /// [`Db::read`] does everywhere else — SQLite, jobs, while that connection is being
+    /// opened, when it failed on this read (the read is retried on the pool, so a restarted
+    /// database costs callers nothing more than before) — and when `pg` answers `None`
+    /// (what it read does not suffice, e.g. a second read it leaves to the pool path).
+    pub async fn read_pipelined<T, E, P, Fut, F>(&self, pg: P, sync: F) -> Result<T, E>
+    where
+        P: FnOnce(PgReader) -> Fut,
+        Fut: std::future::Future<Output = QueryResult<Option<T>>>,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        if on_worker()
+            && let Some(reader) = self.pipelined.reader()
+        {
+            match tokio::time::timeout(self.read_timeout, pg(reader.clone())).await {
+                Ok(Ok(Some(found))) => {
+                    self.pipelined.served();
+                    return Ok(found);
+                }
+                Ok(Ok(None)) => {}
+                // Retried on the pool, which reports a statement's own error as it always
+                // did; a lost connection (a restart, `pg_terminate_backend`: its first read
+                // may see the server's FATAL, the next the closed socket) is opened afresh.
+                Ok(Err(e)) => {
+                    if is_connection_error(&e) {
+                        self.pipelined.failed(&reader, &e);
+                    }
+                }
+                Err(_) => {
+                    self.pipelined
+                        .failed(&reader, &"no answer within the read deadline");
+                    return Err(E::from(DbError::Unavailable(
+                        "the database did not answer within the read deadline".into(),
+                    )));
+                }
+            }
+        }
+        self.read(sync).await
     }
 
     /// [`Db::read`] of a store function: its diesel error becomes the shared `ApiError`

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -21,6 +21,8 @@ pub struct StateGauges {
     pub pool_size: IntGauge,
     pub pool_in_use: IntGauge,
     pub pool_waiting: IntGauge,
+    /// A counter kept by the database handle, brought up to date when scraped.
+    pub pipelined_reads: IntCounter,
     pub outbox_pending: IntGauge,
     pub outbox_oldest_age: Gauge,
     pub resident_bytes: IntGauge,
@@ -53,6 +55,18 @@ impl StateGauges {
                 "db_pool_waiting",
                 "Requests waiting for a pooled connection",
             ),
+            pipelined_reads: {
+                let c = IntCounter::with_opts(
+                    Opts::new(
+                        "db_pipelined_reads_total",
+                        "Reads served on the workers' pipelined PostgreSQL connections",
+                    )
+                    .const_label("service", service),
+                )
+                .expect("static metric definition");
+                let _ = registry.register(Box::new(c.clone()));
+                c
+            },
             outbox_pending: int("outbox_pending", "Outbox messages not yet delivered"),
             outbox_oldest_age: float(
                 "outbox_oldest_age_seconds",

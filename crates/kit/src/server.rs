@@ -505,6 +505,15 @@ async fn metrics_text(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpRes
     g.pool_in_use.set(i64::from(pool.in_use));
     g.pool_waiting
         .set(i64::try_from(pool.waiting).unwrap_or(i64::MAX));
+    {
+        // Two scrapes at once must not both add the same difference.
+        static CATCH_UP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = CATCH_UP
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        g.pipelined_reads
+            .inc_by(pool.pipelined_reads.saturating_sub(g.pipelined_reads.get()));
+    }
     // The database down: the outbox gauges keep their last values; the rest still answers.
     if let Ok((pending, oldest)) = db.query(crate::outbox::backlog).await {
         g.outbox_pending.set(pending);

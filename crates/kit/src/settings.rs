@@ -124,6 +124,14 @@ pub struct DatabaseSettings {
     /// retries with the same `Idempotency-Key`). Jobs' writes have no deadline.
     #[serde(default = "default_write_timeout")]
     pub write_timeout_ms: u64,
+    /// On PostgreSQL, a service's hottest reads run on one async connection per worker,
+    /// pipelined with the worker's other reads (`Db::read_pipelined`); off, they take the pool.
+    #[serde(default = "default_pipelined_reads")]
+    pub pipelined_reads: bool,
+}
+
+fn default_pipelined_reads() -> bool {
+    true
 }
 
 fn default_read_timeout() -> u64 {

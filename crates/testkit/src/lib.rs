@@ -394,6 +394,54 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A sample of this service's `/metrics` (summed over its label sets; 0 when absent).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics request")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|l| {
+                l.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(['{', ' ']))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Reads served on this service's pipelined PostgreSQL connections so far.
+    pub async fn pipelined_reads(&self) -> u64 {
+        self.metric("cid_db_pipelined_reads_total").await as u64
+    }
+
+    /// Repeats `read` (which checks its own answer) until one is served on a worker's
+    /// pipelined connection — the first reads open it and take the pool meanwhile. Fails the
+    /// test after 5 s; call on PostgreSQL only.
+    pub async fn until_pipelined<F, Fut>(&self, mut read: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let before = self.pipelined_reads().await;
+        let started = std::time::Instant::now();
+        loop {
+            read().await;
+            if self.pipelined_reads().await > before {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "no read served on a pipelined connection within 5 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {
         token(&self.settings, sub, roles)
     }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use chrono::Utc;
 use cid_common::{CustomerId, Envelope, Role};
+use cid_kit::db::PgReader;
 use cid_kit::roles::{ADMIN, READERS, STAFF, WRITERS};
 use cid_kit::{ApiError, Caller, CustomerPath, Db, JsonBody, RequestContext, audit};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -34,7 +35,15 @@ async fn load(
 ) -> Result<Customer, ApiError> {
     let raw = id.as_str().to_owned();
     let lookup = ids::lookup(&raw);
-    let found = db.query(move |c| store::find(c, &lookup)).await?;
+    let pipelined = {
+        let lookup = lookup.clone();
+        |pg: PgReader| async move { store::find_pipelined(&pg, &lookup).await.map(Some) }
+    };
+    let found = db
+        .read_pipelined(pipelined, move |c| {
+            store::find(c, &lookup).map_err(ApiError::from)
+        })
+        .await?;
     match found {
         Some(c) if owns(caller, &c) => Ok(c),
         _ if !others.iter().any(|r| caller.has(*r)) => {

@@ -1,7 +1,9 @@
 //! Diesel queries of the registry. Functions return `QueryResult` and never see HTTP.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use cid_kit::db::PgReader;
 use cid_kit::{DbConnection, with_backend};
+use diesel::dsl::{Eq, Filter, Find, Or};
 use diesel::prelude::*;
 
 use crate::domain::UserType;
@@ -97,17 +99,41 @@ pub fn by_user(conn: &mut DbConnection, user: &str) -> QueryResult<Option<Custom
 /// their customer here.
 pub fn find(conn: &mut DbConnection, lookup: &Lookup) -> QueryResult<Option<Customer>> {
     with_backend!(conn, |conn| match lookup {
-        Lookup::Numeric(n) => c::customers
-            .find(n)
+        Lookup::Numeric(n) => by_number(*n)
             .select(Customer::as_select())
             .first(conn)
             .optional(),
-        Lookup::Text(t) => c::customers
-            .filter(c::customer_id.eq(t).or(c::short_id.eq(t)))
+        Lookup::Text(t) => by_text(t)
             .select(Customer::as_select())
             .first(conn)
             .optional(),
     })
+}
+
+/// [`find`] on a worker's pipelined PostgreSQL connection.
+pub async fn find_pipelined(pg: &PgReader, lookup: &Lookup) -> QueryResult<Option<Customer>> {
+    let found = match lookup {
+        Lookup::Numeric(n) => {
+            pg.load(by_number(*n).select(Customer::as_select()).limit(1))
+                .await?
+        }
+        Lookup::Text(t) => {
+            pg.load(by_text(t).select(Customer::as_select()).limit(1))
+                .await?
+        }
+    };
+    Ok(found.into_iter().next())
+}
+
+type ByText<'a> = Filter<c::customers, Or<Eq<c::customer_id, &'a str>, Eq<c::short_id, &'a str>>>;
+
+fn by_number(n: i64) -> Find<c::customers, i64> {
+    c::customers.find(n)
+}
+
+/// Standard or short form: both are stored and unique.
+fn by_text(t: &str) -> ByText<'_> {
+    c::customers.filter(c::customer_id.eq(t).or(c::short_id.eq(t)))
 }
 
 pub fn update_profile(

@@ -54,6 +54,49 @@ async fn connections_ended_by_the_server_are_replaced_without_a_500() {
     assert_eq!(ready.status(), 200);
 }
 
+/// A read by ID runs on its worker's pipelined connection once that is up; when the server
+/// ends every session (a restart, `pg_terminate_backend`), reads go on through the pool — as
+/// writes do, at worst a 503 while the dead connections are found — and the worker's
+/// connection is opened again.
+#[tokio::test]
+async fn reads_on_the_workers_pipelined_connection_get_over_the_server_ending_it() {
+    let mut settings = cid_testkit::settings();
+    settings.server.workers = Some(1);
+    let app = TestApp::spawn_with(cid_customers::SERVICE, cid_customers::app_spec, settings).await;
+    if !app.db.is_postgres() {
+        eprintln!("skipped: PostgreSQL only (set CID_TEST_DATABASE_URL)");
+        return;
+    }
+    let (status, body, _) = create_status(&app, "pipelined").await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["customerId"].as_str().unwrap().to_owned();
+    let read_ok = || async {
+        let (status, body) = read_status(&app, &id).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["customerId"], id.as_str());
+    };
+    app.until_pipelined(read_ok).await;
+
+    // The pool's connection and the worker's pipelined one, at least.
+    assert!(app.db.terminate_connections() >= 2);
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let (status, body) = read_status(&app, &id).await;
+        assert_ne!(status, 500, "{body}");
+        if status == 503 {
+            assert_eq!(body["code"], "DATABASE_UNAVAILABLE");
+        } else {
+            assert_eq!(body["data"]["customerId"], id.as_str());
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses[10..].iter().all(|s| *s == 200),
+        "reads did not get over the lost connections: {statuses:?}"
+    );
+    app.until_pipelined(read_ok).await;
+}
+
 /// The service reaching PostgreSQL through a proxy the test can cut or freeze; `None` (and
 /// the test skipped) on SQLite.
 async fn spawn_behind_fault(
@@ -145,13 +188,16 @@ async fn a_database_that_stops_answering_costs_a_read_its_deadline_and_the_servi
     let mut settings = cid_testkit::settings();
     settings.database.acquire_timeout_ms = 1000;
     settings.database.read_timeout_ms = 400;
+    // One worker: the read below is on the connection just seen to serve.
+    settings.server.workers = Some(1);
     let Some((app, db_link)) = spawn_behind_fault(settings).await else {
         return;
     };
     let (status, body, _) = create_status(&app, "before-the-freeze").await;
     assert_eq!(status, 201, "{body}");
     let id = body["data"]["customerId"].as_str().unwrap().to_owned();
-    assert_eq!(read_status(&app, &id).await.0, 200);
+    app.until_pipelined(|| async { assert_eq!(read_status(&app, &id).await.0, 200) })
+        .await;
 
     db_link.freeze();
     let started = Instant::now();

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use cid_common::time::{major_units, rfc3339};
 use cid_common::{Envelope, Role};
+use cid_kit::db::PgReader;
 use cid_kit::idempotency::{self, Command};
 use cid_kit::roles::WRITERS;
 use cid_kit::{
@@ -88,7 +89,15 @@ pub async fn account(
         let id = id.clone();
         move |c: &mut _| ops::snapshot(c, &policy, &id, now).map_err(ApiError::from)
     };
-    let snap = match db.read(read.clone()).await? {
+    let pipelined = |pg: PgReader| {
+        let id = id.clone();
+        async move {
+            Ok(ops::snapshot_pipelined(&pg, &policy, &id, now)
+                .await?
+                .map(Some))
+        }
+    };
+    let snap = match db.read_pipelined(pipelined, read.clone()).await? {
         Some(snap) => snap,
         None => {
             let (who, id) = (who(&customer.caller, &ctx), id.clone());

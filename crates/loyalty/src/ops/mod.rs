@@ -5,7 +5,7 @@
 pub mod account;
 pub mod milestones;
 
-pub use account::{Snapshot, snapshot};
+pub use account::{Snapshot, snapshot, snapshot_pipelined};
 
 use chrono::NaiveDateTime;
 use cid_common::contracts::events::types;

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use cid_kit::{DbConnection, with_backend};
+use diesel::dsl::Find;
 use diesel::prelude::*;
 
 use crate::domain::tier::Tier;
@@ -58,11 +59,15 @@ pub struct AccountChangeset<'a> {
 /// multi-backend enum diesel renders the whole SQL string again in each pass over a query,
 /// even for a cached statement.
 pub fn find(conn: &mut DbConnection, customer: &str) -> QueryResult<Option<Account>> {
-    with_backend!(conn, |c| a::loyalty_accounts
-        .find(customer)
+    with_backend!(conn, |c| by_customer(customer)
         .select(Account::as_select())
         .first(c)
         .optional())
+}
+
+/// The account of `customer` (at most one row).
+pub fn by_customer(customer: &str) -> Find<a::loyalty_accounts, &str> {
+    a::loyalty_accounts.find(customer)
 }
 
 /// Creates the account if needed and takes its row lock for the rest of the transaction:

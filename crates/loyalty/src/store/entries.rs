@@ -1,6 +1,7 @@
 //! `ledger_entries`: the append-only ledger and the earning lots within it.
 
 use chrono::NaiveDateTime;
+use cid_kit::db::PgReader;
 use cid_kit::{DbConnection, with_backend};
 use diesel::dsl::{min, sum};
 use diesel::prelude::*;
@@ -103,16 +104,39 @@ pub fn newest_with_account(
             .select((Entry::as_select(), Account::as_select()))
             .load(c),
     }?;
-    let mut rows = rows.into_iter();
-    match rows.next() {
+    match grouped(rows) {
+        Some(read) => Ok(read),
         None => Ok((accounts::find(conn, customer)?, Vec::new())),
-        Some((first, account)) => {
-            let mut entries = Vec::with_capacity(rows.len() + 1);
-            entries.push(first);
-            entries.extend(rows.map(|(entry, _)| entry));
-            Ok((Some(account), entries))
+    }
+}
+
+/// [`newest_with_account`] on a worker's pipelined PostgreSQL connection.
+pub async fn newest_with_account_pipelined(
+    pg: &PgReader,
+    customer: &str,
+    limit: i64,
+) -> QueryResult<(Option<Account>, Vec<Entry>)> {
+    let rows = pg.load(NewestWithAccount::new(customer, limit)).await?;
+    match grouped(rows) {
+        Some(read) => Ok(read),
+        None => {
+            let found = pg
+                .load(accounts::by_customer(customer).select(Account::as_select()))
+                .await?;
+            Ok((found.into_iter().next(), Vec::new()))
         }
     }
+}
+
+/// The account and its entries from the rows of the account read; `None` when there were no
+/// rows (no entries, perhaps no account: a second read tells).
+fn grouped(rows: Vec<(Entry, Account)>) -> Option<(Option<Account>, Vec<Entry>)> {
+    let mut rows = rows.into_iter();
+    let (first, account) = rows.next()?;
+    let mut entries = Vec::with_capacity(rows.len() + 1);
+    entries.push(first);
+    entries.extend(rows.map(|(entry, _)| entry));
+    Some((Some(account), entries))
 }
 
 /// The account read on PostgreSQL: the account row looked up once and joined with its

@@ -14,5 +14,6 @@ mod idempotency;
 mod ledger;
 mod migrations;
 mod milestones;
+mod pipelined;
 mod registry;
 mod validation;
