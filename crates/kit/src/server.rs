@@ -458,6 +458,10 @@ fn build(
             .default_service(web::to(unmatched))
     })
     .workers(workers)
+    // Answers of pipelined requests are written one after another: without this the second
+    // small write waits for the peer's ACK of the first (Nagle), as nginx's `tcp_nodelay on`
+    // avoids by default.
+    .tcp_nodelay(true)
     .disable_signals()
     .shutdown_timeout(grace)
     .listen(listener)?
