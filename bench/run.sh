@@ -207,11 +207,14 @@ run_wrk() { # url pid [wrk script and its arguments] → "rps p50 p99 cpu_us_per
     'BEGIN { printf "%.1f %.1f", t * 1e6 / hz / r, m * 1e6 / hz / r }')"
 }
 
-# The gateway's pipelining counters, all groups: "batched resent pauses".
+# The gateway's counters of how it reached the services, all groups:
+# "batched resent pauses h2c-streams h2c-resent".
 pipelining() {
   curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk '
     /^cid_gateway_upstream_batched_total/ { b += $2 } /^cid_gateway_upstream_resent_total/ { r += $2 }
-    /^cid_gateway_upstream_pipeline_pauses_total/ { p += $2 } END { print b + 0, r + 0, p + 0 }'
+    /^cid_gateway_upstream_pipeline_pauses_total/ { p += $2 }
+    /^cid_gateway_upstream_h2c_streams_total/ { h += $2 } /^cid_gateway_upstream_h2c_resent_total/ { hr += $2 }
+    END { print b + 0, r + 0, p + 0, h + 0, hr + 0 }'
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -276,7 +279,7 @@ for name in $SCENARIOS; do
     'BEGIN { printf "                  machine CPU per request gateway/nginx %.2f (wrk, proxy, services, database)\n", g/n }'
   echo "                  round by round: gateway/nginx $paired_rps   p99 gateway/nginx $paired_p99"
   awk -v b="$piped_before" -v a="$(pipelining)" 'BEGIN { split(b, x); split(a, y)
-    printf "                  gateway pipelining: %d requests batched, %d sent again, %d pauses\n", y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
+    printf "                  gateway: %d h2c streams (%d sent again over HTTP/1.1); pipelining: %d requests batched, %d sent again, %d pauses\n", y[4] - x[4], y[5] - x[5], y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
   unset rps p50 p99 cpu machine
 done
 

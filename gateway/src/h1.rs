@@ -120,6 +120,25 @@ fn stays_behind(name: &str) -> bool {
         )
 }
 
+impl Forwarding<'_> {
+    /// The gateway's headers, for each: name and value.
+    pub fn each(&self, mut f: impl FnMut(HeaderName, &[u8])) {
+        f(X_FORWARDED_FOR, self.forwarded_for);
+        f(X_FORWARDED_PROTO, b"http");
+        if let Some(host) = self.host {
+            f(X_FORWARDED_HOST, host);
+        }
+        f(X_REQUEST_ID, self.request_id.as_bytes());
+        f(TRACEPARENT, self.traceparent.as_bytes());
+    }
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// The request's head and body as bytes on the wire: the client's end-to-end headers as
 /// they came, then the gateway's.
 fn encode(
@@ -136,6 +155,28 @@ fn encode(
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(authority.as_bytes());
     out.extend_from_slice(b"\r\n");
+    let declared = each_passed(parts, |name, value| {
+        line(&mut out, name.as_str().as_bytes(), value.as_bytes());
+    });
+    fwd.each(|name, value| line(&mut out, name.as_str().as_bytes(), value));
+    if declared || !body.is_empty() {
+        line(
+            &mut out,
+            b"content-length",
+            body.len().to_string().as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// The client's end-to-end headers as they are passed on, for each: name and value; true
+/// when it declared a `Content-Length` (written anew).
+pub fn each_passed(
+    parts: &http::request::Parts,
+    mut f: impl FnMut(&HeaderName, &HeaderValue),
+) -> bool {
     // Headers the client's `Connection` names are hop-by-hop too (rare: looked up once).
     let named: Vec<&str> = parts
         .headers
@@ -148,33 +189,17 @@ fn encode(
         .collect();
     let mut declared = false;
     for (name, value) in &parts.headers {
-        let name = name.as_str();
-        if stays_behind(name) {
-            declared |= name == "content-length";
+        let n = name.as_str();
+        if stays_behind(n) {
+            declared |= n == "content-length";
             continue;
         }
-        if !named.is_empty() && named.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        if !named.is_empty() && named.iter().any(|c| c.eq_ignore_ascii_case(n)) {
             continue;
         }
-        line(&mut out, name.as_bytes(), value.as_bytes());
+        f(name, value);
     }
-    line(&mut out, b"x-forwarded-for", fwd.forwarded_for);
-    line(&mut out, b"x-forwarded-proto", b"http");
-    if let Some(host) = fwd.host {
-        line(&mut out, b"x-forwarded-host", host);
-    }
-    line(&mut out, b"x-request-id", fwd.request_id.as_bytes());
-    line(&mut out, b"traceparent", fwd.traceparent.as_bytes());
-    if declared || !body.is_empty() {
-        line(
-            &mut out,
-            b"content-length",
-            body.len().to_string().as_bytes(),
-        );
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
+    declared
 }
 
 fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -279,14 +304,19 @@ pub async fn send(
     fwd: &Forwarding<'_>,
     body: &[u8],
 ) -> Result<Response<UpstreamBody>, SendError> {
+    let bodiless_read = body.is_empty()
+        && matches!(parts.method, Method::GET | Method::HEAD)
+        && !asks_for_stream(&parts.headers);
+    if bodiless_read
+        && upstream.h2c_usable()
+        && let Some(outcome) = crate::h2c::send(upstream, parts, fwd).await
+    {
+        return outcome;
+    }
     let wire = encode(parts, upstream.authority.as_str(), fwd, body);
     let key = key(upstream);
     let depth = upstream.pipeline_depth();
-    if depth > 1
-        && body.is_empty()
-        && matches!(parts.method, Method::GET | Method::HEAD)
-        && !asks_for_stream(&parts.headers)
-    {
+    if depth > 1 && bodiless_read {
         match send_piped(upstream, key, &wire, depth, parts.method == Method::HEAD).await {
             Piped::Answered(outcome) => return *outcome,
             // The batch's connection failed before this request's answer began: a GET or
@@ -397,6 +427,7 @@ async fn read_response(
             reuse,
             turn,
             whole: None,
+            h2: None,
         };
         // A body already read whole is taken off the connection now, which then serves
         // the next request at once (the next of a batch, or the next to come).
@@ -720,9 +751,33 @@ pub struct UpstreamBody {
     turn: Option<Member>,
     /// The whole body, when it had been read with the head.
     whole: Option<Bytes>,
+    /// A body coming on an h2c stream (`h2c.rs`).
+    h2: Option<crate::h2c::Body>,
 }
 
 impl UpstreamBody {
+    /// A body read whole already (`h2c.rs`).
+    pub fn whole(body: Bytes) -> Self {
+        Self {
+            conn: None,
+            key: 0,
+            framing: Framing::Done,
+            reuse: false,
+            turn: None,
+            whole: (!body.is_empty()).then_some(body),
+            h2: None,
+        }
+    }
+
+    /// A body that comes on an h2c stream as it is polled (`h2c.rs`).
+    pub fn h2(body: crate::h2c::Body) -> Self {
+        Self {
+            framing: Framing::Close,
+            h2: Some(body),
+            ..Self::whole(Bytes::new())
+        }
+    }
+
     fn finish(&mut self) {
         self.framing = Framing::Done;
         let conn = self.conn.take();
@@ -762,6 +817,11 @@ impl Body for UpstreamBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
+        if let Some(h2) = this.h2.as_mut() {
+            return h2
+                .poll_data(cx)
+                .map(|data| data.map(|r| r.map(Frame::data)));
+        }
         if let Some(whole) = this.whole.take() {
             return Poll::Ready(Some(Ok(Frame::data(whole))));
         }
@@ -856,10 +916,16 @@ impl Body for UpstreamBody {
     }
 
     fn is_end_stream(&self) -> bool {
+        if let Some(h2) = &self.h2 {
+            return h2.is_end();
+        }
         self.framing == Framing::Done && self.whole.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
+        if self.h2.is_some() {
+            return SizeHint::default();
+        }
         if let Some(whole) = &self.whole {
             return SizeHint::with_exact(whole.len() as u64);
         }

@@ -11,6 +11,7 @@ pub mod cors;
 pub mod deadline;
 pub mod docs;
 pub mod h1;
+pub mod h2c;
 pub mod pool;
 pub mod proxy;
 pub mod ratelimit;
@@ -78,6 +79,8 @@ struct Metrics {
     batched: IntCounterVec,
     resent: IntCounterVec,
     pauses: IntCounterVec,
+    h2c_streams: IntCounterVec,
+    h2c_resent: IntCounterVec,
     /// One slot per group (the last is the gateway's own routes) and status code.
     counters: Vec<Vec<std::sync::OnceLock<prometheus::IntCounter>>>,
     duration: Vec<prometheus::Histogram>,
@@ -156,6 +159,25 @@ impl Metrics {
             &["group"],
         )
         .expect("static metric definition");
+        let h2c_streams = IntCounterVec::new(
+            Opts::new(
+                "upstream_h2c_streams_total",
+                "GETs and HEADs answered as streams of an h2c connection to an upstream",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let h2c_resent = IntCounterVec::new(
+            Opts::new(
+                "upstream_h2c_resent_total",
+                "h2c streams the upstream did not process (GOAWAY, refused, connection lost \
+                 before their answer), sent again over HTTP/1.1",
+            ),
+            &["group"],
+        )
+        .expect("static metric definition");
+        let _ = registry.register(Box::new(h2c_streams.clone()));
+        let _ = registry.register(Box::new(h2c_resent.clone()));
         let _ = registry.register(Box::new(pauses.clone()));
         let _ = registry.register(Box::new(batched.clone()));
         let _ = registry.register(Box::new(resent.clone()));
@@ -186,6 +208,8 @@ impl Metrics {
             batched,
             resent,
             pauses,
+            h2c_streams,
+            h2c_resent,
             names,
         }
     }
@@ -214,7 +238,11 @@ impl Gateway {
             };
             let timeout =
                 Duration::from_millis(*gw.timeouts_ms.get(*name).unwrap_or(&gw.timeout_ms));
-            groups.push(Group::new(name, &urls, timeout)?.with_pipeline(gw.pipeline_depth(name)?));
+            groups.push(
+                Group::new(name, &urls, timeout)?
+                    .with_pipeline(gw.pipeline_depth(name)?)
+                    .with_h2c(gw.h2c),
+            );
         }
         let metrics = Metrics::new(&groups);
         Ok(Self {
@@ -384,6 +412,8 @@ impl Gateway {
                 ),
                 (&self.metrics.resent, |u| &u.resent),
                 (&self.metrics.pauses, |u| &u.pauses),
+                (&self.metrics.h2c_streams, |u| &u.h2c_streams),
+                (&self.metrics.h2c_resent, |u| &u.h2c_resent),
             ] {
                 let total: u64 = group
                     .upstreams

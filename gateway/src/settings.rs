@@ -23,6 +23,12 @@ pub struct GatewaySettings {
     /// Per-group depths in place of `pipeline_depth`.
     #[serde(default)]
     pub pipeline_depths: BTreeMap<String, usize>,
+    /// Bodiless GETs and HEADs go to the services as streams of one HTTP/2 connection
+    /// without TLS per event loop and upstream (prior knowledge; the services serve h2c and
+    /// HTTP/1.1 on one port); an upstream that does not answer in HTTP/2 gets HTTP/1.1.
+    /// Off by default until `make bench` shows it ahead (bench/README.md, twelfth session).
+    #[serde(default)]
+    pub h2c: bool,
     /// Extra upstream URLs per group (load-balanced round robin); default is the group's
     /// `services.<group>` endpoint.
     #[serde(default)]
@@ -61,6 +67,7 @@ impl Default for GatewaySettings {
             timeouts_ms: BTreeMap::new(),
             pipeline_depth: 4,
             pipeline_depths: BTreeMap::new(),
+            h2c: false,
             upstreams: BTreeMap::new(),
             required: None,
             breaker_failures: 5,

@@ -17,6 +17,14 @@ pub struct Upstream {
     pub resent: AtomicU64,
     /// Times pipelining was paused because the upstream answered a batch apart.
     pub pauses: AtomicU64,
+    /// Bodiless GETs and HEADs go as streams of an h2c connection (`h2c.rs`).
+    pub h2c: bool,
+    /// Streams answered, and those the upstream did not process (sent again over HTTP/1.1).
+    pub h2c_streams: AtomicU64,
+    pub h2c_resent: AtomicU64,
+    /// Milliseconds since `EPOCH` until which the upstream gets HTTP/1.1 only: it did not
+    /// answer an h2c preface.
+    h2c_off_until_ms: AtomicU64,
     /// Milliseconds since `EPOCH` until which requests go out one at a time.
     paused_until_ms: AtomicU64,
     /// Answers of batches in a row that came apart.
@@ -47,6 +55,10 @@ impl Upstream {
             batched: AtomicU64::new(0),
             resent: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
+            h2c: false,
+            h2c_streams: AtomicU64::new(0),
+            h2c_resent: AtomicU64::new(0),
+            h2c_off_until_ms: AtomicU64::new(0),
             paused_until_ms: AtomicU64::new(0),
             apart: AtomicU32::new(0),
             failures: AtomicU32::new(0),
@@ -76,6 +88,20 @@ impl Upstream {
             1
         } else {
             self.pipeline
+        }
+    }
+
+    /// Whether bodiless GETs and HEADs go over h2c now.
+    pub fn h2c_usable(&self) -> bool {
+        self.h2c && self.h2c_off_until_ms.load(Ordering::Relaxed) <= since_epoch_ms()
+    }
+
+    /// The upstream closed an h2c connection before its SETTINGS (a service that speaks
+    /// HTTP/1.1 only): HTTP/1.1 for [`crate::h2c::H2C_RETRY`].
+    pub fn h2c_refused(&self) {
+        let until = since_epoch_ms() + crate::h2c::H2C_RETRY.as_millis() as u64;
+        if self.h2c_off_until_ms.swap(until, Ordering::Relaxed) <= since_epoch_ms() {
+            tracing::warn!(upstream = %self.base, "upstream does not speak h2c: HTTP/1.1 for a while");
         }
     }
 
@@ -167,6 +193,14 @@ impl Group {
     pub fn with_pipeline(mut self, depth: usize) -> Self {
         for u in &mut self.upstreams {
             u.pipeline = depth.max(1);
+        }
+        self
+    }
+
+    /// Bodiless GETs and HEADs go as h2c streams (`h2c.rs`) or not.
+    pub fn with_h2c(mut self, on: bool) -> Self {
+        for u in &mut self.upstreams {
+            u.h2c = on;
         }
         self
     }

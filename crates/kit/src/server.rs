@@ -464,7 +464,10 @@ fn build(
     .tcp_nodelay(true)
     .disable_signals()
     .shutdown_timeout(grace)
-    .listen(listener)?
+    // HTTP/1.1 and, with prior knowledge, HTTP/2 without TLS on the one port: the gateway
+    // sends its GETs as h2c streams of one connection, which the service answers
+    // concurrently (a connection's HTTP/1.1 requests are answered one after another).
+    .listen_auto_h2c(listener)?
     .run();
     Ok(server)
 }

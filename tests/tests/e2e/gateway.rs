@@ -187,7 +187,7 @@ async fn invalid_tokens_are_refused_at_the_gateway_before_any_upstream() {
 #[tokio::test]
 async fn hop_by_hop_headers_are_dropped_and_forwarding_headers_added() {
     let echo = echo_server();
-    let s = start_gateway(gateway_settings(&echo, json!({})), None).await;
+    let s = start_gateway(gateway_settings(&echo, json!({"h2c": true})), None).await;
     let res = s
         .client
         .get(s.url("/api/customer-id/loyalty/echo"))
@@ -217,6 +217,8 @@ async fn hop_by_hop_headers_are_dropped_and_forwarding_headers_added() {
     assert_eq!(h["x-request-id"], "rid-7");
     assert!(h["traceparent"].as_str().unwrap().starts_with("00-"));
     assert_eq!(body["repeated"], json!([]), "{h}");
+    // A bodiless GET goes as an h2c stream (`h2c.rs`), a write over HTTP/1.1 (below).
+    assert_eq!(body["version"], "HTTP/2.0");
 
     // Forwarding headers a client sends are the gateway's to set: its address is appended
     // to the chain, the rest replaced; the client's `Host` goes on as `X-Forwarded-Host`.
@@ -251,6 +253,7 @@ async fn hop_by_hop_headers_are_dropped_and_forwarding_headers_added() {
     assert_eq!(h["content-length"], "12");
     assert_eq!(body["bodyLength"], 12);
     assert_eq!(body["repeated"], json!([]), "{h}");
+    assert_eq!(body["version"], "HTTP/1.1");
 }
 
 #[tokio::test]
@@ -1000,7 +1003,8 @@ async fn raw_upstream() -> String {
 #[tokio::test]
 async fn every_framing_of_an_upstream_answer_passes_through_and_closed_connections_are_replaced() {
     let upstream = raw_upstream().await;
-    let s = start_gateway(gateway_settings(&upstream, json!({})), None).await;
+    // h2c on: this upstream speaks HTTP/1.1 only (checked at the end).
+    let s = start_gateway(gateway_settings(&upstream, json!({"h2c": true})), None).await;
     let at = |p: &str| s.url(&format!("/api/customer-id/loyalty/{p}"));
     for _ in 0..2 {
         for (path, body) in [
@@ -1033,6 +1037,10 @@ async fn every_framing_of_an_upstream_answer_passes_through_and_closed_connectio
     }
     let res = s.client.head(at("length")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    // An upstream that speaks HTTP/1.1 only: the h2c preface failed once, every GET went
+    // over HTTP/1.1.
+    let series = "cid_gateway_upstream_h2c_streams_total{group=\"loyalty\"}";
+    assert_eq!(metric(&s, series).await, 0);
 }
 
 /// What the pipelining upstream saw: the largest number of requests one read brought it
@@ -1113,7 +1121,8 @@ async fn pipelining_upstream() -> (String, std::sync::Arc<Seen>) {
 /// no rate limits (a round sends dozens of requests at once).
 async fn pipelining_gateway(extra: Value) -> (Stack, std::sync::Arc<Seen>) {
     let (upstream, seen) = pipelining_upstream().await;
-    let mut settings = json!({"threads": 1, "rate_limit": {"enabled": false,
+    // HTTP/1.1 pipelining is what these tests look at (h2c: `h2c.rs`).
+    let mut settings = json!({"threads": 1, "h2c": false, "rate_limit": {"enabled": false,
         "per_caller_per_minute": 1, "per_ip_per_minute": 1, "strict_per_minute": 1,
         "exempt_roles": []}});
     if let (Value::Object(all), Value::Object(extra)) = (&mut settings, extra) {
@@ -1241,7 +1250,7 @@ async fn metrics_text(s: &Stack) -> String {
 }
 
 /// A counter's value on the gateway's `/metrics` (0 when absent).
-async fn metric(s: &Stack, series: &str) -> u64 {
+pub async fn metric(s: &Stack, series: &str) -> u64 {
     metrics_text(s)
         .await
         .lines()

@@ -165,7 +165,10 @@ pub fn echo_server() -> String {
         HttpResponse::Ok()
             .insert_header(("Proxy-Authenticate", "Basic realm=upstream"))
             .insert_header(("Keep-Alive", "timeout=99"))
-            .json(json!({"headers": headers, "repeated": repeated, "bodyLength": body.len(), "path": req.path()}))
+            .json(
+                json!({"headers": headers, "repeated": repeated, "bodyLength": body.len(),
+                "path": req.path(), "version": format!("{:?}", req.version())}),
+            )
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -176,7 +179,8 @@ pub fn echo_server() -> String {
     })
     .workers(1)
     .disable_signals()
-    .listen(listener)
+    // As the services: HTTP/1.1 and h2c on one port.
+    .listen_auto_h2c(listener)
     .unwrap()
     .run();
     tokio::spawn(server);

@@ -7,6 +7,7 @@ mod bus;
 mod chat;
 mod commerce;
 mod gateway;
+mod h2c;
 mod helpers;
 mod notifications;
 mod outbox;
